@@ -1,0 +1,54 @@
+"""User-facing errors.
+
+Library code raises these and never prints or exits; the CLI's single error
+boundary turns them into one line on stderr and an exit code. Anything else
+that escapes is a bug.
+"""
+
+from __future__ import annotations
+
+
+class FinError(Exception):
+    """An error the user can act on: what went wrong, and what to do next."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class InputError(FinError):
+    """The input given to fin (a file, an argument) is wrong."""
+
+
+class ParseError(InputError):
+    """A file could not be read: names the file and, where known, the line."""
+
+    def __init__(self, path, line: int | None, message: str, hint: str | None = None):
+        where = f"{path}:{line}" if line else f"{path}"
+        super().__init__(f"{where}: {message}", hint)
+        self.path = str(path)
+        self.line = line
+
+
+class AmbiguousInputError(ParseError):
+    """The file can be read more than one way; an option must decide."""
+
+
+class WorkspaceError(FinError):
+    """The workspace (database, config, artifacts) is missing, locked or damaged."""
+
+
+class IntegrityError(WorkspaceError):
+    """The log or a projection failed verification."""
+
+
+class UsageError(FinError):
+    """The command was called wrongly."""
+
+    exit_code = 2

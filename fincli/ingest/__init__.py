@@ -1,0 +1,1 @@
+"""Bank CSV import: sniff → parse → validate → dedup → events."""
