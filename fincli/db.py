@@ -1,0 +1,104 @@
+"""The SQLite store: connection settings, transactions and numbered migrations."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import WorkspaceError
+
+BUSY_TIMEOUT_MS = 15_000
+
+
+def _m001_event_log(conn: sqlite3.Connection) -> None:
+    run_statements(conn, [
+        """CREATE TABLE events (
+            seq         INTEGER PRIMARY KEY,
+            event_id    TEXT NOT NULL UNIQUE,
+            type        TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            occurred_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            source      TEXT NOT NULL,
+            payload     TEXT NOT NULL,
+            hash        TEXT NOT NULL
+        )""",
+        "CREATE INDEX events_type ON events(type, seq)",
+        """CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE refused'); END""",
+        """CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only: DELETE refused'); END""",
+        "CREATE TABLE projection_cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL)",
+    ])
+
+
+def _m002_projections(conn: sqlite3.Connection) -> None:
+    from . import projections
+
+    projections.create_tables(conn)
+
+
+def run_statements(conn: sqlite3.Connection, statements: list[str]) -> None:
+    """Execute DDL one statement at a time (executescript would commit the open transaction)."""
+    for statement in statements:
+        conn.execute(statement)
+
+
+# Numbered migrations: index + 1 is the schema version they bring the database to.
+MIGRATIONS = [_m001_event_log, _m002_projections]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) a workspace database and migrate it to this fin's schema."""
+    path = Path(path)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA cache_size = -65536")
+        migrate(conn, path)
+    except sqlite3.DatabaseError as exc:
+        raise WorkspaceError(f"{path}: cannot open the database: {exc}",
+                             "check the file, or point --home at another workspace") from None
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    current = schema_version(conn)
+    if current > SCHEMA_VERSION:
+        raise WorkspaceError(
+            f"{path} was written by a newer fin (schema {current}; this fin knows up to {SCHEMA_VERSION})",
+            "upgrade fin to open this workspace",
+        )
+    for number in range(current + 1, SCHEMA_VERSION + 1):
+        with transaction(conn):
+            MIGRATIONS[number - 1](conn)
+            conn.execute(f"PRAGMA user_version = {number}")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection):
+    """One write transaction, taken up front so concurrent writers queue on the busy timeout."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise WorkspaceError(f"the workspace is busy: {exc}", "retry when the other fin command has finished") from None
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")

@@ -1,0 +1,47 @@
+"""`fin demo`: a fresh workspace, the bundled sample exports imported, the results shown."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from . import ledger
+from .errors import WorkspaceError
+from .ingest.importer import Options, import_files
+from .ingest.report import summary_record
+from .output import Format, message, render, render_one
+from .paths import data_dir
+from .workspace import open_workspace
+
+
+def sample_exports() -> list[Path]:
+    return sorted((data_dir() / "samples" / "exports").glob("*.csv"))
+
+
+def run_demo(home: Path | None) -> None:
+    if home is None:
+        home = Path(tempfile.mkdtemp(prefix="fin-demo-"))
+    elif (Path(home) / "fin.db").exists():
+        raise WorkspaceError(f"{home} already holds a workspace", "run the demo in a new folder, or without --home")
+    ws = open_workspace(home)
+    try:
+        files = sample_exports()
+        message(f"fin demo: importing {len(files)} sample exports into a fresh workspace at {home}")
+        reports = import_files(ws, [str(f) for f in files], Options())
+        render([summary_record(r) for r in reports],
+               ["file", "status", "account", "rows", "added", "already_present", "posted",
+                "possible_duplicates", "transfers"], Format.table, title="Imports")
+        failed = [r for r in reports if r.status == "failed"]
+        for report in failed:
+            message(f"fin: {report.error}")
+        render(ledger.list_accounts(ws), ["account", "currency", "transactions", "balance_change",
+                                          "first_date", "last_date"], Format.table, title="Accounts")
+        recent = list(ledger.list_transactions(ws))[-15:]
+        render(recent, ["date", "account", "amount", "currency", "description", "merchant"], Format.table,
+               title="Latest transactions")
+        render_one(ledger.status(ws), Format.table)
+        message(f"explore it: fin --home {home} transactions")
+        if failed:
+            raise WorkspaceError(f"{len(failed)} sample file(s) failed to import", "see the lines above")
+    finally:
+        ws.close()

@@ -1,0 +1,220 @@
+"""The append-only event log: versioned event types, hash chain, append and read.
+
+The log is the source of truth. Each event type has a current version and a
+schema; older versions are upcast on read by small pure functions, so a log
+written by an older fin replays under a newer one. Stored events are never
+rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Callable, Iterable, Iterator
+
+from .errors import FinError, IntegrityError
+from .money import to_minor
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    event_id: str
+    occurred_at: str
+    source: str
+    payload: dict
+    version: int = 0            # 0: the type's current version
+    seq: int | None = None
+    recorded_at: str | None = None
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    version: int
+    required: dict[str, type | tuple]
+    optional: dict[str, type | tuple] = field(default_factory=dict)
+    upcasters: dict[int, Callable[[dict], dict]] = field(default_factory=dict)  # from version n to n+1
+
+    def upcast(self, version: int, payload: dict) -> dict:
+        while version < self.version:
+            payload = self.upcasters[version](payload)
+            version += 1
+        return payload
+
+    def problem(self, payload: dict) -> str | None:
+        """Why the payload is not a valid current-version payload, or None."""
+        if not isinstance(payload, dict):
+            return "payload is not an object"
+        for name, kind in self.required.items():
+            if name not in payload:
+                return f"missing field {name!r}"
+            if not _is(payload[name], kind):
+                return f"field {name!r} has the wrong type"
+        for name, kind in self.optional.items():
+            if payload.get(name) is not None and not _is(payload[name], kind):
+                return f"field {name!r} has the wrong type"
+        return None
+
+
+def _is(value, kind) -> bool:
+    if kind is int or (isinstance(kind, tuple) and int in kind):
+        if isinstance(value, bool):
+            return False
+    return isinstance(value, kind)
+
+
+def _transaction_v1_to_v2(payload: dict) -> dict:
+    """v1 stored the amount as a decimal string; v2 stores integer minor units."""
+    upcast = dict(payload)
+    try:
+        upcast["amount"] = to_minor(Decimal(payload["amount"]), payload["currency"])
+    except (InvalidOperation, KeyError, TypeError, ValueError, FinError):
+        upcast["amount"] = None     # fails validation: quarantined with the reason
+    return upcast
+
+
+_TYPES = [
+    EventType("import.recorded", 1,
+              {"import_id": str, "file": str, "sha256": str, "account": str, "rows": int, "added": int},
+              {"date_from": str, "date_to": str, "layout": dict, "currency": str}),
+    EventType("import.undone", 1, {"import_id": str}, {"reason": str}),
+    EventType("transaction.imported", 2,
+              {"id": str, "account": str, "date": str, "amount": int, "currency": str,
+               "description": str, "import_id": str, "line": int, "key": str},
+              {"bank_id": str, "balance": int, "pending": bool, "value_date": str},
+              upcasters={1: _transaction_v1_to_v2}),
+    EventType("transaction.posted", 1, {"id": str, "pending_id": str}),
+    EventType("transaction.duplicate_suspected", 1, {"id": str, "of": str, "reason": str}),
+    EventType("transfer.matched", 1, {"transfer_id": str, "out_id": str, "in_id": str}),
+    EventType("profile.saved", 1, {"name": str, "fingerprint": str, "layout": dict}),
+]
+TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
+
+
+def canonical(payload: dict) -> str:
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def chain_hash(prev: str, seq: int, event_id: str, type_: str, version: int,
+               occurred_at: str, recorded_at: str, source: str, payload_json: str) -> str:
+    text = "\x1f".join((prev, str(seq), event_id, type_, str(version), occurred_at, recorded_at, source, payload_json))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def head(conn: sqlite3.Connection) -> tuple[int, str]:
+    row = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def existing_ids(conn: sqlite3.Connection, ids: Iterable[str]) -> set[str]:
+    ids = list(ids)
+    found: set[str] = set()
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        marks = ",".join("?" * len(chunk))
+        found.update(r[0] for r in conn.execute(f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk))
+    return found
+
+
+def append(conn: sqlite3.Connection, events: list[Event]) -> list[Event]:
+    """Append events inside the caller's transaction; returns the ones stored, with seq.
+
+    `event_id` is the idempotency key: an event whose id is already in the log
+    (or earlier in the same batch) is not stored again.
+    """
+    if not conn.in_transaction:
+        raise RuntimeError("append() must run inside a write transaction")
+    already = existing_ids(conn, (e.event_id for e in events))
+    seq, prev = head(conn)
+    recorded_at = now()
+    stored: list[Event] = []
+    rows = []
+    for event in events:
+        if event.event_id in already:
+            continue
+        already.add(event.event_id)
+        kind = TYPES[event.type]
+        version = event.version or kind.version
+        if version == kind.version and (reason := kind.problem(event.payload)):
+            raise ValueError(f"refusing to append an invalid {event.type} event: {reason}")
+        seq += 1
+        payload_json = canonical(event.payload)
+        prev = chain_hash(prev, seq, event.event_id, event.type, version,
+                          event.occurred_at, recorded_at, event.source, payload_json)
+        rows.append((seq, event.event_id, event.type, version, event.occurred_at,
+                     recorded_at, event.source, payload_json, prev))
+        stored.append(replace(event, seq=seq, version=version, recorded_at=recorded_at))
+    conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    return stored
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An event that cannot be replayed, and why."""
+    seq: int
+    event_id: str
+    type: str
+    reason: str
+
+
+def read(conn: sqlite3.Connection, after: int = 0, batch: int = 20_000) -> Iterator[Event | Rejected]:
+    """Yield events after `after` in seq order, upcast to current versions; bad ones as Rejected."""
+    last = after
+    while True:
+        rows = conn.execute(
+            "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload "
+            "FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)).fetchall()
+        if not rows:
+            return
+        for seq, event_id, type_, version, occurred_at, recorded_at, source, payload_json in rows:
+            yield decode(seq, event_id, type_, version, occurred_at, recorded_at, source, payload_json)
+        last = rows[-1][0]
+
+
+def decode(seq, event_id, type_, version, occurred_at, recorded_at, source, payload_json) -> Event | Rejected:
+    kind = TYPES.get(type_)
+    if kind is None:
+        return Rejected(seq, event_id, type_, f"unknown event type {type_!r}")
+    if not isinstance(version, int) or not 1 <= version <= kind.version:
+        return Rejected(seq, event_id, type_, f"unknown version {version} of {type_}")
+    try:
+        payload = json.loads(payload_json)
+    except ValueError:
+        return Rejected(seq, event_id, type_, "payload is not valid JSON")
+    if not isinstance(payload, dict):
+        return Rejected(seq, event_id, type_, "payload is not an object")
+    payload = kind.upcast(version, payload)
+    if reason := kind.problem(payload):
+        return Rejected(seq, event_id, type_, reason)
+    return Event(type_, event_id, occurred_at, source, payload, kind.version, seq, recorded_at)
+
+
+def verify_chain(conn: sqlite3.Connection) -> int:
+    """Recompute the hash chain; raise IntegrityError naming the first bad event. Returns the count."""
+    prev, expected_seq, count = GENESIS, 1, 0
+    cursor = conn.execute(
+        "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload, hash "
+        "FROM events ORDER BY seq")
+    for seq, event_id, type_, version, occurred_at, recorded_at, source, payload_json, stored in cursor:
+        if seq != expected_seq:
+            raise IntegrityError(f"event log has a gap: expected seq {expected_seq}, found {seq}",
+                                 "restore fin.db from a backup")
+        computed = chain_hash(prev, seq, event_id, type_, version, occurred_at, recorded_at,
+                              source, payload_json)
+        if computed != stored:
+            raise IntegrityError(f"event {seq} ({event_id}, {type_}) does not match its hash: "
+                                 "the log was changed after it was written",
+                                 "restore fin.db from a backup")
+        prev, expected_seq, count = stored, seq + 1, count + 1
+    return count

@@ -1,0 +1,205 @@
+"""Deduplication and matching of newly parsed rows against what the workspace holds.
+
+- Exact: a row's key is (date, amount, currency, description, occurrence within
+  its file) — or the bank's own id where it gives one. The same row in an
+  overlapping export has the same key; two identical coffees on one day are
+  occurrences 0 and 1 and stay two.
+- Pending → posted: a posted row that matches an earlier pending one (a few
+  days later, same merchant, the same amount or up to a tip more) replaces it.
+- Possible duplicates: where two exports overlap, rows left unmatched on both
+  sides with the same amount a few days apart are imported and listed, never dropped.
+- Transfers: an amount leaving one of the user's accounts and arriving in
+  another within a few days, with a transfer-like description, is marked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date as Date
+
+from ..merchant import normalize
+
+PENDING_WINDOW_DAYS = 5
+TIP_RATIO = 1.35
+NEAR_DUPLICATE_DAYS = 3
+TRANSFER_WINDOW_DAYS = 4
+_TRANSFER_HINT = re.compile(
+    r"payment|transfer|thank you|autopay|auto pay|card ?pay|credit card|überweisung|umbuchung|"
+    r"overboeking|virement|traspaso|savings|withdrawal to|deposit from|to account|from account", re.I)
+
+
+def short_hash(*parts: str, size: int = 8) -> str:
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=size).hexdigest()
+
+
+def row_keys(account: str, rows) -> list[str]:
+    """The dedup key of each row; identical rows in one file get increasing occurrence numbers.
+
+    A pending row's key differs from its posted version's, so that the posted
+    row always gets its own id whichever export is imported first.
+    """
+    seen: dict[tuple, int] = defaultdict(int)
+    keys = []
+    for row in rows:
+        if row.bank_id:
+            base = ("id", row.bank_id, "pending" if row.pending else "")
+        else:
+            base = (row.date, str(row.amount), row.currency, " ".join(row.description.casefold().split()),
+                    "pending" if row.pending else "")
+        occurrence = seen[base]
+        seen[base] += 1
+        keys.append(short_hash(account, *base, str(occurrence), size=10))
+    return keys
+
+
+def transaction_id(account: str, key: str) -> str:
+    return short_hash(account, key)
+
+
+def _days(a: str, b: str) -> int:
+    return (Date.fromisoformat(a) - Date.fromisoformat(b)).days
+
+
+def _same_merchant(a: str, b: str) -> bool:
+    ma, mb = normalize(a), normalize(b)
+    if ma == mb:
+        return True
+    wa, wb = set(ma.split()), set(mb.split())
+    return bool(wa and wb) and len(wa & wb) / min(len(wa), len(wb)) >= 0.5
+
+
+def _tip_compatible(pending: int, posted: int) -> bool:
+    if pending == posted:
+        return True
+    if (pending < 0) != (posted < 0) or pending == 0:
+        return False
+    return abs(pending) <= abs(posted) <= abs(pending) * TIP_RATIO
+
+
+@dataclass
+class Existing:
+    id: str
+    date: str
+    amount: int
+    description: str
+    pending: bool
+    key: str
+
+
+@dataclass
+class NewRow:
+    id: str
+    key: str
+    date: str
+    amount: int
+    description: str
+    pending: bool
+
+
+@dataclass
+class Plan:
+    add: list[NewRow] = field(default_factory=list)
+    already_present: int = 0
+    posted: list[tuple[str, str]] = field(default_factory=list)            # (posted id, pending id)
+    pending_already_posted: list[tuple[str, str]] = field(default_factory=list)  # (skipped row id, posted id)
+    possible_duplicates: list[tuple[str, str]] = field(default_factory=list)      # (new id, existing id)
+
+
+def plan(rows: list[NewRow], existing: list[Existing], covered: tuple[str, str] | None) -> Plan:
+    """Decide, for one file's rows, what is new, what is already known, and what matches what.
+
+    `existing` are the account's live transactions around the file's dates;
+    `covered` is the date range that earlier imports of the account covered.
+    """
+    result = Plan()
+    by_key: dict[str, Existing] = {e.key: e for e in existing}
+    matched_existing: set[str] = set()
+    fresh: list[NewRow] = []
+    for row in rows:
+        known = by_key.get(row.key)
+        if known is None:
+            fresh.append(row)
+            continue
+        matched_existing.add(known.id)
+        result.already_present += 1
+
+    open_pending = [e for e in existing if e.pending and e.id not in matched_existing]
+    posted_targets = [e for e in existing if not e.pending and e.id not in matched_existing]
+    for row in fresh:
+        if not row.pending:
+            match = _closest(open_pending, lambda p: 0 <= _days(row.date, p.date) <= PENDING_WINDOW_DAYS
+                             and _tip_compatible(p.amount, row.amount)
+                             and _same_merchant(p.description, row.description), row)
+            if match:
+                open_pending.remove(match)
+                matched_existing.add(match.id)
+                result.add.append(row)
+                result.posted.append((row.id, match.id))
+                continue
+        else:
+            match = _closest(posted_targets, lambda p: 0 <= _days(p.date, row.date) <= PENDING_WINDOW_DAYS
+                             and _tip_compatible(row.amount, p.amount)
+                             and _same_merchant(p.description, row.description), row)
+            if match:
+                posted_targets.remove(match)
+                matched_existing.add(match.id)
+                result.pending_already_posted.append((row.id, match.id))
+                continue
+        result.add.append(row)
+
+    if covered and rows:
+        lo = max(covered[0], min(r.date for r in rows))
+        hi = min(covered[1], max(r.date for r in rows))
+        leftovers = [e for e in existing if e.id not in matched_existing and lo <= e.date <= hi]
+        posted_ids = {new for new, _ in result.posted}
+        for row in result.add:
+            if row.id in posted_ids or not lo <= row.date <= hi:
+                continue
+            match = _closest(leftovers, lambda e: e.amount == row.amount
+                             and abs(_days(row.date, e.date)) <= NEAR_DUPLICATE_DAYS, row)
+            if match:
+                leftovers.remove(match)
+                result.possible_duplicates.append((row.id, match.id))
+    return result
+
+
+def _closest(candidates: list[Existing], fits, row: NewRow) -> Existing | None:
+    best = [c for c in candidates if fits(c)]
+    if not best:
+        return None
+    return min(best, key=lambda c: (abs(_days(row.date, c.date)), abs(c.amount - row.amount), c.id))
+
+
+@dataclass
+class Leg:
+    id: str
+    account: str
+    date: str
+    amount: int
+    currency: str
+    description: str
+
+
+def match_transfers(new: list[Leg], others: list[Leg]) -> list[tuple[str, str]]:
+    """Pairs (out id, in id) of the same amount leaving one account and entering another."""
+    pairs = []
+    used: set[str] = set()
+    by_amount: dict[tuple[int, str], list[Leg]] = defaultdict(list)
+    for leg in others:
+        by_amount[(leg.amount, leg.currency)].append(leg)
+    for leg in new:
+        if leg.amount == 0 or leg.id in used:
+            continue
+        candidates = [o for o in by_amount.get((-leg.amount, leg.currency), [])
+                      if o.account != leg.account and o.id not in used
+                      and abs(_days(o.date, leg.date)) <= TRANSFER_WINDOW_DAYS
+                      and (_TRANSFER_HINT.search(o.description) or _TRANSFER_HINT.search(leg.description))]
+        if not candidates:
+            continue
+        other = min(candidates, key=lambda o: (abs(_days(o.date, leg.date)), o.id))
+        used.update((leg.id, other.id))
+        pairs.append((leg.id, other.id) if leg.amount < 0 else (other.id, leg.id))
+    return pairs

@@ -1,0 +1,250 @@
+"""The import use case: parse each file, dedup against the workspace, append events.
+
+Each file is one database transaction: killed halfway, nothing of it is kept,
+and running it again completes it. One bad file does not stop the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date as Date, timedelta
+from pathlib import Path
+
+from .. import db, events as ev, projections
+from ..errors import FinError, InputError
+from ..events import Event
+from ..money import to_minor
+from ..workspace import Workspace
+from . import dedup
+from .rows import ParsedFile
+
+
+@dataclass
+class Options:
+    account: str | None = None
+    profile: str | None = None
+    date_format: str | None = None
+    decimal_mark: str | None = None
+    sign: str | None = None
+    currency: str | None = None
+    skip_bad_rows: bool = False
+    dry_run: bool = False
+    save_profile: str | None = None
+
+
+@dataclass
+class FileReport:
+    path: str
+    status: str = "failed"            # imported | already imported | dry run | failed
+    account: str | None = None
+    import_id: str | None = None
+    rows: int = 0
+    added: int = 0
+    already_present: int = 0
+    posted: list[tuple[str, str]] = field(default_factory=list)
+    pending_already_posted: list[tuple[str, str]] = field(default_factory=list)
+    possible_duplicates: list[tuple[str, str]] = field(default_factory=list)
+    transfers: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    currency: str | None = None
+    currency_assumed: bool = False
+    error: str | None = None
+    new_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Prepared:
+    id: str
+    key: str
+    date: str
+    amount: int
+    currency: str
+    description: str
+    line: int
+    bank_id: str | None
+    balance: int | None
+    pending: bool
+    value_date: str | None
+
+
+def account_from_filename(path: Path) -> str:
+    """`checking_2024-01-01_2024-03-31.csv` → `checking`; a name that is all digits stays whole."""
+    stem = path.stem
+    head = re.match(r"^(.*?)(?:[_\s.-]*\d.*)?$", stem).group(1).strip(" _.-")
+    return head or stem
+
+
+def import_files(ws: Workspace, paths: list[str], options: Options, progress=None) -> list[FileReport]:
+    reports = []
+    for path in paths:
+        report = FileReport(str(path))
+        try:
+            import_one(ws, Path(path), options, report, progress)
+        except FinError as exc:
+            report.status, report.error = "failed", str(exc)
+        reports.append(report)
+    return reports
+
+
+def _profile_layout(ws: Workspace, name: str) -> dict:
+    row = ws.conn.execute("SELECT layout FROM profiles WHERE name = ?", (name,)).fetchone()
+    if row:
+        return json.loads(row[0])
+    from .parse import builtin_profiles
+
+    builtin = builtin_profiles()
+    if name in builtin:
+        return builtin[name]
+    raise InputError(f"no profile named {name!r}", "list profiles with `fin profiles list`")
+
+
+def _parse(ws: Workspace, path: Path, options: Options, progress) -> ParsedFile:
+    from .parse import parse_file, profile_for
+
+    layout = _profile_layout(ws, options.profile) if options.profile else None
+    if layout is None:
+        saved = {name: json.loads(text) for name, text in
+                 ws.conn.execute("SELECT name, layout FROM profiles ORDER BY name")}
+        layout = profile_for(path, saved)
+    return parse_file(path, date_format=options.date_format, decimal_mark=options.decimal_mark,
+                      sign=options.sign, profile=layout, skip_bad_rows=options.skip_bad_rows,
+                      progress=progress)
+
+
+def _account_currency(ws: Workspace, account: str) -> str | None:
+    row = ws.conn.execute("SELECT currency FROM transactions WHERE account = ? LIMIT 1", (account,)).fetchone()
+    return row[0] if row else None
+
+
+def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, progress=None) -> None:
+    parsed = _parse(ws, path, options, progress)
+    data_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    account = options.account or account_from_filename(path)
+    report.account, report.rows, report.skipped = account, len(parsed.rows), parsed.skipped
+
+    fallback = options.currency or _account_currency(ws, account) or ws.config().get("default_currency", "USD")
+    report.currency = fallback
+    report.currency_assumed = not options.currency and any(r.currency is None for r in parsed.rows)
+    prepared = _prepare(parsed, account, fallback.upper())
+
+    with ws.lock(), db.transaction(ws.conn):
+        import_id = _new_import_id(ws, account, data_sha)
+        report.import_id = import_id
+        if import_id is None:
+            report.status = "already imported"
+            return
+        plan = _plan(ws, account, prepared)
+        report.added, report.already_present = len(plan.add), plan.already_present
+        report.posted, report.pending_already_posted = plan.posted, plan.pending_already_posted
+        report.possible_duplicates = plan.possible_duplicates
+        report.new_ids = [row.id for row in plan.add]
+        if options.dry_run:
+            report.status = "dry run"
+            return
+        by_id = {p.id: p for p in prepared}
+        new_events = [_transaction_event(by_id[row.id], account, import_id) for row in plan.add]
+        new_events += [Event("transaction.posted", f"{import_id}:posted:{new}", by_id[new].date, import_id,
+                             {"id": new, "pending_id": old}) for new, old in plan.posted]
+        new_events += [Event("transaction.duplicate_suspected", f"{import_id}:dup:{new}", by_id[new].date,
+                             import_id, {"id": new, "of": old,
+                                         "reason": "same amount within a few days where two exports overlap"})
+                       for new, old in plan.possible_duplicates]
+        stored = ev.append(ws.conn, new_events)
+        projections.catch_up(ws.conn, stored)
+
+        report.transfers = _transfers(ws, account, set(report.new_ids))
+        transfer_events = [Event("transfer.matched", f"{import_id}:transfer:{out_id}:{in_id}",
+                                 by_id[out_id].date if out_id in by_id else by_id[in_id].date, import_id,
+                                 {"transfer_id": dedup.short_hash(out_id, in_id), "out_id": out_id, "in_id": in_id})
+                           for out_id, in_id in report.transfers]
+        dates = [p.date for p in prepared]
+        summary = Event("import.recorded", f"import:{import_id}", max(dates) if dates else ev.now()[:10],
+                        import_id, {"import_id": import_id, "file": str(path.resolve()), "sha256": data_sha,
+                                    "account": account, "rows": len(prepared), "added": len(plan.add),
+                                    "date_from": min(dates) if dates else None,
+                                    "date_to": max(dates) if dates else None,
+                                    "layout": parsed.layout, "currency": fallback.upper()})
+        if options.save_profile:
+            transfer_events.append(Event("profile.saved", f"{import_id}:profile:{options.save_profile}",
+                                         ev.now()[:10], "user", {"name": options.save_profile,
+                                                                 "fingerprint": parsed.fingerprint,
+                                                                 "layout": parsed.layout}))
+        stored = ev.append(ws.conn, transfer_events + [summary])
+        projections.catch_up(ws.conn, stored)
+        report.status = "imported"
+
+
+def _prepare(parsed: ParsedFile, account: str, fallback_currency: str) -> list[Prepared]:
+    prepared = []
+    for row in parsed.rows:
+        currency = (row.currency or fallback_currency).upper()
+        try:
+            amount = to_minor(row.amount, currency)
+            balance = to_minor(row.balance, currency) if row.balance is not None else None
+        except InputError as exc:
+            raise InputError(f"{parsed.path}:{row.line}: {exc.message}", exc.hint) from None
+        prepared.append(Prepared("", "", row.date, amount, currency, row.description, row.line,
+                                 row.bank_id, balance, row.pending, row.value_date))
+    for row, key in zip(prepared, dedup.row_keys(account, prepared)):
+        row.key, row.id = key, dedup.transaction_id(account, key)
+    return prepared
+
+
+def _new_import_id(ws: Workspace, account: str, data_sha: str) -> str | None:
+    """The id of this import; None when the same file was already imported into the account."""
+    base = dedup.short_hash(account, data_sha, size=6)
+    earlier = ws.conn.execute("SELECT import_id, undone FROM imports WHERE sha256 = ? AND account = ?",
+                              (data_sha, account)).fetchall()
+    if any(not undone for _, undone in earlier):
+        return None
+    return base if not earlier else f"{base}-{len(earlier) + 1}"
+
+
+def _plan(ws: Workspace, account: str, rows: list[Prepared]) -> dedup.Plan:
+    if not rows:
+        return dedup.Plan()
+    lo = (Date.fromisoformat(min(r.date for r in rows)) - timedelta(days=dedup.PENDING_WINDOW_DAYS + 3)).isoformat()
+    hi = (Date.fromisoformat(max(r.date for r in rows)) + timedelta(days=dedup.PENDING_WINDOW_DAYS + 3)).isoformat()
+    existing = [dedup.Existing(*r[:4], bool(r[4]), r[5]) for r in ws.conn.execute(
+        "SELECT id, date, amount, description, pending, key FROM transactions"
+        " WHERE account = ? AND date BETWEEN ? AND ? AND replaced_by IS NULL", (account, lo, hi))]
+    covered = ws.conn.execute("SELECT min(date_from), max(date_to) FROM imports WHERE account = ? AND undone = 0",
+                              (account,)).fetchone()
+    new_rows = [dedup.NewRow(r.id, r.key, r.date, r.amount, r.description, r.pending) for r in rows]
+    return dedup.plan(new_rows, existing, covered if covered[0] else None)
+
+
+def _transaction_event(row: Prepared, account: str, import_id: str) -> Event:
+    payload = {"id": row.id, "account": account, "date": row.date, "amount": row.amount,
+               "currency": row.currency, "description": row.description, "import_id": import_id,
+               "line": row.line, "key": row.key}
+    if row.bank_id:
+        payload["bank_id"] = row.bank_id
+    if row.balance is not None:
+        payload["balance"] = row.balance
+    if row.pending:
+        payload["pending"] = True
+    if row.value_date:
+        payload["value_date"] = row.value_date
+    return Event("transaction.imported", f"{import_id}:{row.id}", row.date, import_id, payload)
+
+
+def _transfers(ws: Workspace, account: str, new_ids: set[str]) -> list[tuple[str, str]]:
+    if not new_ids:
+        return []
+    cols = "id, account, date, amount, currency, description"
+    live = "replaced_by IS NULL AND transfer_id IS NULL AND pending = 0"
+    new = [dedup.Leg(*r) for r in ws.conn.execute(
+        f"SELECT {cols} FROM transactions WHERE account = ? AND {live} ORDER BY date, id", (account,))
+        if r[0] in new_ids]
+    if not new:
+        return []
+    lo = (Date.fromisoformat(min(l.date for l in new)) - timedelta(days=dedup.TRANSFER_WINDOW_DAYS)).isoformat()
+    hi = (Date.fromisoformat(max(l.date for l in new)) + timedelta(days=dedup.TRANSFER_WINDOW_DAYS)).isoformat()
+    others = [dedup.Leg(*r) for r in ws.conn.execute(
+        f"SELECT {cols} FROM transactions WHERE account != ? AND {live} AND date BETWEEN ? AND ?"
+        " ORDER BY date, id", (account, lo, hi))]
+    return dedup.match_transfers(new, others)

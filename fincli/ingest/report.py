@@ -1,0 +1,62 @@
+"""Running an import from the command line: progress on a terminal, then a summary."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+from ..output import Format, message, render
+from ..workspace import Workspace
+from .importer import FileReport, Options, import_files
+
+SUMMARY_COLUMNS = ["file", "status", "account", "import_id", "rows", "added", "already_present",
+                   "posted", "possible_duplicates", "transfers", "skipped"]
+
+
+@contextmanager
+def _progress():
+    """A progress callback: a bar on a terminal, nothing when piped or run from cron."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("importing"), BarColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("import", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def summary_record(report: FileReport) -> dict:
+    return {
+        "file": report.path, "status": report.status, "account": report.account, "import_id": report.import_id,
+        "rows": report.rows, "added": report.added, "already_present": report.already_present,
+        "posted": len(report.posted), "pending_already_posted": len(report.pending_already_posted),
+        "possible_duplicates": len(report.possible_duplicates), "transfers": len(report.transfers),
+        "skipped": len(report.skipped), "currency": report.currency, "error": report.error,
+    }
+
+
+def run_import(ws: Workspace, files: list[str], fmt: Format, **options) -> int:
+    with _progress() as progress:
+        reports = import_files(ws, files, Options(**options), progress)
+    render([summary_record(r) for r in reports], SUMMARY_COLUMNS, fmt)
+    for report in reports:
+        if report.error:
+            message(f"fin: {report.error}")
+            continue
+        for line, reason in report.skipped:
+            message(f"{report.path}:{line}: skipped: {reason}")
+        for new, old in report.posted:
+            message(f"{report.path}: pending transaction {old} is now posted as {new}")
+        for skipped, posted in report.pending_already_posted:
+            message(f"{report.path}: pending row {skipped} was already imported as posted {posted}")
+        for new, old in report.possible_duplicates:
+            message(f"{report.path}: possible duplicate: {new} may be the same as {old} (imported; review it)")
+        if report.status == "already imported":
+            message(f"{report.path}: already imported; nothing to do")
+        if report.currency_assumed and report.status in ("imported", "dry run"):
+            message(f"{report.path}: the file does not name its currency; assumed {report.currency} "
+                    "(pass --currency to choose)")
+    return 1 if any(r.status == "failed" for r in reports) else 0

@@ -1,0 +1,139 @@
+"""Use cases over the log and its projections: status, rebuild, verify, undo, queries."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from . import db, events as ev, projections
+from .errors import InputError, IntegrityError
+from .events import Event
+from .money import format_minor
+from .workspace import Workspace
+
+
+@dataclass
+class RebuildResult:
+    events: int
+    quarantined: int
+    digest: str
+
+
+def rebuild(ws: Workspace) -> RebuildResult:
+    """Drop every projection and replay the whole log into it, in one transaction."""
+    with ws.lock(), db.transaction(ws.conn):
+        projections.clear(ws.conn)
+        quarantined = projections.apply(ws.conn, ev.read(ws.conn))
+    return RebuildResult(ev.head(ws.conn)[0], quarantined, projections.digest(ws.conn))
+
+
+def _rebuilt_copy(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """Replay the log into a fresh in-memory database holding only the projections."""
+    shadow = sqlite3.connect(":memory:", isolation_level=None)
+    db.run_statements(shadow, ["CREATE TABLE projection_cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL)"])
+    shadow.execute("BEGIN")
+    projections.create_tables(shadow)
+    projections.apply(shadow, ev.read(conn))
+    shadow.execute("COMMIT")
+    return shadow
+
+
+@dataclass
+class VerifyResult:
+    events: int
+    digest: str
+
+
+def verify(ws: Workspace) -> VerifyResult:
+    """Check the hash chain, then that replaying the log gives exactly the live projections."""
+    count = ev.verify_chain(ws.conn)
+    with db.transaction(ws.conn):        # a consistent snapshot of log and projections
+        if projections.cursor(ws.conn) != ev.head(ws.conn)[0]:
+            projections.catch_up(ws.conn)
+    shadow = _rebuilt_copy(ws.conn)
+    live, rebuilt = projections.digest(ws.conn), projections.digest(shadow)
+    if live != rebuilt:
+        where = projections.first_difference(ws.conn, shadow)
+        raise IntegrityError(f"projections differ from a replay of the log: {where}",
+                             "run `fin rebuild` to rebuild them from the log")
+    return VerifyResult(count, live)
+
+
+def undo_import(ws: Workspace, import_id: str) -> int:
+    """Compensate an import: its transactions leave the projections; the log keeps everything."""
+    row = ws.conn.execute("SELECT undone, added FROM imports WHERE import_id = ?", (import_id,)).fetchone()
+    if row is None:
+        raise InputError(f"no import with id {import_id!r}", "list imports with `fin events --type import.recorded`")
+    if row[0]:
+        raise InputError(f"import {import_id} is already undone", "nothing to do")
+    with ws.lock(), db.transaction(ws.conn):
+        stored = ev.append(ws.conn, [Event("import.undone", f"undo:{import_id}", ev.now()[:10], "user",
+                                           {"import_id": import_id})])
+        projections.catch_up(ws.conn, stored)
+    return row[1]
+
+
+def status(ws: Workspace) -> dict:
+    q = lambda sql, *a: ws.conn.execute(sql, a).fetchone()[0]  # noqa: E731
+    last = ws.conn.execute(
+        "SELECT import_id, file, recorded_at, added FROM imports ORDER BY seq DESC LIMIT 1").fetchone()
+    return {
+        "workspace": str(ws.home),
+        "schema_version": db.schema_version(ws.conn),
+        "events": ev.head(ws.conn)[0],
+        "transactions": q("SELECT count(*) FROM transactions WHERE replaced_by IS NULL"),
+        "accounts": q("SELECT count(DISTINCT account) FROM transactions"),
+        "imports": q("SELECT count(*) FROM imports WHERE undone = 0"),
+        "possible_duplicates": q("SELECT count(*) FROM possible_duplicates"),
+        "quarantined": q("SELECT count(*) FROM quarantine"),
+        "last_import": ({"import_id": last[0], "file": last[1], "recorded_at": last[2], "added": last[3]}
+                        if last else None),
+    }
+
+
+def list_events(ws: Workspace, type_: str | None, limit: int) -> list[dict]:
+    sql = "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload FROM events"
+    args: tuple = ()
+    if type_:
+        sql += " WHERE type = ?"
+        args = (type_,)
+    sql += " ORDER BY seq DESC LIMIT ?"
+    rows = ws.conn.execute(sql, args + (limit,)).fetchall()
+    return [dict(zip(("seq", "event_id", "type", "version", "occurred_at", "recorded_at", "source", "payload"), r))
+            for r in reversed(rows)]
+
+
+TRANSACTION_FIELDS = ("id", "account", "date", "amount", "currency", "description", "merchant",
+                      "category", "category_source", "confidence", "import_id", "pending", "transfer_id")
+
+
+def list_transactions(ws: Workspace, *, account: str | None = None, since: str | None = None,
+                      until: str | None = None, category: str | None = None, uncategorized: bool = False,
+                      search: str | None = None):
+    """Yield transactions as the JSON contract describes them (amount as a signed decimal string)."""
+    where, args = ["replaced_by IS NULL"], []
+    for clause, value in (("account = ?", account), ("date >= ?", since), ("date <= ?", until),
+                          ("category = ?", category)):
+        if value:
+            where.append(clause)
+            args.append(value)
+    if uncategorized:
+        where.append("category IS NULL")
+    if search:
+        where.append("(description LIKE ? OR merchant LIKE ?)")
+        args += [f"%{search}%"] * 2
+    sql = (f"SELECT {', '.join(TRANSACTION_FIELDS)} FROM transactions WHERE {' AND '.join(where)}"
+           " ORDER BY date, account, import_id, line")
+    for row in ws.conn.execute(sql, args):
+        record = dict(zip(TRANSACTION_FIELDS, row))
+        record["amount"] = format_minor(record["amount"], record["currency"])
+        record["pending"] = bool(record["pending"])
+        yield record
+
+
+def list_accounts(ws: Workspace) -> list[dict]:
+    rows = ws.conn.execute(
+        "SELECT account, currency, count(*), sum(amount), min(date), max(date) FROM transactions"
+        " WHERE replaced_by IS NULL GROUP BY account, currency ORDER BY account, currency").fetchall()
+    return [{"account": a, "currency": c, "transactions": n, "balance_change": format_minor(s, c),
+             "first_date": lo, "last_date": hi} for a, c, n, s, lo, hi in rows]

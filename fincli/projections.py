@@ -1,0 +1,203 @@
+"""Projections: tables derived from the event log, rebuilt from it at will.
+
+Each projection keeps a cursor (the last seq it applied) written in the same
+transaction as its changes, so catching up is exactly-once and restartable.
+The live path (events just appended) and the replay path (events read back
+from the log) go through the same handlers, so a rebuild gives the same state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections import defaultdict
+from typing import Callable, Iterable
+
+from . import events as ev
+from .db import run_statements
+from .events import Event, Rejected
+
+TABLES = {
+    "transactions": """CREATE TABLE transactions (
+        id TEXT PRIMARY KEY, account TEXT NOT NULL, date TEXT NOT NULL,
+        amount INTEGER NOT NULL, currency TEXT NOT NULL, description TEXT NOT NULL,
+        merchant TEXT NOT NULL, category TEXT, category_source TEXT, confidence REAL,
+        import_id TEXT NOT NULL, line INTEGER NOT NULL, key TEXT NOT NULL,
+        bank_id TEXT, balance INTEGER, pending INTEGER NOT NULL DEFAULT 0,
+        replaced_by TEXT, transfer_id TEXT, seq INTEGER NOT NULL)""",
+    "imports": """CREATE TABLE imports (
+        import_id TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL,
+        account TEXT NOT NULL, rows INTEGER NOT NULL, added INTEGER NOT NULL,
+        date_from TEXT, date_to TEXT, recorded_at TEXT NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0, seq INTEGER NOT NULL)""",
+    "possible_duplicates": """CREATE TABLE possible_duplicates (
+        id TEXT NOT NULL, of TEXT NOT NULL, reason TEXT NOT NULL, seq INTEGER NOT NULL,
+        PRIMARY KEY (id, of))""",
+    "profiles": """CREATE TABLE profiles (
+        name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, layout TEXT NOT NULL, seq INTEGER NOT NULL)""",
+    "quarantine": """CREATE TABLE quarantine (
+        seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, reason TEXT NOT NULL)""",
+}
+INDEXES = [
+    "CREATE INDEX transactions_account_date ON transactions(account, date)",
+    "CREATE INDEX transactions_account_key ON transactions(account, key)",
+    "CREATE INDEX transactions_import ON transactions(import_id)",
+    "CREATE INDEX imports_sha ON imports(sha256, account)",
+]
+CURSOR = "core"
+
+
+def create_tables(conn: sqlite3.Connection) -> None:
+    run_statements(conn, list(TABLES.values()) + INDEXES)
+
+
+# --- handlers: one per event type; each takes a batch of events of that type -------------
+
+def _transactions_imported(conn, batch: list[Event]) -> None:
+    from .merchant import normalize
+
+    conn.executemany(
+        "INSERT INTO transactions (id, account, date, amount, currency, description, merchant,"
+        " import_id, line, key, bank_id, balance, pending, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [(p["id"], p["account"], p["date"], p["amount"], p["currency"], p["description"],
+          normalize(p["description"]), p["import_id"], p["line"], p["key"], p.get("bank_id"),
+          p.get("balance"), int(bool(p.get("pending"))), e.seq)
+         for e in batch for p in (e.payload,)])
+
+
+def _transaction_posted(conn, batch: list[Event]) -> None:
+    conn.executemany("UPDATE transactions SET replaced_by = ?, seq = ? WHERE id = ?",
+                     [(e.payload["id"], e.seq, e.payload["pending_id"]) for e in batch])
+
+
+def _duplicate_suspected(conn, batch: list[Event]) -> None:
+    conn.executemany("INSERT OR REPLACE INTO possible_duplicates VALUES (?,?,?,?)",
+                     [(e.payload["id"], e.payload["of"], e.payload["reason"], e.seq) for e in batch])
+
+
+def _transfer_matched(conn, batch: list[Event]) -> None:
+    for e in batch:
+        p = e.payload
+        conn.execute("UPDATE transactions SET transfer_id = ?, seq = ? WHERE id IN (?, ?)",
+                     (p["transfer_id"], e.seq, p["out_id"], p["in_id"]))
+
+
+def _import_recorded(conn, batch: list[Event]) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO imports VALUES (?,?,?,?,?,?,?,?,?,0,?)",
+        [(p["import_id"], p["file"], p["sha256"], p["account"], p["rows"], p["added"],
+          p.get("date_from"), p.get("date_to"), e.recorded_at, e.seq) for e in batch for p in (e.payload,)])
+
+
+def _import_undone(conn, batch: list[Event]) -> None:
+    """Compensation: the import's rows leave the projections; the log keeps them."""
+    for e in batch:
+        import_id = e.payload["import_id"]
+        gone = "SELECT id FROM transactions WHERE import_id = ?"
+        conn.execute(f"UPDATE transactions SET replaced_by = NULL, seq = ? WHERE replaced_by IN ({gone})",
+                     (e.seq, import_id))
+        conn.execute(
+            "UPDATE transactions SET transfer_id = NULL, seq = ? WHERE transfer_id IN "
+            f"(SELECT transfer_id FROM transactions WHERE import_id = ? AND transfer_id IS NOT NULL)",
+            (e.seq, import_id))
+        conn.execute(f"DELETE FROM possible_duplicates WHERE id IN ({gone}) OR of IN ({gone})",
+                     (import_id, import_id))
+        conn.execute("DELETE FROM transactions WHERE import_id = ?", (import_id,))
+        conn.execute("UPDATE imports SET undone = 1, seq = ? WHERE import_id = ?", (e.seq, import_id))
+
+
+def _profile_saved(conn, batch: list[Event]) -> None:
+    conn.executemany("INSERT OR REPLACE INTO profiles VALUES (?,?,?,?)",
+                     [(p["name"], p["fingerprint"], ev.canonical(p["layout"]), e.seq)
+                      for e in batch for p in (e.payload,)])
+
+
+HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
+    "transaction.imported": _transactions_imported,
+    "transaction.posted": _transaction_posted,
+    "transaction.duplicate_suspected": _duplicate_suspected,
+    "transfer.matched": _transfer_matched,
+    "import.recorded": _import_recorded,
+    "import.undone": _import_undone,
+    "profile.saved": _profile_saved,
+}
+
+
+# --- applying ---------------------------------------------------------------------------
+
+def cursor(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT seq FROM projection_cursors WHERE name = ?", (CURSOR,)).fetchone()
+    return row[0] if row else 0
+
+
+def _set_cursor(conn: sqlite3.Connection, seq: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO projection_cursors VALUES (?, ?)", (CURSOR, seq))
+
+
+def apply(conn: sqlite3.Connection, items: Iterable[Event | Rejected]) -> int:
+    """Apply events in seq order (consecutive events of one type as one batch); returns rejects."""
+    rejected = 0
+    last = None
+    run: list[Event] = []
+
+    def flush():
+        if run:
+            HANDLERS[run[0].type](conn, run)
+            run.clear()
+
+    for item in items:
+        last = item.seq
+        if isinstance(item, Rejected):
+            flush()
+            conn.execute("INSERT OR REPLACE INTO quarantine VALUES (?,?,?,?)",
+                         (item.seq, item.event_id, item.type, item.reason))
+            rejected += 1
+            continue
+        if run and (run[0].type != item.type or len(run) >= 20_000):
+            flush()
+        run.append(item)
+    flush()
+    if last is not None:
+        _set_cursor(conn, last)
+    return rejected
+
+
+def catch_up(conn: sqlite3.Connection, fresh: list[Event] | None = None) -> int:
+    """Bring projections up to the log head inside the caller's transaction.
+
+    `fresh` are events just appended in this transaction; when they follow the
+    cursor directly they are applied as they are instead of being read back.
+    """
+    position = cursor(conn)
+    if fresh and fresh[0].seq == position + 1 and fresh[-1].seq == ev.head(conn)[0]:
+        return apply(conn, fresh)
+    return apply(conn, ev.read(conn, after=position))
+
+
+def clear(conn: sqlite3.Connection) -> None:
+    for table in TABLES:
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("DELETE FROM projection_cursors WHERE name = ?", (CURSOR,))
+
+
+def digest(conn: sqlite3.Connection) -> str:
+    """A hash of every projection row, in primary-key order."""
+    h = hashlib.sha256()
+    for table in TABLES:
+        h.update(f"\x1e{table}\x1e".encode())
+        for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2"):
+            h.update(repr(row).encode("utf-8"))
+    return h.hexdigest()
+
+
+def first_difference(live: sqlite3.Connection, rebuilt: sqlite3.Connection) -> str | None:
+    """Name the first projection row that differs between two databases, with its last seq."""
+    for table in TABLES:
+        a = live.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+        b = rebuilt.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+        for x, y in zip(a, b):
+            if x != y:
+                return f"{table} row {x[0]!r} differs (live {x}, rebuilt {y})"
+        if len(a) != len(b):
+            return f"{table} has {len(a)} rows live but {len(b)} rebuilt"
+    return None

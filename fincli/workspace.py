@@ -1,0 +1,112 @@
+"""The workspace: a folder holding fin.db, artifacts/, logs/ and config.toml."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import tomllib
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import db
+from .errors import WorkspaceError
+
+DEFAULT_CONFIG = """\
+# fin workspace settings.
+
+# Currency assumed for files that do not say theirs.
+default_currency = "USD"
+
+# Each model service runs in its own process with these limits.
+[services.categorize]
+memory_mb = 1024
+timeout_s = 300
+
+[services.fraud]
+memory_mb = 1024
+timeout_s = 300
+
+[services.spending]
+memory_mb = 2048
+timeout_s = 600
+
+[services.bills]
+memory_mb = 1024
+timeout_s = 300
+"""
+
+
+def resolve_home(home: str | Path | None) -> Path:
+    """--home, else $FIN_HOME, else the platform's user data directory."""
+    if home:
+        return Path(home).expanduser()
+    if os.environ.get("FIN_HOME"):
+        return Path(os.environ["FIN_HOME"]).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("fin", appauthor=False))
+
+
+@dataclass
+class Workspace:
+    home: Path
+    conn: sqlite3.Connection
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "fin.db"
+
+    @property
+    def artifacts(self) -> Path:
+        return self.home / "artifacts"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / "config.toml"
+
+    def config(self) -> dict:
+        try:
+            return tomllib.loads(self.config_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return tomllib.loads(DEFAULT_CONFIG)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise WorkspaceError(f"{self.config_path}: {exc}", "fix the file or delete it to get the defaults") from None
+
+    @contextmanager
+    def lock(self):
+        """An exclusive lock for work that must not interleave (imports, rebuilds)."""
+        with open(self.home / ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_workspace(home: str | Path | None = None, *, create: bool = True) -> Workspace:
+    path = resolve_home(home)
+    if path.exists() and not path.is_dir():
+        raise WorkspaceError(f"{path} is not a directory", "point --home or FIN_HOME at a folder")
+    if not path.exists():
+        if not create:
+            raise WorkspaceError(f"no workspace at {path}", "run `fin import FILE` to create one")
+        try:
+            path.mkdir(parents=True, mode=0o700)
+        except OSError as exc:
+            raise WorkspaceError(f"cannot create workspace {path}: {exc.strerror}",
+                                 "choose another folder with --home") from None
+    for sub in ("artifacts", "logs"):
+        (path / sub).mkdir(exist_ok=True, mode=0o700)
+    config = path / "config.toml"
+    if not config.exists():
+        config.write_text(DEFAULT_CONFIG, encoding="utf-8")
+    return Workspace(path, db.connect(path / "fin.db"))
