@@ -54,10 +54,11 @@ def create_tables(conn: sqlite3.Connection) -> None:
 # --- handlers: one per event type; each takes a batch of events of that type -------------
 
 def _transactions_imported(conn, batch: list[Event]) -> None:
+    """New rows; an id that is already live keeps its first import (replay stays deterministic)."""
     from .merchant import normalize
 
     conn.executemany(
-        "INSERT INTO transactions (id, account, date, amount, currency, description, merchant,"
+        "INSERT OR IGNORE INTO transactions (id, account, date, amount, currency, description, merchant,"
         " import_id, line, key, bank_id, balance, pending, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [(p["id"], p["account"], p["date"], p["amount"], p["currency"], p["description"],
           normalize(p["description"]), p["import_id"], p["line"], p["key"], p.get("bank_id"),

@@ -1,0 +1,164 @@
+import json
+import shutil
+import sqlite3
+
+import pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
+
+from fincli import events as ev, ledger, projections
+from fincli.events import Event
+from fincli.workspace import open_workspace
+
+from eventkit import append_and_project, import_events
+
+
+def test_appending_the_same_event_twice_stores_it_once(ws):
+    batch = import_events("imp1", "checking", [("t1", "2024-01-02", -500, "COFFEE")])
+    first = append_and_project(ws, batch)
+    second = append_and_project(ws, batch)
+    assert len(first) == 2 and second == []
+    assert ws.conn.execute("SELECT count(*) FROM events").fetchone()[0] == 2
+    assert [e.seq for e in first] == [1, 2]
+
+
+def test_update_and_delete_on_the_log_fail_in_sqlite_itself(ws):
+    append_and_project(ws, import_events("imp1", "checking", [("t1", "2024-01-02", -500, "COFFEE")]))
+    plain = sqlite3.connect(ws.db_path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        plain.execute("UPDATE events SET payload = '{}' WHERE seq = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        plain.execute("DELETE FROM events")
+    assert plain.execute("SELECT count(*) FROM events").fetchone()[0] == 2
+
+
+def test_flipping_one_payload_byte_makes_verify_name_that_event(ws, fin, tmp_path):
+    append_and_project(ws, import_events("imp1", "checking",
+                                         [("t1", "2024-01-02", -500, "COFFEE"), ("t2", "2024-01-03", -700, "LUNCH")]))
+    assert fin("verify").exit_code == 0
+    ws.close()
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(ws.db_path, copy / "fin.db")
+    raw = sqlite3.connect(copy / "fin.db")
+    raw.execute("DROP TRIGGER events_append_only_update")
+    payload = raw.execute("SELECT payload FROM events WHERE seq = 2").fetchone()[0]
+    flipped = payload.replace("LUNCH", "LUNCX")
+    raw.execute("UPDATE events SET payload = ? WHERE seq = 2", (flipped,))
+    raw.commit()
+    raw.close()
+    result = fin.runner.invoke(fin_app(), ["--home", str(copy), "verify"])
+    assert result.exit_code == 1
+    assert "event 2 " in result.stderr and "t2" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def fin_app():
+    from fincli.cli import app
+    return app
+
+
+def test_projection_tampering_is_found_by_verify_and_fixed_by_rebuild(ws, fin):
+    append_and_project(ws, import_events("imp1", "checking", [("t1", "2024-01-02", -500, "COFFEE")]))
+    ws.conn.execute("UPDATE transactions SET amount = 1 WHERE id = 't1'")
+    result = fin("verify")
+    assert result.exit_code == 1 and "transactions row 't1'" in result.stderr
+    assert fin("rebuild", "--verify").exit_code == 0
+    assert fin("verify").exit_code == 0
+
+
+@given(st.decimals(min_value=-10**9, max_value=10**9, places=2, allow_nan=False, allow_infinity=False))
+def test_upcasting_a_v1_transaction_gives_the_current_shape(amount):
+    v1 = {"id": "t1", "account": "a", "date": "2024-01-01", "amount": str(amount), "currency": "USD",
+          "description": "X", "import_id": "i", "line": 2, "key": "k"}
+    event = ev.decode(1, "e1", "transaction.imported", 1, "2024-01-01", "now", "i", json.dumps(v1))
+    assert isinstance(event, Event) and event.version == 2
+    assert event.payload["amount"] == int(amount * 100)
+    assert ev.TYPES["transaction.imported"].problem(event.payload) is None
+
+
+def _raw_append(conn, event_id, type_, version, payload_json):
+    """Write an event as an older or foreign fin might have, keeping the hash chain valid."""
+    seq, prev = ev.head(conn)
+    recorded = ev.now()
+    digest = ev.chain_hash(prev, seq + 1, event_id, type_, version, "2024-01-05", recorded, "other", payload_json)
+    conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)",
+                 (seq + 1, event_id, type_, version, "2024-01-05", recorded, "other", payload_json, digest))
+
+
+def test_bad_events_are_quarantined_and_replay_continues(ws, fin):
+    append_and_project(ws, import_events("imp1", "checking", [("t1", "2024-01-02", -500, "COFFEE")]))
+    _raw_append(ws.conn, "x1", "budget.exploded", 1, "{}")
+    _raw_append(ws.conn, "x2", "transaction.imported", 2, json.dumps({"id": "t9", "amount": "lots"}))
+    append_and_project(ws, import_events("imp2", "checking", [("t3", "2024-01-04", -900, "BOOKS")]))
+    result = fin("rebuild")
+    assert result.exit_code == 0, result.stderr
+    assert "2 quarantined" in result.stderr
+    reasons = dict(ws.conn.execute("SELECT event_id, reason FROM quarantine").fetchall())
+    assert reasons == {"x1": "unknown event type 'budget.exploded'", "x2": "missing field 'account'"}
+    ids = [r[0] for r in ws.conn.execute("SELECT id FROM transactions ORDER BY id")]
+    assert ids == ["t1", "t3"]
+    assert fin("verify").exit_code == 0
+
+
+# --- replay equals incremental --------------------------------------------------------------
+
+dates = st.dates(min_value=__import__("datetime").date(2024, 1, 1),
+                 max_value=__import__("datetime").date(2024, 3, 31)).map(str)
+txn = st.tuples(st.sampled_from([f"t{i}" for i in range(12)]), dates, st.integers(-10**6, 10**6),
+                st.sampled_from(["COFFEE", "RENT", "PAYMENT THANK YOU", "SQ *BAKERY"]))
+step = st.one_of(
+    st.tuples(st.just("import"), st.sampled_from(["checking", "card"]), st.lists(txn, max_size=5)),
+    st.tuples(st.just("undo"), st.integers(0, 5)),
+    st.tuples(st.just("posted"), st.sampled_from([f"t{i}" for i in range(12)]),
+              st.sampled_from([f"t{i}" for i in range(12)])),
+    st.tuples(st.just("transfer"), st.sampled_from([f"t{i}" for i in range(12)]),
+              st.sampled_from([f"t{i}" for i in range(12)])),
+    st.tuples(st.just("dup"), st.sampled_from([f"t{i}" for i in range(12)]),
+              st.sampled_from([f"t{i}" for i in range(12)])),
+)
+
+
+def _events_for(steps):
+    out, imports = [], []
+    for n, s in enumerate(steps):
+        if s[0] == "import":
+            import_id = f"imp{n}"
+            imports.append(import_id)
+            unique = {t[0]: t for t in s[2]}          # a transaction id appears once per import
+            out.append(import_events(import_id, s[1], list(unique.values())))
+        elif s[0] == "undo" and imports:
+            target = imports[s[1] % len(imports)]
+            out.append([Event("import.undone", f"undo:{target}", "2024-04-01", "user", {"import_id": target})])
+        elif s[0] == "posted":
+            out.append([Event("transaction.posted", f"p{n}", "2024-04-01", "x", {"id": s[1], "pending_id": s[2]})])
+        elif s[0] == "transfer":
+            out.append([Event("transfer.matched", f"tr{n}", "2024-04-01", "x",
+                              {"transfer_id": f"tr{n}", "out_id": s[1], "in_id": s[2]})])
+        elif s[0] == "dup":
+            out.append([Event("transaction.duplicate_suspected", f"d{n}", "2024-04-01", "x",
+                              {"id": s[1], "of": s[2], "reason": "test"})])
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(step, max_size=12))
+def test_replaying_the_whole_log_equals_applying_events_one_by_one(tmp_path_factory, steps):
+    home = tmp_path_factory.mktemp("ws")
+    ws = open_workspace(home)
+    try:
+        for batch in _events_for(steps):
+            append_and_project(ws, batch)
+        live = projections.digest(ws.conn)
+        fresh = open_workspace(tmp_path_factory.mktemp("empty"))
+        try:
+            rows = ws.conn.execute("SELECT * FROM events ORDER BY seq").fetchall()
+            fresh.conn.execute("BEGIN")
+            fresh.conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            projections.apply(fresh.conn, ev.read(fresh.conn))
+            fresh.conn.execute("COMMIT")
+            assert projections.digest(fresh.conn) == live
+        finally:
+            fresh.close()
+        assert ledger.rebuild(ws).digest == live
+    finally:
+        ws.close()
