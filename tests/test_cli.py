@@ -70,3 +70,10 @@ def test_status_reports_counts_and_schema(ws, fin):
     status = json.loads(fin("status", "--format", "json").stdout)
     assert status["transactions"] == 1 and status["events"] == 2 and status["schema_version"] >= 2
     assert status["last_import"]["import_id"] == "i1"
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.+?)\n```", readme)
+    test_command = next(b for b in blocks if "pytest" in b)
+    assert test_command in (ROOT / ".ci" / "run").read_text().splitlines()
