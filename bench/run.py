@@ -1,0 +1,125 @@
+"""fin's benchmarks: one command, one table.
+
+    python bench/run.py [--rows N] [--runs K]
+
+Builds the large inputs it needs (cached in bench/.cache/), runs each benchmark
+K times in fresh processes, and prints the median of each figure with its goal
+and, where the peer tool is installed, the peer's figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "bench" / ".cache"
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+    returncode: int
+
+
+def fin_command() -> list[str]:
+    script = Path(sys.executable).with_name("fin")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "fincli.cli"]
+
+
+def measure(argv: list[str], *, stdout=subprocess.DEVNULL, env=None) -> Run:
+    """Wall time and peak resident memory of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"bench: {' '.join(argv[:4])}… exited {code}: {err.strip()[-500:]}")
+    return Run(elapsed, usage.ru_maxrss / 1024, code)
+
+
+def median_runs(make_argv, runs: int, setup=None) -> tuple[float, float]:
+    seconds, peaks = [], []
+    for i in range(runs):
+        context = setup(i) if setup else None
+        r = measure(make_argv(context))
+        seconds.append(r.seconds)
+        peaks.append(r.peak_mb)
+    return statistics.median(seconds), statistics.median(peaks)
+
+
+def large_export(rows: int) -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"checking_large_{rows}.csv"
+    if not path.exists():
+        from fincli.synth import write_large_export
+
+        write_large_export(path, rows, seed=1)
+    return path
+
+
+def imported_workspace(rows: int) -> Path:
+    """A workspace holding the large export, built once and reused by read benchmarks."""
+    home = CACHE / f"ws_{rows}"
+    if not (home / "fin.db").exists():
+        shutil.rmtree(home, ignore_errors=True)
+        measure(fin_command() + ["--home", str(home), "import", str(large_export(rows))])
+    return home
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    fin = fin_command()
+    table: list[tuple[str, str, str, str, str]] = []
+
+    help_s, _ = median_runs(lambda _: fin + ["--help"], max(args.runs, 7))
+    table.append(("fin --help wall time", f"{help_s * 1000:.0f}", "ms", "< 200", ""))
+
+    export = large_export(args.rows)
+    tmp = Path(tempfile.mkdtemp(prefix="fin-bench-"))
+    secs, peak = median_runs(lambda home: fin + ["--home", str(home), "import", str(export)], args.runs,
+                             setup=lambda i: tmp / f"import{i}")
+    peer = ""
+    hledger = shutil.which("hledger")
+    if hledger:
+        rules = CACHE / "chase.rules"
+        rules.write_text("skip 1\nfields details, date, description, amount, type, balance, check\n"
+                         "date-format %m/%d/%Y\n")
+        h_secs, h_peak = median_runs(lambda _: [hledger, "-f", str(export), "--rules-file", str(rules),
+                                                "print", "-O", "csv"], 1)
+        peer = f"hledger {args.rows / h_secs:,.0f} rows/s, {h_peak:,.0f} MB; fin is {h_secs / secs:.1f}x"
+    table.append((f"import {args.rows:,} rows (events included)", f"{args.rows / secs:,.0f}", "rows/s",
+                  ">= 125,000", peer))
+    table.append((f"import {args.rows:,} rows: peak memory", f"{peak:,.0f}", "MB", "< 1,000", ""))
+
+    home = imported_workspace(args.rows)
+    secs, peak = median_runs(lambda _: fin + ["--home", str(home), "transactions", "--format", "json"], args.runs)
+    table.append((f"transactions --format json, {args.rows:,} rows", f"{secs:.1f}", "s", "", ""))
+    secs, peak = median_runs(lambda _: fin + ["--home", str(home), "rebuild"], args.runs)
+    table.append((f"rebuild from {args.rows:,}+ events", f"{secs:.1f}", "s", "< 10", f"peak {peak:,.0f} MB"))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    widths = [max(len(r[i]) for r in table + [("figure", "value", "unit", "goal", "peer")]) for i in range(5)]
+    header = ("figure", "value", "unit", "goal", "peer")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in table:
+        print("  ".join(c.rjust(w) if i == 1 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))))
+
+
+if __name__ == "__main__":
+    main()
