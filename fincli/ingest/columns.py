@@ -1,0 +1,151 @@
+"""Column roles: which column is the date, the amount, the description, and so on.
+
+Header names (English, German, Dutch, French, Spanish, Czech, Hungarian …) suggest a
+role; the column's content must agree. Without a header, content alone decides.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from fincli.ingest.amounts import AmountError, looks_numeric, split_sign
+
+IN_TOKENS = {"credit", "cr", "c", "k", "bij", "i", "in", "inflow", "h", "haben", "deposit", "gutschrift",
+             "kredit", "credito", "crédit", "bevetel", "bevétel", "+", "received", "income"}
+OUT_TOKENS = {"debit", "dr", "d", "af", "o", "out", "outflow", "s", "soll", "withdrawal", "-", "lastschrift",
+              "debet", "debito", "débit", "kiadas", "kiadás", "spent", "db"}
+PENDING_VALUES = {"pending", "pended", "authorised", "authorized", "authorisation", "hold", "vorgemerkt",
+                  "in behandeling", "in afwachting", "en attente", "pendiente", "reserved", "uncleared", "not cleared"}
+CURRENCIES = set("EUR USD GBP CHF CZK HUF PLN SEK NOK DKK LTL LVL SGD JOD AUD CAD NZD JPY CNY HKD INR RON BGN "
+                 "HRK ISK TRY ZAR BRL MXN ILS AED SAR KWD BHD RUB UAH THB MYR IDR PHP KRW TWD".split())
+SUMMARY = re.compile(r"^\s*(opening|closing|start|end|final|initial|new|previous|old)?\s*(balance|saldo|turnover|total|"
+                     r"umsatz|summe|anfangssaldo|endsaldo|schlusssaldo|kontostand|solde|sum)\s*[:.]?\s*$"
+                     r"|^\s*balance (brought|carried) forward\s*$", re.I)
+SUMMARY_PREFIXES = {"ope", "clo", "sta", "end", "fin", "ini", "new", "pre", "old", "bal", "sal", "tur", "tot",
+                    "ums", "sum", "anf", "sch", "kon", "sol"}
+
+
+def norm(name: str) -> str:
+    s = unicodedata.normalize("NFKD", name.lstrip("\ufeff")).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9#/ ]+", " ", s).strip()
+
+
+def _has(h: str, *words: str) -> bool:
+    return any(re.search(r"(^|[^a-z])" + w, h) for w in words)
+
+
+FOREIGN = ("original", "local", "fremd", "foreign", "rate", "kurs", "koers", "wechsel", "initial", "final",
+           "income", "expenses", "entries", "exchange", "in eur", "bedrag in")
+
+
+def amount_kind(h: str) -> str | None:
+    """Role a header name suggests for a number column."""
+    if not h:
+        return None
+    if _has(h, *FOREIGN):
+        return "foreign"
+    if _has(h, "balance", "saldo", "solde", "egyenleg", "kontostand", "running", "stand"):
+        return "balance"
+    if h in ("net", "net amount", "netto", "net total"):
+        return "net"
+    if _has(h, "fee", "fees", "gebuhr", "poplatek", "commission", "kosten", "charges?$"):
+        return "fee"
+    if _has(h, "debit", "withdrawal", "paid out", "money out", "outflow", "soll", "debet", "af$", "uitgave",
+            "ausgang", "retrait", "cargo", "spent", "payments?$", "out$", "charge"):
+        return "debit"
+    if _has(h, "credit", "deposit", "paid in", "money in", "inflow", "haben", "bij$", "ontvang", "eingang",
+            "abono", "received", "in$"):
+        return "credit"
+    if _has(h, "amount", "betrag", "bedrag", "montant", "importe", "castka", "osszege", "sum", "value", "gross",
+            "total", "bedrag", "belopp", "belob", "kwota", "suma", "valor", "importo"):
+        return "amount"
+    return None
+
+
+DATE_STRONG = ("transaction", "booking", "buchung", "posting", "posted", "processed", "verrichting", "proveden",
+               "tranzakcio", "transactie", "boek", "operation", "operacion", "beleg", "started", "trans", "txn")
+DATE_VALUE = ("valu", "wertstell", "settle", "verrekening", "zauctov", "erteknap", "completed", "effective",
+              "effet", "valor")
+DATE_OTHER = ("initial", "final", "from", "to$", "period", "statement", "end", "start", "created at")
+
+
+def date_rank(h: str) -> int:
+    if not h:
+        return 0
+    if _has(h, *DATE_OTHER) and not _has(h, *DATE_STRONG):
+        return -3
+    if _has(h, *DATE_VALUE):
+        return -1
+    if _has(h, *DATE_STRONG):
+        return 3
+    if _has(h, "date", "datum", "fecha", "data", "created", "datetime", "time", "day", "datu"):
+        return 2
+    return 0
+
+
+DESC_WORDS = ("descr", "detail", "payee", "memo", "name", "narrat", "particular", "merchant", "beneficiar",
+              "counterpart", "text", "verwendung", "buchungstext", "auftraggeber", "empfanger", "omschrijving",
+              "naam", "mededeling", "remarque", "libelle", "concepto", "notes?$", "item title", "partner",
+              "kozlemeny", "zprava", "poznamka", "nazev", "handelaar", "toelichting", "beschreibung", "purpose",
+              "reference text", "betreff", "opis", "description", "tegenrekeninghouder", "omschr", "message")
+CURRENCY_WORDS = ("currency", "wahrung", "munt", "devise", "moneda", "mena", "devizanem", "valuta", "ccy", "waehrung")
+ID_NAMES = {"id", "transaction id", "transaction_id", "transactie id", "id transakce", "buchungsreferenz",
+            "reference", "referentie", "referenz", "transaction reference", "transactionid", "txn id", "ref"}
+STATUS_NAMES = {"status", "state", "transaction status", "pending", "booking status", "buchungsstatus", "stav"}
+DIRECTION_NAMES = ("details", "af bij", "d/k", "creditdebet", "debit/credit", "dr/cr", "cd", "c/d", "d/c",
+                   "indicator", "sign", "type", "bevetel/kiadas", "direction", "soll/haben", "s/h", "credit debit",
+                   "debit credit", "af/bij", "in/out", "flag")
+
+
+def direction_values(cells: list[str]) -> tuple[set[str], set[str], int] | None:
+    """If a column holds debit/credit markers: (in values, out values, unreadable count)."""
+    vals = [c.strip().lower() for c in cells if c.strip()]
+    if not vals:
+        return None
+    seen_in = {v for v in set(vals) if v in IN_TOKENS}
+    seen_out = {v for v in set(vals) if v in OUT_TOKENS}
+    other = sum(1 for v in vals if v not in IN_TOKENS and v not in OUT_TOKENS)
+    if other > len(vals) * 0.1 or len(seen_in | seen_out) > 4 or not (seen_in or seen_out):
+        return None
+    return seen_in, seen_out, other
+
+
+class Column:
+    """What a column's sample cells look like."""
+
+    def __init__(self, j: int, name: str, cells: list[str]):
+        self.j, self.name, self.h = j, name, norm(name)
+        self.cells = cells
+        filled = [c.strip() for c in cells if c.strip() and c.strip() not in ("'", '"')]
+        self.filled = filled
+        self.numeric = sum(1 for c in filled if looks_numeric(c))
+        self.is_number = bool(filled) and self.numeric >= 0.9 * len(filled)
+        self.negative = self.plus = 0
+        self.decimals = False
+        for c in filled:
+            try:
+                body, plus, minus, _ = split_sign(c)
+            except AmountError:
+                continue
+            self.negative += minus
+            self.plus += plus
+            self.decimals = self.decimals or "." in body or "," in body
+        self.distinct = set(filled)
+        self.constant = len(filled) > 1 and len(self.distinct) == 1
+        upper = [c for c in filled if c.upper() in CURRENCIES]
+        self.is_currency = bool(filled) and len(upper) >= 0.9 * len(filled)
+        self.iban = bool(filled) and all(re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}", c) for c in filled)
+
+
+def clean_date_like(cell: str) -> bool:
+    """A data row's date cell: a date, or the literal 'Pending'."""
+    from fincli.ingest.dates import formats_for
+    s = cell.strip()
+    return bool(s) and (s.lower().strip("'\"") == "pending" or bool(formats_for(s)))
+
+
+def fits(value: str, fmt: str) -> bool:
+    from fincli.ingest.dates import clean, split_time, try_format
+    s = clean(value)
+    return try_format(s, fmt) is not None or try_format(split_time(s), fmt) is not None

@@ -1,0 +1,317 @@
+"""From a file's shape and sample rows to a layout: roles, formats, mark and sign.
+
+Everything is decided from all sample rows at once; what the sample leaves open
+(day/month order) is settled over the whole file by the parser, and what the file
+cannot tell (sign of an unsigned amount column) raises AmbiguousInputError.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fincli.errors import AmbiguousInputError, ParseError
+from fincli.ingest import columns as C
+from fincli.ingest.amounts import AmountError, decide_mark, split_sign
+from fincli.ingest.dates import clean, column_formats, human, is_day_month_pair
+from fincli.ingest.sniff import Table
+
+CREDIT_WORDS = re.compile(r"payment (received|thank)|thank you|refund|credit|gutschrift|remboursement|devoluci|"
+                          r"terugbetaling|cashback|rembours|storno|reversal|abono|^payment$|^autopay", re.I)
+LAYOUT_VERSION = 1
+
+
+def _date_info(col: C.Column):
+    vals = [v for v in col.filled if clean(v).lower() != "pending"]
+    fmts, dated = column_formats(vals)
+    return vals, fmts, dated
+
+
+def _pick_format(name, vals, fmts, path, complete, others):
+    """One format for a date column; a day/month tie is settled by a sibling column, the
+    rest of the file (the parser does that when the sample is not the whole file), or an error."""
+    pair = is_day_month_pair(fmts)
+    if not pair:
+        return fmts[0], None
+    for ofmts in others:
+        hits = [f for f in pair if f in ofmts]
+        if len(hits) == 1 and not is_day_month_pair(ofmts):
+            return hits[0], None
+    if complete:
+        raise ambiguous_dates(path, vals[0], pair)
+    return pair[0], pair[1]
+
+
+def ambiguous_dates(path, example: str, pair) -> AmbiguousInputError:
+    a, b = pair
+    return AmbiguousInputError(
+        path, None, f"dates like {clean(example)} fit both {human(a)} and {human(b)}; "
+                    f"pass --date-format {a} or --date-format {b}")
+
+
+def detect(table: Table, encoding: str, path, complete: bool, *, date_format=None, decimal_mark=None,
+           sign=None) -> tuple[dict, str | None]:
+    """Return (layout, alternative date format still to be ruled out over the whole file)."""
+    header = table.header
+    width = max(table.ncols, len(header or []))
+    wide = max(2, int(table.ncols * 0.6))
+    data = [r for _, r in table.rows if len(r) >= wide and len(r) > table.date_col
+            and (C.clean_date_like(r[table.date_col]))]
+    if not data:
+        raise ParseError(path, None, "no transaction rows found")
+    cols = [C.Column(j, header[j] if header and j < len(header) else "", [r[j] if j < len(r) else "" for r in data])
+            for j in range(width)]
+
+    # dates
+    dates = []
+    for col in cols:
+        vals, fmts, dated = _date_info(col)
+        if vals and fmts and dated >= 0.9 * len(vals) and dated >= 0.5 * len(data):
+            if date_format and not all(C.fits(v, date_format) for v in vals):
+                continue
+            dates.append((col, vals, fmts))
+    if not dates:
+        if date_format:
+            raise ParseError(path, None, f"no column of dates matches --date-format {date_format}",
+                             "check the format against the file's date column")
+        raise ParseError(path, None, "no column of dates found; is this a bank export?")
+    dates.sort(key=lambda d: (-C.date_rank(d[0].h), -len(d[1]), d[0].j))
+    dcol, dvals, dfmts = dates[0]
+    rest = dates[1:]
+    vcol = next((d for d in rest if C.date_rank(d[0].h) == -1), None)
+    if vcol is None and not header and rest:
+        vcol = min(rest, key=lambda d: d[0].j)
+    alt = None
+    if date_format:
+        dfmt = date_format
+    else:
+        dfmt, alt = _pick_format(dcol.name, dvals, dfmts, path, complete, [d[2] for d in rest])
+    vfmt = None
+    if vcol:
+        vfmt = dfmt if dfmt in vcol[2] else vcol[2][0]
+    date_cols = {d[0].j for d in dates}
+
+    # amounts
+    kinds = {c.j: C.amount_kind(c.h) for c in cols}
+    numeric = [c for c in cols if c.j not in date_cols and c.is_number]
+    empty = [c for c in cols if c.j not in date_cols and not c.filled]
+    roles: dict = {"amount": None, "debit": None, "credit": None, "fee": None, "balance": None}
+    if header:
+        nets = [c for c in numeric if kinds[c.j] == "net"]
+        amounts = [c for c in numeric if kinds[c.j] == "amount"]
+        amounts.sort(key=lambda c: (c.h not in ("amount", "betrag", "bedrag", "montant", "importe"), c.j))
+        roles["amount"] = (nets or amounts or [None])[0]
+        split_ok = numeric + empty
+        deb = [c for c in split_ok if kinds[c.j] == "debit"]
+        cred = [c for c in split_ok if kinds[c.j] == "credit"]
+        if roles["amount"] is None and deb and cred:
+            roles["debit"], roles["credit"] = deb[0], cred[0]
+        if not nets:
+            roles["fee"] = next((c for c in numeric if kinds[c.j] == "fee"), None)
+        roles["balance"] = next((c for c in numeric if kinds[c.j] == "balance"), None)
+    orientation_from_counts = False
+    if roles["amount"] is None and roles["debit"] is None:
+        cands = [c for c in numeric if kinds[c.j] not in ("foreign", "balance", "fee")
+                 and (c.decimals or c.negative or c.plus or (header and kinds[c.j]))]
+        signed = [c for c in cands if c.negative]
+        if signed:
+            roles["amount"] = signed[0]
+        else:
+            pair = _exclusive_pair(cands, data)
+            if pair:
+                roles["debit"], roles["credit"] = pair
+                orientation_from_counts = True
+            elif cands:
+                roles["amount"] = cands[-1] if not header else cands[0]
+    if roles["amount"] is None and roles["debit"] is None:
+        raise ParseError(path, None, "no column of amounts found", "the file needs a money amount column")
+
+    used = {c.j for c in roles.values() if c is not None} | date_cols
+    layout_sign, plus_credit, direction = "normal", False, None
+    amt = roles["amount"]
+    if amt is not None and not amt.negative:
+        direction = _direction(cols, used, header)
+    if amt is not None:
+        if direction:
+            layout_sign = sign or "normal"
+        elif amt.negative:
+            layout_sign = sign or _card_sign(amt, data, cols, used)
+        elif sign:
+            layout_sign = sign
+        elif amt.plus:
+            layout_sign, plus_credit = "inverted", True
+        else:
+            raise AmbiguousInputError(
+                path, None, f"amounts in column {amt.j + 1}{_q(amt.name)} are never negative and no column says "
+                            "debit or credit; pass --sign normal (positive = money in) or --sign inverted "
+                            "(positive = money out, as on card statements)")
+    elif orientation_from_counts:
+        d, c = roles["debit"], roles["credit"]
+        if sign:
+            roles["debit"], roles["credit"] = (d, c) if sign == "normal" else (c, d)
+        elif len(d.filled) == len(c.filled):
+            raise AmbiguousInputError(
+                path, None, f"columns {d.j + 1} and {c.j + 1} hold unsigned amounts with no header to say which is "
+                            "money out; pass --sign normal (left column = money out) or --sign inverted")
+        elif len(d.filled) < len(c.filled):
+            roles["debit"], roles["credit"] = c, d    # spending rows outnumber income rows
+    elif sign == "inverted":
+        layout_sign = "inverted"
+    if direction:
+        used.add(direction[0].j)
+
+    # decimal mark
+    money_cells = [v for c in roles.values() if c is not None for v in c.filled]
+    mark = decimal_mark or decide_mark(money_cells)
+    if mark is None:
+        seps = "".join(ch for v in money_cells for ch in v if ch in ".,")
+        mark = "." if "," in seps else ("," if "." in seps else ".")
+
+    # other roles
+    ccol = _currency_col(cols, used, amt or roles["debit"], header)
+    status = next((c for c in cols if c.h in C.STATUS_NAMES and c.j not in used), None) if header else None
+    bank_id = next((c for c in cols if c.h in C.ID_NAMES and c.j not in used), None) if header else None
+    for c in (ccol, status, bank_id):
+        if c is not None:
+            used.add(c.j)
+    desc = _descriptions(cols, used, header, direction)
+
+    layout = {
+        "version": LAYOUT_VERSION,
+        "encoding": encoding,
+        "delimiter": table.delimiter,
+        "ncols": table.ncols,
+        "header": header,
+        "header_line": table.header_line,
+        "skip_lines": (table.header_line or table.start_line) - 1 if header else table.start_line - 1,
+        "columns": {
+            "date": dcol.j,
+            "value_date": vcol[0].j if vcol else None,
+            "description": [c.j for c in desc],
+            "amount": amt.j if amt is not None else None,
+            "debit": roles["debit"].j if roles["debit"] is not None else None,
+            "credit": roles["credit"].j if roles["credit"] is not None else None,
+            "fee": roles["fee"].j if roles["fee"] is not None else None,
+            "direction": direction[0].j if direction else None,
+            "balance": roles["balance"].j if roles["balance"] is not None else None,
+            "currency": ccol.j if ccol is not None else None,
+            "bank_id": bank_id.j if bank_id is not None else None,
+            "status": status.j if status is not None else None,
+        },
+        "date_format": dfmt,
+        "value_date_format": vfmt,
+        "decimal_mark": mark,
+        "sign": layout_sign,
+        "plus_is_credit": plus_credit,
+        "direction_in": sorted(direction[1]) if direction else [],
+        "direction_out": sorted(direction[2]) if direction else [],
+        "direction_blank": direction[3] if direction else None,
+        "currency": _default_currency(roles, cols, header),
+    }
+    return layout, alt
+
+
+def _q(name: str) -> str:
+    return f" ('{name}')" if name else ""
+
+
+def _exclusive_pair(cands, data):
+    for a, b in zip(cands, cands[1:]):
+        if b.j != a.j + 1:
+            continue
+        both = sum(1 for r in data if _nonzero(r, a.j) and _nonzero(r, b.j))
+        if both == 0 and a.filled and b.filled:
+            return a, b
+    return None
+
+
+def _nonzero(row, j) -> bool:
+    cell = row[j].strip() if j < len(row) else ""
+    return bool(cell) and any(ch in "123456789" for ch in cell)
+
+
+def _direction(cols, used, header):
+    best = None
+    for c in cols:
+        if c.j in used:
+            continue
+        dv = C.direction_values(c.cells)
+        if not dv:
+            continue
+        seen_in, seen_out, _ = dv
+        named = bool(header) and c.h in C.DIRECTION_NAMES
+        blanks = len(c.filled) < len(c.cells)
+        if seen_in and seen_out:
+            blank = None
+        elif named or (blanks and len(c.filled) >= 1):
+            blank = "out" if seen_in else "in"
+            if named and not blanks:
+                blank = None
+        else:
+            continue
+        cand = (c, {v for v in seen_in}, {v for v in seen_out}, blank)
+        if best is None or (seen_in and seen_out and not (best[1] and best[2])):
+            best = cand
+    return best
+
+
+def _card_sign(amt, data, cols, used) -> str:
+    """'inverted' when negatives appear only on payment/refund/credit rows (card export)."""
+    texts = [c for c in cols if c.j not in used and not c.is_number and c.h and C._has(c.h, *C.DESC_WORDS)]
+    if not texts:
+        texts = [c for c in cols if c.j not in used and not c.is_number and not c.constant]
+    neg = pos = 0
+    for i, r in enumerate(data):
+        cell = amt.cells[i]
+        try:
+            minus = split_sign(cell)[2]
+        except AmountError:
+            continue
+        if minus:
+            neg += 1
+            words = " ".join(t.cells[i] for t in texts)
+            if not CREDIT_WORDS.search(words):
+                return "normal"
+        else:
+            pos += 1
+    return "inverted" if neg and pos >= 2 and pos > neg else "normal"
+
+
+def _currency_col(cols, used, amt, header):
+    cands = [c for c in cols if c.j not in used and c.is_currency
+             and (not header or not c.h or C._has(c.h, *C.CURRENCY_WORDS))
+             and C.amount_kind(c.h) != "foreign"]
+    if not cands:
+        return None
+    if amt is not None:
+        for c in cands:
+            if c.j == amt.j + 1:
+                return c
+    return cands[0]
+
+
+def _default_currency(roles, cols, header) -> str | None:
+    curs = set()
+    for c in roles.values():
+        if c is None:
+            continue
+        for v in c.filled:
+            try:
+                cur = split_sign(v)[3]
+            except AmountError:
+                continue
+            if cur:
+                curs.add(cur)
+        m = re.search(r"\(([A-Z]{3})\)", c.name)
+        if m and m.group(1) in C.CURRENCIES:
+            curs.add(m.group(1))
+    return curs.pop() if len(curs) == 1 else None
+
+
+def _descriptions(cols, used, header, direction):
+    if header:
+        named = [c for c in cols if c.j not in used and c.h and C._has(c.h, *C.DESC_WORDS)
+                 and not c.is_number and (direction is None or c.j != direction[0].j)]
+        if named:
+            return named
+    return [c for c in cols if c.j not in used and c.filled and not c.is_number and not c.constant
+            and not c.iban and not c.is_currency and (direction is None or c.j != direction[0].j)]
