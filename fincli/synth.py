@@ -315,6 +315,9 @@ class _Gen:
             n = max(2, round(n_usd * share))
             names = list(_KNOWN[cat])
             rng.shuffle(names)
+            if "AMAZON" in names:              # the household's most used online shop
+                names.remove("AMAZON")
+                names.insert(0, "AMAZON")
             names = names[: max(2, min(len(names), n // 2 + 1))]
             while len(names) < n:
                 nm = f"{rng.choice(_ADJ)} {rng.choice(_NOUN[cat])}"
@@ -1220,6 +1223,10 @@ def write_large_export(path: Path, rows: int, seed: int) -> None:
     pool.append(("ATM WITHDRAWAL 004411  1200 3RD AVE SEATTLE", "ATM", 80_00, 0.5, -1, 0.5))
     pool.append(("PUGET SOUND ENER BILLPAY", "ACH_DEBIT", 110_00, 0.3, -1, 0.2))
     weights = [p[5] for p in pool]
+    deposit = [("MOBILE DEPOSIT : REF NUMBER :8120" + "41" * 3, "CHECK_DEPOSIT", 4_000_00, 0.3, 1),
+               ("ACME ROBOTICS    DIRECT DEP                 PPD ID: 4410293381", "ACH_CREDIT",
+                5_200_00, 0.05, 1)]
+    low = 2_000_00
     n_days = max(1, rows // 300)
     start = date(2015, 1, 1)
     per_day_base = rows / n_days
@@ -1237,7 +1244,10 @@ def write_large_export(path: Path, rows: int, seed: int) -> None:
         n = rows - i if day == n_days - 1 else min(rows - i, max(1, round(per_day_base)))
         dkey = day * 10_000_000_000
         for _ in range(n):
-            desc, typ, med, sig, sign, _w = pool[picks[i]]
+            if bal < low:       # keep the account funded: a deposit instead of spending
+                desc, typ, med, sig, sign = deposit[i % 2]
+            else:
+                desc, typ, med, sig, sign, _w = pool[picks[i]]
             amt = sign * max(1, int(med * lnv(0, sig)))
             if typ == "DEBIT_CARD":
                 desc = f"{desc} {codes[i % 5000]}"
