@@ -18,7 +18,7 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date as Date
+from datetime import date as Date, timedelta
 
 from ..merchant import normalize
 
@@ -153,7 +153,10 @@ def plan(rows: list[NewRow], existing: list[Existing], covered: tuple[str, str] 
     if covered and rows:
         lo = max(covered[0], min(r.date for r in rows))
         hi = min(covered[1], max(r.date for r in rows))
-        leftovers = [e for e in existing if e.id not in matched_existing and lo <= e.date <= hi]
+        slack = timedelta(days=NEAR_DUPLICATE_DAYS)      # a bank may move a row's date a little
+        wide_lo = (Date.fromisoformat(lo) - slack).isoformat()
+        wide_hi = (Date.fromisoformat(hi) + slack).isoformat()
+        leftovers = [e for e in existing if e.id not in matched_existing and wide_lo <= e.date <= wide_hi]
         posted_ids = {new for new, _ in result.posted}
         for row in result.add:
             if row.id in posted_ids or not lo <= row.date <= hi:
