@@ -7,7 +7,6 @@ and running it again completes it. One bad file does not stop the others.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date as Date, timedelta
@@ -89,26 +88,14 @@ def import_files(ws: Workspace, paths: list[str], options: Options, progress=Non
     return reports
 
 
-def _profile_layout(ws: Workspace, name: str) -> dict:
-    row = ws.conn.execute("SELECT layout FROM profiles WHERE name = ?", (name,)).fetchone()
-    if row:
-        return json.loads(row[0])
-    from .parse import builtin_profiles
-
-    builtin = builtin_profiles()
-    if name in builtin:
-        return builtin[name]
-    raise InputError(f"no profile named {name!r}", "list profiles with `fin profiles list`")
-
-
 def _parse(ws: Workspace, path: Path, options: Options, progress) -> ParsedFile:
-    from .parse import parse_file, profile_for
+    from .parse import parse_file
+    from .profiles import get_profile, matching_profile, saved_profiles
 
-    layout = _profile_layout(ws, options.profile) if options.profile else None
-    if layout is None:
-        saved = {name: json.loads(text) for name, text in
-                 ws.conn.execute("SELECT name, layout FROM profiles ORDER BY name")}
-        layout = profile_for(path, saved)
+    if options.profile:
+        layout = get_profile(ws, options.profile)["layout"]
+    else:
+        layout = matching_profile(path, saved_profiles(ws))
     return parse_file(path, date_format=options.date_format, decimal_mark=options.decimal_mark,
                       sign=options.sign, profile=layout, skip_bad_rows=options.skip_bad_rows,
                       progress=progress)
@@ -125,9 +112,10 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
     account = options.account or account_from_filename(path)
     report.account, report.rows, report.skipped = account, len(parsed.rows), parsed.skipped
 
-    fallback = options.currency or _account_currency(ws, account) or ws.config().get("default_currency", "USD")
+    known = options.currency or _account_currency(ws, account)
+    fallback = known or ws.config().get("default_currency", "USD")
     report.currency = fallback
-    report.currency_assumed = not options.currency and any(r.currency is None for r in parsed.rows)
+    report.currency_assumed = not known and any(r.currency is None for r in parsed.rows)
     prepared = _prepare(parsed, account, fallback.upper())
 
     with ws.lock(), db.transaction(ws.conn):

@@ -28,3 +28,38 @@ def get_profile(ws: Workspace, name: str) -> dict:
     if name in builtin:
         return {"name": name, "origin": "built-in", "layout": builtin[name]}
     raise InputError(f"no profile named {name!r}", "list them with `fin profiles list`")
+
+
+SNIFF_BYTES = 256 * 1024
+
+
+def saved_profiles(ws: Workspace) -> dict[str, tuple[str, dict]]:
+    return {name: (fp, json.loads(layout)) for name, fp, layout in
+            ws.conn.execute("SELECT name, fingerprint, layout FROM profiles ORDER BY name")}
+
+
+def matching_profile(path, saved: dict[str, tuple[str, dict]]) -> dict | None:
+    """The saved layout for files shaped like this one (same header and delimiter), if any."""
+    if not saved:
+        return None
+    from ..errors import FinError
+    from .encoding import decode
+    from .parse import fingerprint
+    from .sniff import find_table, sample_text
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError:
+        return None                              # the parser reports unreadable files
+    if len(head) == SNIFF_BYTES and b"\n" in head:
+        head = head[:head.rfind(b"\n") + 1]      # never cut a character in half
+    try:
+        text, _ = decode(head, str(path))
+        table = find_table(sample_text(text.lstrip("\ufeff"))[0])
+    except FinError:
+        return None
+    if table is None:
+        return None
+    shape = fingerprint(table.header, table.delimiter, table.ncols)
+    return next((layout for fp, layout in saved.values() if fp == shape), None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 from ..output import Format, message, render
 from ..workspace import Workspace
@@ -41,7 +42,10 @@ def summary_record(report: FileReport) -> dict:
 def run_import(ws: Workspace, files: list[str], fmt: Format, **options) -> int:
     with _progress() as progress:
         reports = import_files(ws, files, Options(**options), progress)
-    render([summary_record(r) for r in reports], SUMMARY_COLUMNS, fmt)
+    records = [summary_record(r) for r in reports]
+    if fmt is Format.table:                      # keep the table narrow: file names, not paths
+        records = [dict(r, file=Path(r["file"]).name) for r in records]
+    render(records, SUMMARY_COLUMNS, fmt)
     for report in reports:
         if report.error:
             message(f"fin: {report.error}")
