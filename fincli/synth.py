@@ -118,6 +118,8 @@ _EUR_KNOWN = {
                  "Galeria"],
     "health": ["Apotheke am Markt", "Stadt-Apotheke", "Dr. med. Schröder"],
 }
+_FAST_FOOD = {"CHIPOTLE", "PANERA BREAD", "SHAKE SHACK", "MOD PIZZA", "DICK'S DRIVE-IN",
+              "MCDONALD'S", "TACO TIME"}       # no tips, so no pending-then-tipped charges
 _ADJ = ["BLUE", "RED", "GOLDEN", "OLD TOWN", "NORTH", "HARBOR", "MAPLE", "CEDAR", "SUNSET",
         "PIKE", "LAKE", "UNION", "EMERALD", "RAINIER", "BALLARD", "FREMONT", "ALKI", "CASCADE",
         "PACIFIC", "SUMMIT", "IRON", "SILVER", "WILD", "LITTLE", "BIG", "HAPPY", "LUCKY",
@@ -435,9 +437,12 @@ class _Gen:
         total = (self.end - self.start).days + 1
         for acct in ACCOUNTS:
             wins = []
-            dl = self.start + timedelta(days=min(total - 1, rng.randint(38, 52)))
+            first = rng.randint(38, 52)
+            if total >= 42:                     # room for two exports of >= 3 weeks each
+                first = min(first, total - 12)
+            dl = self.start + timedelta(days=min(total - 1, first))
             while True:
-                if dl >= self.end - timedelta(days=10):
+                if wins and dl >= self.end - timedelta(days=10):
                     dl = self.end
                 back = rng.randint(84, 96)
                 frm = max(self.start, dl - timedelta(days=back))
@@ -623,7 +628,7 @@ class _Gen:
                     [(d, -11_99) for d in self.monthly_dates(sday, ident)],
                     lambda d, a: Txn("card", d, 4 * 60, a, "Spotify USA", "Spotify",
                                      "subscriptions", btype="Sale", post_date=d),
-                    cancelled=cancel)
+                    cancelled=cancel if cancel < self.end else None)
         iday = rng.randint(3, 27)
         self.stream("icloud", "Apple iCloud", "card", "subscriptions", "monthly", "fixed",
                     [(d, -2_99) for d in self.monthly_dates(iday, ident)],
@@ -808,7 +813,8 @@ class _Gen:
             posted = auth + timedelta(days=j + rng.randint(1, 2))
             if posted > self.end:
                 continue
-            m = rng.choice(self.merchants["restaurants"])
+            sit_down = [m for m in self.merchants["restaurants"] if m.name not in _FAST_FOOD]
+            m = rng.choice(sit_down)
             pre = self.amount(m)
             tip = round(pre * rng.choice([0.15, 0.18, 0.20, 0.22]))
             cd = self.card_desc(m)
@@ -832,6 +838,10 @@ class _Gen:
             for _ in range(per_kind):
                 plan.append((kind, self.start + timedelta(days=rng.randint(min(30, span // 3), span))))
         plan.sort(key=lambda p: (p[1], p[0]))
+        foreign = [("MAISON LUXE", "PARIS", "FR"), ("ELECTRONICA SHENZHEN", "SHENZHEN", "CN"),
+                   ("JOYERIA DEL SOL", "MADRID", "ES"), ("LAGOS DIGITAL STORE", "LAGOS", "NG"),
+                   ("BIJOUTERIE ROYALE", "GENEVE", "CH"), ("TECHMART DUBAI", "DUBAI", "AE"),
+                   ("ORO VENEZIA", "VENEZIA", "IT"), ("KIEV GADGETS", "KYIV", "UA")]
         for n, (kind, d) in enumerate(plan, 1):
             ep = f"F{n:03d}"
             self.episodes.append((ep, kind))
@@ -844,10 +854,9 @@ class _Gen:
                                    name, _normal_name(name.split("*")[-1].strip()), "shopping",
                                    btype="Sale"), kind, ep)
             elif kind == "foreign_large":
-                shop, city, cc = rng.choice([("MAISON LUXE", "PARIS", "FR"),
-                                             ("ELECTRONICA SHENZHEN", "SHENZHEN", "CN"),
-                                             ("JOYERIA DEL SOL", "MADRID", "ES"),
-                                             ("LAGOS DIGITAL STORE", "LAGOS", "NG")])
+                if not foreign:
+                    foreign.append((f"GLOBAL TRADE {self.code(4)}", "LONDON", "GB"))
+                shop, city, cc = foreign.pop(rng.randrange(len(foreign)))   # never seen before
                 self.fraud(Txn("card", d, rng.randrange(0, 5 * 60), -rng.randrange(800_00, 2_500_00),
                                f"{shop} {city} {cc}", _normal_name(shop), "shopping",
                                btype="Sale"), kind, ep)
@@ -1020,6 +1029,7 @@ class _Gen:
         rng = self.rng
         limit = (self.end, 23 * 60 + 59)
         labels = []
+        corrected = False
         wrong_pool = {"coffee": "restaurants", "restaurants": "coffee", "groceries": "shopping",
                       "shopping": "online_shopping", "online_shopping": "shopping",
                       "household": "shopping", "health": "shopping", "entertainment":
@@ -1034,13 +1044,15 @@ class _Gen:
             tm = rng.randrange(7 * 60, 23 * 60)
             first_cat = t.category
             corr = None
-            if rng.random() < 0.08 and t.category in wrong_pool:
+            force = not corrected and t.date <= self.end - timedelta(days=45)
+            if (force or rng.random() < 0.08) and t.category in wrong_pool:
                 first_cat = wrong_pool[t.category]
                 corr = (lag + timedelta(days=rng.randint(1, 30)), rng.randrange(7 * 60, 23 * 60))
             if (lag, tm) > limit or (corr and corr > limit):
                 continue
             labels.append((lag, tm, t.key, first_cat))
             if corr:
+                corrected = True
                 labels.append((corr[0], corr[1], t.key, t.category))
         labels.sort(key=lambda x: (x[0], x[1], x[2]))
         return [(k, c, f"{d.isoformat()}T{m // 60:02d}:{m % 60:02d}:00") for d, m, k, c in labels]

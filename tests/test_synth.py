@@ -147,11 +147,20 @@ def big(tmp_path_factory):
     return load(root), summary
 
 
-@pytest.fixture(scope="module", params=["generated", "sample"])
-def hist(request, big):
+@pytest.fixture(scope="module", params=["generated", "sample", "short"])
+def hist(request, big, tmp_path_factory):
     if request.param == "sample":
         return load(SAMPLES)
+    if request.param == "short":
+        root = tmp_path_factory.mktemp("synth_short")
+        synth.generate(21, root, start=date(2026, 6, 1), months=2, merchants=40, density=0.5)
+        return load(root)
     return big[0]
+
+
+def _months(h) -> int:
+    ds = [t["d"] for t in h["truth"]]
+    return (max(ds).year - min(ds).year) * 12 + max(ds).month - min(ds).month + 1
 
 
 # ---------------------------------------------------------------- determinism
@@ -326,7 +335,9 @@ def test_transfers_balance(hist):
         assert abs((a["d"] - b["d"]).days) <= 3, xid
         assert a["category"] == b["category"] == "transfers"
         kinds.add(tuple(sorted((a["account"], b["account"]))))
-    assert ("card", "checking") in kinds and ("checking", "savings") in kinds
+    assert ("checking", "savings") in kinds
+    if _months(hist) >= 2:
+        assert ("card", "checking") in kinds
 
 
 def test_pending_rows_are_earlier_versions_of_one_truth_transaction(hist):
@@ -336,14 +347,18 @@ def test_pending_rows_are_earlier_versions_of_one_truth_transaction(hist):
     tipped = 0
     for i, e in enumerate(card_exports):
         posted_here = Counter(_row_sig(r) for r in e["rows"] if not r["pending"])
+        used = set()                  # each pending row is a different truth transaction
         for r in (r for r in e["rows"] if r["pending"]):
             cands = [t for t in truth_card if t["description"] == r["description"]
+                     and t["key"] not in used
                      and t["pending_seen"] == "1" and t["pd"] > e["to"]
                      and 0 <= (t["d"] - r["date"]).days <= 3
                      and abs(t["cents"]) >= abs(r["amount"])
                      and abs(t["cents"]) <= abs(r["amount"]) * 1.3]
             assert cands, (e["path"].name, r)
-            t = cands[0]
+            t = min(cands, key=lambda t: (t["cents"] != r["amount"], abs(t["cents"] - r["amount"]),
+                                          t["key"]))          # an exact amount first, then the tip
+            used.add(t["key"])
             matched.add(t["key"])
             tipped += t["cents"] != r["amount"]
             # the export that shows it pending does not also show it posted ...
@@ -442,6 +457,9 @@ def test_streams_match_their_transactions(hist):
     periods = {s["period"] for s in streams.values()}
     assert {"weekly", "monthly", "quarterly", "yearly"} <= periods
     for sid, s in streams.items():
+        if s["occurrences"] == "0":
+            assert s["first_date"] == "" and s["status"] == "active" and s["next_expected_date"]
+            continue
         ts = sorted((t for t in by_stream[sid] if t["account"] == s["account"]), key=lambda t: t["d"])
         assert len(ts) == int(s["occurrences"]), sid
         assert ts[0]["date"] == s["first_date"] and ts[-1]["date"] == s["last_date"]
@@ -459,8 +477,9 @@ def test_streams_match_their_transactions(hist):
         assert t["d"].weekday() < 5 and (t["d"].day == 1 or
                                          (t["d"].day <= 3 and t["d"].weekday() == 0))
     assert len({t["cents"] for t in by_stream["utilities"]}) > 1
-    assert streams["spotify"]["status"] == "cancelled"
-    assert len({t["cents"] for t in by_stream["netflix"]}) == 2        # the price increase
+    if _months(hist) >= 3:
+        assert streams["spotify"]["status"] == "cancelled"
+        assert len({t["cents"] for t in by_stream["netflix"]}) == 2    # the price increase
     weekly = [t["d"] for t in by_stream["cleaner"]]
     assert all((b - a).days == 7 for a, b in zip(weekly, weekly[1:]))
 
