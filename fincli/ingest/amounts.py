@@ -35,12 +35,18 @@ class Amount:
         self.value, self.plus, self.minus, self.currency = value, plus, minus, currency
 
 
+_BY_LENGTH = sorted(SYMBOLS, key=len, reverse=True)
+_NUMERIC_END = set("0123456789.,()+-\u2212")
+
+
 def _strip_currency(s: str) -> tuple[str, str | None]:
-    """Remove a currency symbol or code at either end; return (rest, iso-or-None/'?')."""
+    """Remove a currency symbol or code at either end; return (rest, iso-or-None)."""
     cur = None
     for _ in range(2):
+        if not s or (s[0] in _NUMERIC_END and s[-1] in _NUMERIC_END):
+            break
         low = s.lower()
-        for sym in sorted(SYMBOLS, key=len, reverse=True):
+        for sym in _BY_LENGTH:
             if low.startswith(sym) or low.endswith(sym):
                 if low.startswith(sym):
                     s = s[len(sym):].strip(_SPACES)

@@ -8,6 +8,7 @@ per distinct string: a statement has few distinct dates.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import date, datetime
 
 # Day-first and month-first variants of each separator style; dotted dates are always
@@ -50,12 +51,13 @@ def clean(cell: str) -> str:
     return cell.strip().strip("'\"").strip()
 
 
-def formats_for(value: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def formats_for(value: str) -> tuple[str, ...]:
     """All formats that read one value (without any time part)."""
     s = split_time(clean(value))
     if not s or len(s) > 24 or not s[0].isalnum() or not _SHAPE.match(s):
-        return []
-    return [f for f in FORMATS if try_format(s, f)]
+        return ()
+    return tuple(f for f in FORMATS if try_format(s, f))
 
 
 def column_formats(values) -> tuple[list[str], int]:
