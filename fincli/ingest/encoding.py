@@ -15,8 +15,18 @@ from fincli.errors import InputError, ParseError
 FIRST_CHUNK = 4 * 1024 * 1024      # a CSV without a line break in the first 4 MB is not a CSV
 CHUNK = 8 * 1024 * 1024
 
-_WESTERN = set("äöüßéèêëàâáçñíìîïóòôúùûÿÄÖÜÉÈÊÀÂÁÇÑÍÓÔÚøåæØÅÆœŒ€£¥°«»—–’‘“”…©®§µ·¿¡ªº±½¼¾")
-_CENTRAL = set("áčďéěíňóřšťúůýžÁČĎÉĚÍŇÓŘŠŤÚŮÝŽąćęłńśźżĄĆĘŁŃŚŹŻőűŐŰăâîşţĂÂÎŞŢäöüÄÖÜĺľŕĹĽŔ€„“”–—’‘…°§")
+# How typical a non-ASCII character is in bank text; bytes that cp1252 and cp1250 read
+# differently are weighed against each other (à 3 vs ŕ 0.5, č 3 vs è 2 …). Other letters
+# count 1, other symbols -1.
+_WEIGHT = {
+    "à": 3, "è": 2, "ì": 1, "ò": 1, "ù": 1, "ø": 1, "ñ": 2, "õ": 1, "û": 1, "ã": 1, "Ã": 0.2, "ð": 0.3, "È": 0.5,
+    "Ì": 0.3, "Ò": 0.3, "Ù": 0.3, "Ø": 0.5, "Ñ": 1, "£": 2, "€": 2, "¥": 1, "¤": -0.5, "¦": -0.5, "ª": 0.2,
+    "º": 0.2, "¼": -0.5, "½": 0, "¾": -0.5, "Ð": 0.2, "Þ": 0.2, "þ": 0.2, "ý": 1, "Ý": 0.5, "°": 1, "§": 1,
+    "č": 3, "ě": 3, "ř": 3, "ů": 2, "ň": 2, "ť": 2, "ď": 2, "ľ": 2, "ĺ": 1, "ŕ": 0.5, "ń": 1, "ő": 2, "ű": 2,
+    "ă": 2, "Ă": 1, "đ": 1, "Č": 2, "Ě": 2, "Ř": 2, "Ů": 1, "Ň": 1, "Ť": 1, "Ď": 1, "Ľ": 1, "Ĺ": 0.5,
+    "Ŕ": 0.3, "Ń": 0.5, "Ő": 1, "Ű": 1, "Đ": 0.5, "Ł": 1, "ł": 2, "ą": 2, "ę": 2, "ś": 2, "ź": 2, "ż": 2,
+    "Ś": 1, "Ź": 1, "Ż": 1, "ţ": 1, "ş": 1, "Ţ": 0.5, "Ş": 0.5,
+}
 
 
 def read_input(path, progress=None) -> bytes:
@@ -119,15 +129,13 @@ def _strict(data: bytes, enc: str, path) -> str:
 
 def _single_byte(data: bytes) -> tuple[str, str]:
     best = None
-    for rank, enc in enumerate(("cp1252", "cp1250")):
+    for enc in ("cp1252", "cp1250"):
         try:
             text = data.decode(enc)
         except UnicodeDecodeError:
             continue
-        letters = _WESTERN if enc == "cp1252" else _CENTRAL
-        odd = [c for c in set(text) if ord(c) > 127]
-        score = sum(text.count(c) for c in odd if c in letters) - sum(text.count(c) for c in odd if c not in letters and not c.isalpha())
-        if best is None or score > best[0]:
+        score = sum(text.count(c) * _WEIGHT.get(c, 1 if c.isalpha() else -1) for c in set(text) if ord(c) > 127)
+        if best is None or score > best[0]:       # ties go to cp1252, the more common
             best = (score, text, enc)
     if best is None:
         return data.decode("latin-1"), "latin-1"
