@@ -143,7 +143,7 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
         stored = ev.append(ws.conn, new_events)
         projections.catch_up(ws.conn, stored)
 
-        report.transfers = _transfers(ws, account, set(report.new_ids))
+        report.transfers = _transfers(ws, account, import_id)
         transfer_events = [Event("transfer.matched", f"{import_id}:transfer:{out_id}:{in_id}",
                                  by_id[out_id].date if out_id in by_id else by_id[in_id].date, import_id,
                                  {"transfer_id": dedup.short_hash(out_id, in_id), "out_id": out_id, "in_id": in_id})
@@ -220,19 +220,20 @@ def _transaction_event(row: Prepared, account: str, import_id: str) -> Event:
     return Event("transaction.imported", f"{import_id}:{row.id}", row.date, import_id, payload)
 
 
-def _transfers(ws: Workspace, account: str, new_ids: set[str]) -> list[tuple[str, str]]:
-    if not new_ids:
-        return []
+def _transfers(ws: Workspace, account: str, import_id: str) -> list[tuple[str, str]]:
     cols = "id, account, date, amount, currency, description"
     live = "replaced_by IS NULL AND transfer_id IS NULL AND pending = 0"
-    new = [dedup.Leg(*r) for r in ws.conn.execute(
-        f"SELECT {cols} FROM transactions WHERE account = ? AND {live} ORDER BY date, id", (account,))
-        if r[0] in new_ids]
-    if not new:
+    span = ws.conn.execute(f"SELECT min(date), max(date) FROM transactions WHERE import_id = ? AND {live}",
+                           (import_id,)).fetchone()
+    if span[0] is None:
         return []
-    lo = (Date.fromisoformat(min(l.date for l in new)) - timedelta(days=dedup.TRANSFER_WINDOW_DAYS)).isoformat()
-    hi = (Date.fromisoformat(max(l.date for l in new)) + timedelta(days=dedup.TRANSFER_WINDOW_DAYS)).isoformat()
+    lo = (Date.fromisoformat(span[0]) - timedelta(days=dedup.TRANSFER_WINDOW_DAYS)).isoformat()
+    hi = (Date.fromisoformat(span[1]) + timedelta(days=dedup.TRANSFER_WINDOW_DAYS)).isoformat()
     others = [dedup.Leg(*r) for r in ws.conn.execute(
         f"SELECT {cols} FROM transactions WHERE account != ? AND {live} AND date BETWEEN ? AND ?"
         " ORDER BY date, id", (account, lo, hi))]
+    if not others:
+        return []
+    new = [dedup.Leg(*r) for r in ws.conn.execute(
+        f"SELECT {cols} FROM transactions WHERE import_id = ? AND {live} ORDER BY date, id", (import_id,))]
     return dedup.match_transfers(new, others)
