@@ -10,20 +10,21 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_PREFIXES = re.compile(
+_LEADING = re.compile(                 # payment-method words and processor prefixes: "POS", "SQ *"
     r"^(?:(?:pos|card|visa|debit|purchase|kartenzahlung|lastschrift|sepa|ach|pmt|payment to|"
-    r"direct debit|dd|so|bgc|fpo|fpi|contactless|cnp|recurring|pending|authorised|authorized)\b[\s:*-]*)+",
+    r"direct debit|dd|so|bgc|fpo|fpi|contactless|cnp|recurring|pending|authorised|authorized)\b[\s:*-]*"
+    r"|(?:sq|tst|sp|pp|paypal|ppl|zettle|sumup|izettle)\s*\*\s*)+",
     re.I)
-_PROCESSORS = re.compile(r"^(?:sq|tst|sp|pp|paypal|ppl|zettle|sumup|izettle|pos)\s*\*\s*", re.I)
-_NOISE = [
-    re.compile(r"\b\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\b"),        # dates
-    re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b"),                       # times
-    re.compile(r"[*#]\s*[A-Z0-9]{3,}\b", re.I),                        # *2K4L9, #1234 references
-    re.compile(r"\b(?:x{2,}|\*{2,})\d{2,4}\b", re.I),                  # card suffixes XXXX1234
-    re.compile(r"\b(?:ref|reference|id|nr|no|txn|trx)[.:]?\s*[A-Z0-9-]{3,}\b", re.I),
-    re.compile(r"\b[A-Z]*\d[A-Z0-9]{5,}\b", re.I),                     # long alphanumeric codes
-    re.compile(r"\b\d{3,}\b"),                                         # store numbers
-]
+_NOISE = re.compile("|".join((
+    r"\b\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\b",           # dates
+    r"\b\d{1,2}:\d{2}(?::\d{2})?\b",                          # times
+    r"[*#]\s*[A-Z0-9]{3,}\b",                                  # *2K4L9, #1234 references
+    r"\b(?:x{2,}|\*{2,})\d{2,4}\b",                             # card suffixes XXXX1234
+    r"\b(?:ref|reference|id|nr|no|txn|trx)[.:]?\s*[A-Z0-9-]{3,}\b",
+    r"\b[A-Z]*\d[A-Z0-9]{5,}\b",                                # long alphanumeric codes
+    r"\b\d{3,}\b",                                              # store numbers
+)), re.I)
+_PUNCTUATION = re.compile(r"[^\w&.' -]+")
 _ALIASES = {"amzn mktp": "amazon", "amazon.com": "amazon", "amzn": "amazon", "amazon mktplace": "amazon"}
 
 
@@ -31,12 +32,8 @@ _ALIASES = {"amzn mktp": "amazon", "amazon.com": "amazon", "amzn": "amazon", "am
 def normalize(description: str) -> str:
     """A short lower-case merchant name derived from a bank description."""
     text = description.split(" | ")[0] if " | " in description else description
-    text = _PREFIXES.sub("", text.strip())
-    text = _PROCESSORS.sub("", text)
-    text = _PREFIXES.sub("", text)
-    for pattern in _NOISE:
-        text = pattern.sub(" ", text)
-    text = re.sub(r"[^\w&.' -]+", " ", text)
+    text = _LEADING.sub("", text.strip())
+    text = _PUNCTUATION.sub(" ", _NOISE.sub(" ", text))
     words = [w.strip(".-'") for w in text.lower().split()]
     words = [w for w in words if w and not w.isdigit()]
     name = " ".join(words[:3])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from .errors import InputError
 
@@ -14,6 +15,7 @@ _EXPONENT = {
 }
 
 
+@lru_cache(maxsize=None)
 def exponent(currency: str) -> int:
     return _EXPONENT.get(currency.upper(), 2)
 

@@ -40,7 +40,6 @@ TABLES = {
 }
 INDEXES = [
     "CREATE INDEX transactions_account_date ON transactions(account, date)",
-    "CREATE INDEX transactions_account_key ON transactions(account, key)",
     "CREATE INDEX transactions_import ON transactions(import_id)",
     "CREATE INDEX imports_sha ON imports(sha256, account)",
 ]
