@@ -37,7 +37,7 @@ def run_demo(home: Path | None) -> None:
         render(ledger.list_accounts(ws), ["account", "currency", "transactions", "balance_change",
                                           "first_date", "last_date"], Format.table, title="Accounts")
         recent = list(ledger.list_transactions(ws))[-15:]
-        render(recent, ["date", "account", "amount", "currency", "description", "merchant"], Format.table,
+        render(recent, ["date", "account", "amount", "currency", "merchant"], Format.table,
                title="Latest transactions")
         render_one(ledger.status(ws), Format.table)
         message(f"explore it: fin --home {home} transactions")

@@ -30,14 +30,24 @@ _ALIASES = {"amzn mktp": "amazon", "amazon.com": "amazon", "amzn": "amazon", "am
 
 @lru_cache(maxsize=65536)
 def normalize(description: str) -> str:
-    """A short lower-case merchant name derived from a bank description."""
-    text = description.split(" | ")[0] if " | " in description else description
+    """A short lower-case merchant name derived from a bank description.
+
+    Descriptions joined from several columns ("payee | text | memo") are read
+    part by part: the first part that leaves a name decides.
+    """
+    for part in description.split(" | "):
+        if name := _name(part):
+            return name
+    return " ".join(description.lower().split())[:40]
+
+
+def _name(text: str) -> str:
     text = _LEADING.sub("", text.strip())
     text = _PUNCTUATION.sub(" ", _NOISE.sub(" ", text))
     words = [w.strip(".-'") for w in text.lower().split()]
-    words = [w for w in words if w and not w.isdigit()]
-    name = " ".join(words[:3])
+    name = " ".join(w for w in words if w and not w.isdigit()).strip()
+    name = " ".join(name.split()[:3])
     for alias, canonical in _ALIASES.items():
         if name.startswith(alias):
             return canonical
-    return name or description.strip().lower()[:40]
+    return name
