@@ -286,6 +286,8 @@ def test_missing_file_and_directory(tmp_path):
         parse_file(tmp_path / "nope.csv")
     with pytest.raises(InputError, match="is a directory"):
         parse_file(tmp_path)
+    with pytest.raises(InputError, match="not a regular file"):
+        parse_file("/dev/zero")
 
 
 @pytest.mark.parametrize("data, words", [
@@ -360,6 +362,7 @@ def test_builtin_profiles_are_data_and_apply():
              "DEBIT,3/4/2016,\"SHOP\",-10.00,ACH_DEBIT,90.00,,\nDEBIT,3/5/2016,\"CAFE\",-1.00,ATM,89.00,,\n")
     pf = parse(chase)        # every day <= 12, but the Chase profile says month first
     assert [r.date for r in pf.rows] == ["2016-03-04", "2016-03-05"] and pf.rows[0].currency == "USD"
+    assert pf.fingerprint == profiles["chase-checking"]["fingerprint"]
 
 
 def test_progress_reports_bytes(tmp_path):

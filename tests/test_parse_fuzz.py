@@ -6,6 +6,7 @@ ParseError) is switched off here, so a bug shows up as the exception it really i
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import pytest
@@ -35,7 +36,7 @@ def attempt(data: bytes, **kw):
     return pf
 
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS

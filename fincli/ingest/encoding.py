@@ -8,6 +8,7 @@ plausible its non-ASCII letters are (cp1250 only wins on Central-European letter
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from fincli.errors import InputError, ParseError
@@ -35,7 +36,10 @@ def read_input(path, progress=None) -> bytes:
     try:
         if p.is_dir():
             raise InputError(f"{path}: is a directory, not a CSV file", "give the path of an exported .csv file")
-        size = p.stat().st_size
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: is not a regular file", "give the path of an exported .csv file")
+        size = st.st_size
         with open(p, "rb") as fh:
             head = fh.read(FIRST_CHUNK)
             check_head(head, path, size)

@@ -78,7 +78,9 @@ def builtin_profiles() -> dict[str, dict]:
     for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
             doc = json.loads(p.read_text(encoding="utf-8"))
-            out[doc["name"]] = doc["layout"]
+            layout = doc["layout"]
+            layout["fingerprint"] = fingerprint(layout.get("header"), layout["delimiter"], layout.get("ncols", 0))
+            out[doc["name"]] = layout
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return out
