@@ -63,7 +63,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA cache_size = -262144")     # up to 256 MB: bulk imports touch big indexes
         migrate(conn, path)
     except sqlite3.DatabaseError as exc:
         raise WorkspaceError(f"{path}: cannot open the database: {exc}",

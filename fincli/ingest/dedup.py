@@ -18,6 +18,7 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Protocol
 from datetime import date as Date, timedelta
 
 from ..merchant import normalize
@@ -89,8 +90,8 @@ class Existing:
     key: str
 
 
-@dataclass
-class NewRow:
+class NewRow(Protocol):
+    """A parsed row about to be imported (the importer's prepared rows have these fields)."""
     id: str
     key: str
     date: str

@@ -54,7 +54,7 @@ class FileReport:
     new_ids: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Prepared:
     id: str
     key: str
@@ -201,8 +201,7 @@ def _plan(ws: Workspace, account: str, rows: list[Prepared]) -> dedup.Plan:
         " WHERE account = ? AND date BETWEEN ? AND ? AND replaced_by IS NULL", (account, lo, hi))]
     covered = ws.conn.execute("SELECT min(date_from), max(date_to) FROM imports WHERE account = ? AND undone = 0",
                               (account,)).fetchone()
-    new_rows = [dedup.NewRow(r.id, r.key, r.date, r.amount, r.description, r.pending) for r in rows]
-    return dedup.plan(new_rows, existing, covered if covered[0] else None)
+    return dedup.plan(rows, existing, covered if covered[0] else None)
 
 
 def _transaction_event(row: Prepared, account: str, import_id: str) -> Event:
