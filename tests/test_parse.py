@@ -108,6 +108,7 @@ STYLES = {
     "euro-suffix": (",", lambda i, f, neg: f"{'-' if neg else ''}{i:,} €".replace(",", ".")[:-2] + f",{f} €"),
     "space-grouped": (",", lambda i, f, neg: f"{'-' if neg else ''}{i:,}".replace(",", "\u00a0") + f",{f}"),
     "swiss": (".", lambda i, f, neg: f"{'-' if neg else ''}{i:,}".replace(",", "'") + f".{f}"),
+    "cr-dr": (".", lambda i, f, neg: f"{i:,}.{f} {'DR' if neg else 'CR'}"),
 }
 
 
@@ -209,6 +210,13 @@ def test_direction_columns(out, inn):
 def test_cr_marker_column_makes_card_export_readable():
     text = "Date,Description,Amount,\n02-Jan-2024,Coffee,£3.50,\n03-Jan-2024,PAYMENT,\"+ £1,100.00\",CR\n"
     assert amounts(parse(text)) == [Decimal("-3.50"), Decimal("1100.00")]
+
+
+def test_cr_suffix_marks_credits_on_card_statements():
+    text = "Date,Description,Amount\n2024-01-02,Coffee,3.50\n2024-01-03,Payment,100.00 CR\n"
+    assert amounts(parse(text)) == [Decimal("-3.50"), Decimal("100.00")]
+    text = "Date,Description,Amount\n2024-01-02,Coffee,3.50 DR\n2024-01-03,Payment,100.00 CR\n"
+    assert amounts(parse(text)) == [Decimal("-3.50"), Decimal("100.00")]
 
 
 def test_plus_marker_alone_makes_credits_readable():

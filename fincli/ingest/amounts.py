@@ -20,6 +20,7 @@ _MINUS = "-\u2212\u2013"
 _BODY = re.compile(r"^(\d*)(?:([.,'\u00a0\u202f\u2009 ])?)(.*)$")
 _PLAIN = {".": re.compile(r"-?\d+(?:\.\d+)?"), ",": re.compile(r"-?\d+(?:,\d+)?")}
 _CODE = re.compile(r"[A-Z]{3}")
+_CRDR = re.compile(r"(?<=[\d\s)])(CR|DR|Cr|Dr)\.?$")     # card statements: `12.34 CR`
 
 
 class AmountError(ValueError):
@@ -71,6 +72,10 @@ def split_sign(cell: str) -> tuple[str, bool, bool, str | None]:
     if not s:
         raise AmountError("empty")
     plus = minus = False
+    m = _CRDR.search(s)
+    if m:
+        plus, minus = m.group(1).upper() == "CR", m.group(1).upper() == "DR"
+        s = s[: m.start()].strip(_SPACES)
     if s[0] == "(" and s[-1] == ")":
         minus, s = True, s[1:-1].strip(_SPACES)
     s, cur = _strip_currency(s)
