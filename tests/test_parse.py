@@ -68,6 +68,11 @@ def test_ambiguity_beyond_the_sample_is_settled_by_the_whole_file():
     assert pf.layout["date_format"] == "%d/%m/%Y" and pf.rows[-1].date == "2024-04-25"
 
 
+def test_mixed_date_formats_are_reported():
+    with pytest.raises(ParseError, match="more than one format"):
+        parse("Date,Payee,Amount\n2024-01-02,a,-1\n03/01/2024,b,-2\n")
+
+
 def test_date_formats_helpers():
     assert "%d.%m.%Y" in formats_for("31.12.2020")
     assert formats_for("hello") == ()
@@ -253,6 +258,12 @@ def test_junk_rows_skipped_and_recorded_bad_rows_stop_the_file():
     assert err.value.line == 14
     pf = parse(bad, skip_bad_rows=True)
     assert len(pf.rows) == 12 and pf.skipped == [(14, "amount '12,3x4' is not a number")]
+
+
+def test_bad_amount_in_a_named_column_of_a_tiny_file():
+    with pytest.raises(ParseError) as err:
+        parse("Date;Description;Amount\n2024-01-02;Shop;-3,50\n2024-01-03;Shop2;n/a\n")
+    assert str(err.value).startswith("bank.csv:3: amount 'n/a' is not a number")
 
 
 def test_garbage_date_in_a_data_row_is_a_bad_row():

@@ -121,6 +121,7 @@ class Column:
         self.filled = filled
         self.numeric = sum(1 for c in filled if looks_numeric(c))
         self.is_number = bool(filled) and self.numeric >= 0.9 * len(filled)
+        self.mostly_number = bool(filled) and self.numeric >= 0.5 * len(filled)   # enough when the header says so
         self.negative = self.plus = 0
         self.decimals = False
         for c in filled:

@@ -62,9 +62,11 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
             for j in range(width)]
 
     # dates
-    dates = []
+    dates, mixed = [], None
     for col in cols:
         vals, fmts, dated = _date_info(col)
+        if vals and not fmts and dated >= 0.9 * len(vals) and dated >= 0.5 * len(data) and mixed is None:
+            mixed = col
         if vals and fmts and dated >= 0.9 * len(vals) and dated >= 0.5 * len(data):
             if date_format and not all(C.fits(v, date_format) for v in vals):
                 continue
@@ -73,6 +75,9 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
         if date_format:
             raise ParseError(path, None, f"no column of dates matches --date-format {date_format}",
                              "check the format against the file's date column")
+        if mixed is not None:
+            raise ParseError(path, None, f"dates in column {mixed.j + 1}{_q(mixed.name)} are written in more than "
+                                         f"one format (e.g. {mixed.filled[0]!r})", "pass --date-format FMT")
         raise ParseError(path, None, "no column of dates found; is this a bank export?")
     dates.sort(key=lambda d: (-C.date_rank(d[0].h), -len(d[1]), d[0].j))
     dcol, dvals, dfmts = dates[0]
@@ -96,11 +101,12 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
     empty = [c for c in cols if c.j not in date_cols and not c.filled]
     roles: dict = {"amount": None, "debit": None, "credit": None, "fee": None, "balance": None}
     if header:
-        nets = [c for c in numeric if kinds[c.j] == "net"]
-        amounts = [c for c in numeric if kinds[c.j] == "amount"]
+        named = [c for c in cols if c.j not in date_cols and c.mostly_number]
+        nets = [c for c in named if kinds[c.j] == "net"]
+        amounts = [c for c in named if kinds[c.j] == "amount"]
         amounts.sort(key=lambda c: (c.h not in ("amount", "betrag", "bedrag", "montant", "importe"), c.j))
         roles["amount"] = (nets or amounts or [None])[0]
-        split_ok = numeric + empty
+        split_ok = named + empty
         deb = [c for c in split_ok if kinds[c.j] == "debit"]
         cred = [c for c in split_ok if kinds[c.j] == "credit"]
         if roles["amount"] is None and deb and cred:
