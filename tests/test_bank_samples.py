@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fincli.errors import AmbiguousInputError
-from fincli.ingest.parse import parse_file
+from fincli.ingest.parse import builtin_profiles, parse_file
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "bank-samples"
 if not SAMPLES.is_dir():
@@ -138,5 +138,11 @@ def test_encodings_detected():
 
 
 def test_builtin_profiles_match_their_banks():
-    assert parse_file(SAMPLES / "uk-lloyds.csv").layout["currency"] == "GBP"      # from the lloyds profile
-    assert parse_file(SAMPLES / "us-chase-style-checking.csv").layout["date_format"] == "%m/%d/%Y"
+    profiles = builtin_profiles()
+    for name, sample in (("lloyds", "uk-lloyds.csv"), ("chase-checking", "us-chase-style-checking.csv"),
+                         ("monzo", "uk-monzo.csv"), ("ing-nl", "nl-ing.csv")):
+        pf = parse_file(SAMPLES / sample)
+        assert pf.fingerprint == profiles[name]["fingerprint"]
+        assert pf.layout["columns"] == profiles[name]["columns"]
+    chase = parse_file(SAMPLES / "us-chase-style-checking.csv")
+    assert chase.rows[0].description.startswith("Payment to Chafe")      # DEBIT/CREDIT is not description

@@ -380,7 +380,7 @@ def test_builtin_profiles_are_data_and_apply():
     chase = ("Details,Posting Date,\"Description\",Amount,Type,Balance,Check or Slip #,\n"
              "DEBIT,3/4/2016,\"SHOP\",-10.00,ACH_DEBIT,90.00,,\nDEBIT,3/5/2016,\"CAFE\",-1.00,ATM,89.00,,\n")
     pf = parse(chase)        # every day <= 12, but the Chase profile says month first
-    assert [r.date for r in pf.rows] == ["2016-03-04", "2016-03-05"] and pf.rows[0].currency == "USD"
+    assert [r.date for r in pf.rows] == ["2016-03-04", "2016-03-05"] and pf.rows[0].description == "SHOP"
     assert pf.fingerprint == profiles["chase-checking"]["fingerprint"]
 
 

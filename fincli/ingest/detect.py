@@ -314,6 +314,8 @@ def _default_currency(roles, cols, header) -> str | None:
 
 
 def _descriptions(cols, used, header, direction):
+    markers = {c.j for c in cols if (dv := C.direction_values(c.cells)) and not dv[2]}   # DEBIT/CREDIT only
+    used = used | markers
     if header:
         named = [c for c in cols if c.j not in used and c.h and C._has(c.h, *C.DESC_WORDS)
                  and not c.is_number and (direction is None or c.j != direction[0].j)]
