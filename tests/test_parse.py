@@ -266,6 +266,14 @@ def test_bad_amount_in_a_named_column_of_a_tiny_file():
     assert str(err.value).startswith("bank.csv:3: amount 'n/a' is not a number")
 
 
+def test_balance_records_skipped_but_a_shop_called_total_is_kept():
+    text = ("Date,Description,Amount\n2024-01-01,Opening balance,100.00\n2024-01-02,TOTAL,-30.00\n"
+            "2024-01-03,Coffee,-3.50\n2024-01-03,Closing balance,66.50\n")
+    pf = parse(text)
+    assert amounts(pf) == [Decimal("-30.00"), Decimal("-3.50")]
+    assert [line for line, _ in pf.skipped] == [2, 5]
+
+
 def test_garbage_date_in_a_data_row_is_a_bad_row():
     text = "Date,Description,Amount\n2024-01-02,Coffee,-3.50\n2024-13-45,Tea,-2.00\n"
     with pytest.raises(ParseError) as err:

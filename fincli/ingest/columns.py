@@ -22,6 +22,10 @@ CURRENCIES = set("EUR USD GBP CHF CZK HUF PLN SEK NOK DKK LTL LVL SGD JOD AUD CA
 SUMMARY = re.compile(r"^\s*(opening|closing|start|end|final|initial|new|previous|old)?\s*(balance|saldo|turnover|total|"
                      r"umsatz|summe|anfangssaldo|endsaldo|schlusssaldo|kontostand|solde|sum)\s*[:.]?\s*$"
                      r"|^\s*balance (brought|carried) forward\s*$", re.I)
+# a dated row that is a statement record, not a transaction (a shop called TOTAL is a transaction)
+BALANCE_RECORD = re.compile(r"^\s*((opening|closing|start|end|final|initial|new|previous|old)\s+(balance|saldo)|"
+                            r"turnover|balance|saldo|anfangssaldo|endsaldo|schlusssaldo|kontostand|solde|"
+                            r"balance (brought|carried) forward)\s*[:.]?\s*$", re.I)
 SUMMARY_PREFIXES = {"ope", "clo", "sta", "end", "fin", "ini", "new", "pre", "old", "bal", "sal", "tur", "tot",
                     "ums", "sum", "anf", "sch", "kon", "sol"}
 

@@ -127,7 +127,7 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
                 roles["debit"], roles["credit"] = pair
                 orientation_from_counts = True
             elif cands:
-                roles["amount"] = cands[-1] if not header else cands[0]
+                roles["amount"] = cands[0]
     if roles["amount"] is None and roles["debit"] is None:
         raise ParseError(path, None, "no column of amounts found", "the file needs a money amount column")
 

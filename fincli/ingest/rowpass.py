@@ -83,7 +83,7 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
     used = [j for j in (di, vi, bi, ci, si, idi, cols.get("fee"), cols.get("direction")) if j is not None]
     need = max(used + descs + amount_cols) + 1
     pending_values = C.PENDING_VALUES
-    summary, prefixes = C.SUMMARY.match, C.SUMMARY_PREFIXES
+    summary, record, prefixes = C.SUMMARY.match, C.BALANCE_RECORD.match, C.SUMMARY_PREFIXES
     one_desc = descs[0] if len(descs) == 1 else None
     rows: list[ParsedRow] = []
     skipped: list[tuple[int, str]] = []
@@ -150,7 +150,7 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
                     bad(line, f"date '{ds}' is not a date like {fmt_name}",
                         "check the row, or pass --date-format / --skip-bad-rows")
                     continue
-            if desc[:3].lower() in prefixes and summary(desc):
+            if desc[:3].lower() in prefixes and record(desc):
                 skipped.append((line, f"balance/summary record, not a transaction: {_short(row)}"))
                 continue
             try:
