@@ -146,3 +146,29 @@ def test_builtin_profiles_match_their_banks():
         assert pf.layout["columns"] == profiles[name]["columns"]
     chase = parse_file(SAMPLES / "us-chase-style-checking.csv")
     assert chase.rows[0].description.startswith("Payment to Chafe")      # DEBIT/CREDIT is not description
+
+
+def test_every_sample_imports_end_to_end_with_the_manifest_count_and_sum(tmp_path):
+    """Through `fin import` itself: no options, or the one-line error naming the option, then that option."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from fincli.cli import app
+
+    runner = CliRunner()
+    home = str(tmp_path / "ws")
+    for name, (txns, total) in sorted(MANIFEST.items()):
+        account = Path(name).stem
+        args = ["--home", home, "import", str(SAMPLES / name), "--account", account]
+        result = runner.invoke(app, args)
+        if name in NEEDS_OPTION:
+            option = NEEDS_OPTION[name][0]
+            assert result.exit_code == 1, name
+            assert len(result.stderr.strip().splitlines()) == 1 and option in result.stderr, name
+            result = runner.invoke(app, args + option.split(" ", 1))
+        assert result.exit_code == 0, (name, result.stderr)
+        listed = json.loads(runner.invoke(app, ["--home", home, "transactions", "--account", account,
+                                                "--format", "json"]).stdout)
+        assert len(listed) == txns, name
+        assert sum(Decimal(t["amount"]) for t in listed) == total, name
