@@ -98,7 +98,7 @@ def main() -> None:
     if hledger:
         rules = CACHE / "chase.rules"
         rules.write_text("skip 1\nfields details, date, description, amount, type, balance, check, extra\n"
-                         "date-format %m/%d/%Y\naccount1 assets:checking\n")
+                         "date-format %-m/%-d/%Y\naccount1 assets:checking\n")
         h_secs, h_peak = median_runs(lambda _: [hledger, "-f", str(export), "--rules-file", str(rules),
                                                 "print", "-O", "csv"], 1)
         peer = f"hledger {args.rows / h_secs:,.0f} rows/s, {h_peak:,.0f} MB; fin is {h_secs / secs:.1f}x"

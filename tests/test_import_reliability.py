@@ -52,3 +52,19 @@ def test_sigkill_halfway_through_an_import_loses_nothing_and_a_rerun_completes(t
     summary = json.loads(rerun.stdout)[0]
     assert summary["status"] == "imported" and summary["added"] == 300_000
     assert fin(home, "verify").returncode == 0
+
+
+def test_two_imports_at_the_same_moment_both_complete(tmp_path):
+    home = tmp_path / "ws"
+    files = []
+    for n in range(2):
+        path = tmp_path / f"acct{n}_2024.csv"
+        write_large_export(path, 20_000, seed=10 + n)
+        files.append(path)
+    procs = [subprocess.Popen([sys.executable, "-m", "fincli.cli", "--home", str(home), "import", str(f),
+                               "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for f in files]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    assert [json.loads(out)[0]["added"] for out, _ in outputs] == [20_000, 20_000]
+    assert fin(home, "verify").returncode == 0
