@@ -1,8 +1,9 @@
 """Merchant normalization: many raw bank strings, one merchant name.
 
 `AMZN Mktp US*2K4L9`, `POS 1234 AMZN MKTP US` and `Amazon.com*RT5` should all
-read as one merchant. This is deliberately a few plain rules, used everywhere
-(projections, features, dedup), so a merchant has one spelling across fin.
+read as one merchant. This is deliberately a few plain word rules, used
+everywhere (projections, features, dedup), so a merchant has one spelling
+across fin. It runs once per imported row, so it works on words, not regexes.
 """
 
 from __future__ import annotations
@@ -10,25 +11,20 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_LEADING = re.compile(                 # payment-method words and processor prefixes: "POS", "SQ *"
-    r"^(?:(?:pos|card|visa|debit|purchase|kartenzahlung|lastschrift|sepa|ach|pmt|payment to|"
-    r"direct debit|dd|so|bgc|fpo|fpi|contactless|cnp|recurring|pending|authorised|authorized)\b[\s:*-]*"
-    r"|(?:sq|tst|sp|pp|paypal|ppl|zettle|sumup|izettle)\s*\*\s*)+",
-    re.I)
-_NOISE = re.compile("|".join((
-    r"\b\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\b",           # dates
-    r"\b\d{1,2}:\d{2}(?::\d{2})?\b",                          # times
-    r"[*#]\s*[A-Z0-9]{3,}\b",                                  # *2K4L9, #1234 references
-    r"\b(?:x{2,}|\*{2,})\d{2,4}\b",                             # card suffixes XXXX1234
-    r"\b(?:ref|reference|id|nr|no|txn|trx)[.:]?\s*[A-Z0-9-]{3,}\b",
-    r"\b[A-Z]*\d[A-Z0-9]{5,}\b",                                # long alphanumeric codes
-    r"\b\d{3,}\b",                                              # store numbers
-)), re.I)
-_PUNCTUATION = re.compile(r"[^\w&.' -]+")
+# Words banks put in front of the merchant: how it was paid, not who was paid.
+_PAYMENT_WORDS = frozenset(
+    "pos card visa debit purchase kartenzahlung lastschrift sepa ach pmt dd so bgc fpo fpi contactless "
+    "cnp recurring pending authorised authorized".split())
+# Payment processors written as `SQ *MERCHANT`.
+_PROCESSORS = frozenset("sq tst sp pp paypal ppl zettle sumup izettle".split())
+# Words that introduce a reference code.
+_REFERENCE_WORDS = frozenset("ref reference id nr no txn trx".split())
 _ALIASES = {"amzn mktp": "amazon", "amazon.com": "amazon", "amzn": "amazon", "amazon mktplace": "amazon"}
+_STRIP = ".,:;-'\"()[]{}/\\|!?+=_~`^&%$€£"
+_HAS_DIGIT = re.compile(r"\d").search
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def normalize(description: str) -> str:
     """A short lower-case merchant name derived from a bank description.
 
@@ -42,11 +38,36 @@ def normalize(description: str) -> str:
 
 
 def _name(text: str) -> str:
-    text = _LEADING.sub("", text.strip())
-    text = _PUNCTUATION.sub(" ", _NOISE.sub(" ", text))
-    words = [w.strip(".-'") for w in text.lower().split()]
-    name = " ".join(w for w in words if w and not w.isdigit()).strip()
-    name = " ".join(name.split()[:3])
+    words = text.lower().replace("*", " * ").replace("#", " #").split()
+    start = 0
+    while start < len(words):                    # leading payment words and `SQ *` prefixes
+        word = words[start].strip(_STRIP)
+        if word in _PAYMENT_WORDS or word == "*" or word == "payment" and start + 1 < len(words) \
+                and words[start + 1] == "to":
+            start += 2 if word == "payment" else 1
+        elif word in _PROCESSORS and start + 1 < len(words) and words[start + 1] == "*":
+            start += 2
+        else:
+            break
+    kept: list[str] = []
+    skip_next = False
+    for raw in words[start:]:
+        if skip_next:
+            skip_next = False
+            continue
+        if raw == "*" or raw.startswith("#"):
+            skip_next = raw == "*"                # `US*2K4L9`: what follows a star is a reference
+            continue
+        word = raw.strip(_STRIP)
+        if not word or _HAS_DIGIT(word):
+            continue                              # store numbers, dates, times, codes
+        if word in _REFERENCE_WORDS:
+            skip_next = True
+            continue
+        kept.append(word)
+        if len(kept) == 3:
+            break
+    name = " ".join(kept)
     for alias, canonical in _ALIASES.items():
         if name.startswith(alias):
             return canonical
