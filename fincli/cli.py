@@ -160,7 +160,7 @@ def rebuild(ctx: typer.Context,
     ws = _workspace(ctx)
     result = ledger.rebuild(ws)
     quarantined = f", {result.quarantined} quarantined" if result.quarantined else ""
-    message(f"rebuilt from {result.events} events{quarantined}; digest {result.digest[:16]}")
+    message(f"rebuilt from {result.events} events{quarantined}")
     if verify:
         checked = ledger.verify(ws)
         message(f"verified: hash chain of {checked.events} events intact, replay matches the live state")

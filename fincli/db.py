@@ -63,12 +63,21 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        register_functions(conn)
         conn.execute("PRAGMA cache_size = -262144")     # up to 256 MB: bulk imports touch big indexes
         migrate(conn, path)
     except sqlite3.DatabaseError as exc:
         raise WorkspaceError(f"{path}: cannot open the database: {exc}",
                              "check the file, or point --home at another workspace") from None
     return conn
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """SQL functions the projections use, so that SQLite itself can apply bulk events."""
+    from .merchant import normalize
+
+    conn.create_function("fin_merchant", 1, lambda text: None if text is None else normalize(text),
+                         deterministic=True)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -172,13 +172,15 @@ class Rejected:
     reason: str
 
 
-def read(conn: sqlite3.Connection, after: int = 0, batch: int = 20_000) -> Iterator[Event | Rejected]:
-    """Yield events after `after` in seq order, upcast to current versions; bad ones as Rejected."""
+def read(conn: sqlite3.Connection, after: int = 0, upto: int | None = None,
+         batch: int = 20_000) -> Iterator[Event | Rejected]:
+    """Yield events in (after, upto] in seq order, upcast to current versions; bad ones as Rejected."""
     last = after
+    upto = (1 << 62) if upto is None else upto
     while True:
         rows = conn.execute(
             "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload "
-            "FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)).fetchall()
+            "FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?", (last, upto, batch)).fetchall()
         if not rows:
             return
         for seq, event_id, type_, version, occurred_at, recorded_at, source, payload_json in rows:

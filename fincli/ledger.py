@@ -16,24 +16,28 @@ from .workspace import Workspace
 class RebuildResult:
     events: int
     quarantined: int
-    digest: str
 
 
 def rebuild(ws: Workspace) -> RebuildResult:
     """Drop every projection and replay the whole log into it, in one transaction."""
     with ws.lock(), db.transaction(ws.conn):
-        projections.clear(ws.conn)
-        quarantined = projections.apply(ws.conn, ev.read(ws.conn))
-    return RebuildResult(ev.head(ws.conn)[0], quarantined, projections.digest(ws.conn))
+        quarantined = projections.replay(ws.conn)
+    return RebuildResult(ev.head(ws.conn)[0], quarantined)
 
 
-def _rebuilt_copy(conn: sqlite3.Connection) -> sqlite3.Connection:
-    """Replay the log into a fresh in-memory database holding only the projections."""
-    shadow = sqlite3.connect(":memory:", isolation_level=None)
+def _rebuilt_copy(ws: Workspace) -> sqlite3.Connection:
+    """Replay the log into a fresh in-memory database holding only the projections.
+
+    The workspace's database is attached read-only; its `events` table is the
+    only one of that name, so the projection code reads it unchanged.
+    """
+    shadow = sqlite3.connect(":memory:", isolation_level=None, uri=True)
+    shadow.execute("ATTACH DATABASE ? AS log", (f"{ws.db_path.resolve().as_uri()}?mode=ro",))
+    db.register_functions(shadow)
     db.run_statements(shadow, ["CREATE TABLE projection_cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL)"])
     shadow.execute("BEGIN")
     projections.create_tables(shadow)
-    projections.apply(shadow, ev.read(conn))
+    projections.catch_up(shadow)
     shadow.execute("COMMIT")
     return shadow
 
@@ -47,15 +51,18 @@ class VerifyResult:
 def verify(ws: Workspace) -> VerifyResult:
     """Check the hash chain, then that replaying the log gives exactly the live projections."""
     count = ev.verify_chain(ws.conn)
-    with db.transaction(ws.conn):        # a consistent snapshot of log and projections
-        if projections.cursor(ws.conn) != ev.head(ws.conn)[0]:
+    with ws.lock():                      # no import may land between the two digests
+        with db.transaction(ws.conn):
             projections.catch_up(ws.conn)
-    shadow = _rebuilt_copy(ws.conn)
-    live, rebuilt = projections.digest(ws.conn), projections.digest(shadow)
-    if live != rebuilt:
-        where = projections.first_difference(ws.conn, shadow)
-        raise IntegrityError(f"projections differ from a replay of the log: {where}",
-                             "run `fin rebuild` to rebuild them from the log")
+        shadow = _rebuilt_copy(ws)
+        try:
+            live, rebuilt = projections.digest(ws.conn), projections.digest(shadow)
+            if live != rebuilt:
+                where = projections.first_difference(ws.conn, shadow)
+                raise IntegrityError(f"projections differ from a replay of the log: {where}",
+                                     "run `fin rebuild` to rebuild them from the log")
+        finally:
+            shadow.close()
     return VerifyResult(count, live)
 
 
@@ -67,9 +74,9 @@ def undo_import(ws: Workspace, import_id: str) -> int:
     if row[0]:
         raise InputError(f"import {import_id} is already undone", "nothing to do")
     with ws.lock(), db.transaction(ws.conn):
-        stored = ev.append(ws.conn, [Event("import.undone", f"undo:{import_id}", ev.now()[:10], "user",
-                                           {"import_id": import_id})])
-        projections.catch_up(ws.conn, stored)
+        ev.append(ws.conn, [Event("import.undone", f"undo:{import_id}", ev.now()[:10], "user",
+                                  {"import_id": import_id})])
+        projections.catch_up(ws.conn)
     return row[1]
 
 

@@ -7,7 +7,7 @@ from fincli.events import Event
 def append_and_project(ws, new_events):
     with db.transaction(ws.conn):
         stored = ev.append(ws.conn, new_events)
-        projections.catch_up(ws.conn, stored)
+        projections.catch_up(ws.conn)
     return stored
 
 

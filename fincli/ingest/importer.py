@@ -140,8 +140,8 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
                              import_id, {"id": new, "of": old,
                                          "reason": "same amount within a few days where two exports overlap"})
                        for new, old in plan.possible_duplicates]
-        stored = ev.append(ws.conn, new_events)
-        projections.catch_up(ws.conn, stored)
+        ev.append(ws.conn, new_events)
+        projections.catch_up(ws.conn)
 
         report.transfers = _transfers(ws, account, import_id)
         transfer_events = [Event("transfer.matched", f"{import_id}:transfer:{out_id}:{in_id}",
@@ -160,8 +160,8 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
                                          ev.now()[:10], "user", {"name": options.save_profile,
                                                                  "fingerprint": parsed.fingerprint,
                                                                  "layout": parsed.layout}))
-        stored = ev.append(ws.conn, transfer_events + [summary])
-        projections.catch_up(ws.conn, stored)
+        ev.append(ws.conn, transfer_events + [summary])
+        projections.catch_up(ws.conn)
         report.status = "imported"
 
 
