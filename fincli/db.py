@@ -64,7 +64,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         register_functions(conn)
-        conn.execute("PRAGMA cache_size = -262144")     # up to 256 MB: bulk imports touch big indexes
+        conn.execute("PRAGMA cache_size = -65536")
         migrate(conn, path)
     except sqlite3.DatabaseError as exc:
         raise WorkspaceError(f"{path}: cannot open the database: {exc}",
@@ -85,16 +85,22 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
-    current = schema_version(conn)
-    if current > SCHEMA_VERSION:
-        raise WorkspaceError(
-            f"{path} was written by a newer fin (schema {current}; this fin knows up to {SCHEMA_VERSION})",
-            "upgrade fin to open this workspace",
-        )
-    for number in range(current + 1, SCHEMA_VERSION + 1):
+    """Apply the missing migrations, each in its own transaction with its version.
+
+    The version is read inside the transaction, so two fin processes opening a
+    new workspace at once apply each migration exactly once.
+    """
+    while True:
         with transaction(conn):
-            MIGRATIONS[number - 1](conn)
-            conn.execute(f"PRAGMA user_version = {number}")
+            current = schema_version(conn)
+            if current > SCHEMA_VERSION:
+                raise WorkspaceError(
+                    f"{path} was written by a newer fin (schema {current}; this fin knows up to {SCHEMA_VERSION})",
+                    "upgrade fin to open this workspace")
+            if current == SCHEMA_VERSION:
+                return
+            MIGRATIONS[current](conn)
+            conn.execute(f"PRAGMA user_version = {current + 1}")
 
 
 @contextmanager

@@ -96,17 +96,17 @@ def open_workspace(home: str | Path | None = None, *, create: bool = True) -> Wo
     path = resolve_home(home)
     if path.exists() and not path.is_dir():
         raise WorkspaceError(f"{path} is not a directory", "point --home or FIN_HOME at a folder")
-    if not path.exists():
-        if not create:
-            raise WorkspaceError(f"no workspace at {path}", "run `fin import FILE` to create one")
-        try:
-            path.mkdir(parents=True, mode=0o700)
-        except OSError as exc:
-            raise WorkspaceError(f"cannot create workspace {path}: {exc.strerror}",
-                                 "choose another folder with --home") from None
-    for sub in ("artifacts", "logs"):
-        (path / sub).mkdir(exist_ok=True, mode=0o700)
-    config = path / "config.toml"
-    if not config.exists():
-        config.write_text(DEFAULT_CONFIG, encoding="utf-8")
+    if not path.exists() and not create:
+        raise WorkspaceError(f"no workspace at {path}", "run `fin import FILE` to create one")
+    try:
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)   # another fin may be creating it too
+        for sub in ("artifacts", "logs"):
+            (path / sub).mkdir(exist_ok=True, mode=0o700)
+        with open(path / "config.toml", "x", encoding="utf-8") as config:
+            config.write(DEFAULT_CONFIG)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise WorkspaceError(f"cannot create workspace {path}: {exc.strerror}",
+                             "choose another folder with --home") from None
     return Workspace(path, db.connect(path / "fin.db"))

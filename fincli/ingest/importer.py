@@ -46,12 +46,11 @@ class FileReport:
     posted: list[tuple[str, str]] = field(default_factory=list)
     pending_already_posted: list[tuple[str, str]] = field(default_factory=list)
     possible_duplicates: list[tuple[str, str]] = field(default_factory=list)
-    transfers: list[tuple[str, str]] = field(default_factory=list)
+    transfers: list[tuple[str, str, str]] = field(default_factory=list)   # (out id, in id, date)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     currency: str | None = None
     currency_assumed: bool = False
     error: str | None = None
-    new_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -106,9 +105,13 @@ def _account_currency(ws: Workspace, account: str) -> str | None:
     return row[0] if row else None
 
 
+APPEND_CHUNK = 50_000      # events built and appended at a time: bounds memory on big files
+
+
 def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, progress=None) -> None:
     parsed = _parse(ws, path, options, progress)
-    data_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    with open(path, "rb") as handle:
+        data_sha = hashlib.file_digest(handle, "sha256").hexdigest()
     account = options.account or account_from_filename(path)
     report.account, report.rows, report.skipped = account, len(parsed.rows), parsed.skipped
 
@@ -128,46 +131,46 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
         report.added, report.already_present = len(plan.add), plan.already_present
         report.posted, report.pending_already_posted = plan.posted, plan.pending_already_posted
         report.possible_duplicates = plan.possible_duplicates
-        report.new_ids = [row.id for row in plan.add]
         if options.dry_run:
             report.status = "dry run"
             return
-        by_id = {p.id: p for p in prepared}
-        new_events = [_transaction_event(by_id[row.id], account, import_id) for row in plan.add]
-        new_events += [Event("transaction.posted", f"{import_id}:posted:{new}", by_id[new].date, import_id,
-                             {"id": new, "pending_id": old}) for new, old in plan.posted]
-        new_events += [Event("transaction.duplicate_suspected", f"{import_id}:dup:{new}", by_id[new].date,
-                             import_id, {"id": new, "of": old,
-                                         "reason": "same amount within a few days where two exports overlap"})
-                       for new, old in plan.possible_duplicates]
-        ev.append(ws.conn, new_events)
+        for start in range(0, len(plan.add), APPEND_CHUNK):
+            ev.append(ws.conn, [_transaction_event(row, account, import_id)
+                                for row in plan.add[start:start + APPEND_CHUNK]])
+        date_of = {p.id: p.date for p in plan.add}
+        ev.append(ws.conn, [Event("transaction.posted", f"{import_id}:posted:{new}", date_of[new], import_id,
+                                  {"id": new, "pending_id": old}) for new, old in plan.posted]
+                  + [Event("transaction.duplicate_suspected", f"{import_id}:dup:{new}", date_of[new], import_id,
+                           {"id": new, "of": old, "reason": "same amount within a few days where two exports overlap"})
+                     for new, old in plan.possible_duplicates])
         projections.catch_up(ws.conn)
 
         report.transfers = _transfers(ws, account, import_id)
-        transfer_events = [Event("transfer.matched", f"{import_id}:transfer:{out_id}:{in_id}",
-                                 by_id[out_id].date if out_id in by_id else by_id[in_id].date, import_id,
-                                 {"transfer_id": dedup.short_hash(out_id, in_id), "out_id": out_id, "in_id": in_id})
-                           for out_id, in_id in report.transfers]
-        dates = [p.date for p in prepared]
-        summary = Event("import.recorded", f"import:{import_id}", max(dates) if dates else ev.now()[:10],
-                        import_id, {"import_id": import_id, "file": str(path.resolve()), "sha256": data_sha,
-                                    "account": account, "rows": len(prepared), "added": len(plan.add),
-                                    "date_from": min(dates) if dates else None,
-                                    "date_to": max(dates) if dates else None,
-                                    "layout": parsed.layout, "currency": fallback.upper()})
+        later = [Event("transfer.matched", f"{import_id}:transfer:{out_id}:{in_id}", date, import_id,
+                       {"transfer_id": dedup.short_hash(out_id, in_id), "out_id": out_id, "in_id": in_id})
+                 for out_id, in_id, date in report.transfers]
         if options.save_profile:
-            transfer_events.append(Event("profile.saved", f"{import_id}:profile:{options.save_profile}",
-                                         ev.now()[:10], "user", {"name": options.save_profile,
-                                                                 "fingerprint": parsed.fingerprint,
-                                                                 "layout": parsed.layout}))
-        ev.append(ws.conn, transfer_events + [summary])
+            later.append(Event("profile.saved", f"{import_id}:profile:{options.save_profile}", ev.now()[:10],
+                               "user", {"name": options.save_profile, "fingerprint": parsed.fingerprint,
+                                        "layout": parsed.layout}))
+        first = min((p.date for p in prepared), default=None)
+        last = max((p.date for p in prepared), default=None)
+        later.append(Event("import.recorded", f"import:{import_id}", last or ev.now()[:10], import_id,
+                           {"import_id": import_id, "file": str(path.resolve()), "sha256": data_sha,
+                            "account": account, "rows": len(prepared), "added": len(plan.add),
+                            "date_from": first, "date_to": last, "layout": parsed.layout,
+                            "currency": fallback.upper()}))
+        ev.append(ws.conn, later)
         projections.catch_up(ws.conn)
         report.status = "imported"
 
 
 def _prepare(parsed: ParsedFile, account: str, fallback_currency: str) -> list[Prepared]:
+    """Money in minor units, dedup keys and ids. Consumes parsed.rows to keep one copy in memory."""
     prepared = []
-    for row in parsed.rows:
+    rows = parsed.rows
+    for i, row in enumerate(rows):
+        rows[i] = None
         currency = (row.currency or fallback_currency).upper()
         try:
             amount = to_minor(row.amount, currency)
@@ -235,4 +238,6 @@ def _transfers(ws: Workspace, account: str, import_id: str) -> list[tuple[str, s
         return []
     new = [dedup.Leg(*r) for r in ws.conn.execute(
         f"SELECT {cols} FROM transactions WHERE import_id = ? AND {live} ORDER BY date, id", (import_id,))]
-    return dedup.match_transfers(new, others)
+    dates = {leg.id: leg.date for leg in new + others}
+    return [(out_id, in_id, min(dates[out_id], dates[in_id]))
+            for out_id, in_id in dedup.match_transfers(new, others)]

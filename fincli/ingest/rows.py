@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class ParsedRow:
+class ParsedRow(NamedTuple):
+    """One transaction row. A tuple: a million of them must stay small and quick to build."""
+
     line: int                      # 1-based physical line in the file where the row starts
     date: str                      # ISO yyyy-mm-dd (booking/transaction date)
     amount: Decimal                # signed, major units: positive = money into the account
