@@ -80,6 +80,13 @@ def _tip_compatible(pending: int, posted: int) -> bool:
     return abs(pending) <= abs(posted) <= abs(pending) * TIP_RATIO
 
 
+def _posts(pending, posted) -> bool:
+    """Whether `posted` is the booked version of `pending`: a few days later, same merchant, maybe a tip."""
+    return (0 <= _days(posted.date, pending.date) <= PENDING_WINDOW_DAYS
+            and _tip_compatible(pending.amount, posted.amount)
+            and _same_merchant(pending.description, posted.description))
+
+
 @dataclass
 class Existing:
     id: str
@@ -131,9 +138,7 @@ def plan(rows: list[NewRow], existing: list[Existing], covered: tuple[str, str] 
     posted_targets = [e for e in existing if not e.pending and e.id not in matched_existing]
     for row in fresh:
         if not row.pending:
-            match = _closest(open_pending, lambda p: 0 <= _days(row.date, p.date) <= PENDING_WINDOW_DAYS
-                             and _tip_compatible(p.amount, row.amount)
-                             and _same_merchant(p.description, row.description), row)
+            match = _closest(open_pending, lambda p: _posts(p, row), row)
             if match:
                 open_pending.remove(match)
                 matched_existing.add(match.id)
@@ -141,9 +146,7 @@ def plan(rows: list[NewRow], existing: list[Existing], covered: tuple[str, str] 
                 result.posted.append((row.id, match.id))
                 continue
         else:
-            match = _closest(posted_targets, lambda p: 0 <= _days(p.date, row.date) <= PENDING_WINDOW_DAYS
-                             and _tip_compatible(row.amount, p.amount)
-                             and _same_merchant(p.description, row.description), row)
+            match = _closest(posted_targets, lambda p: _posts(row, p), row)
             if match:
                 posted_targets.remove(match)
                 matched_existing.add(match.id)
