@@ -219,7 +219,8 @@ def _transaction_event(row: Prepared, account: str, import_id: str) -> Event:
         payload["pending"] = True
     if row.value_date:
         payload["value_date"] = row.value_date
-    return Event("transaction.imported", f"{import_id}:{row.id}", row.date, import_id, payload)
+    # ids in file order, so the log's unique index grows at its end instead of at random places
+    return Event("transaction.imported", f"{import_id}:{row.line:09d}", row.date, import_id, payload)
 
 
 def _transfers(ws: Workspace, account: str, import_id: str) -> list[tuple[str, str]]:
