@@ -42,22 +42,24 @@ def row_keys(account: str, rows) -> list[str]:
     A pending row's key differs from its posted version's, so that the posted
     row always gets its own id whichever export is imported first.
     """
-    seen: dict[tuple, int] = defaultdict(int)
+    seen: dict[str, int] = defaultdict(int)
     keys = []
     for row in rows:
         if row.bank_id:
-            base = ("id", row.bank_id, "pending" if row.pending else "")
+            base = short_hash(account, "id", row.bank_id, "pending" if row.pending else "", size=10)
         else:
-            base = (row.date, str(row.amount), row.currency, " ".join(row.description.casefold().split()),
-                    "pending" if row.pending else "")
+            base = short_hash(account, row.date, str(row.amount), row.currency,
+                              " ".join(row.description.casefold().split()), "pending" if row.pending else "",
+                              size=10)
         occurrence = seen[base]
         seen[base] += 1
-        keys.append(short_hash(account, *base, str(occurrence), size=10))
+        keys.append(base if occurrence == 0 else short_hash(base, str(occurrence), size=10))
     return keys
 
 
-def transaction_id(account: str, key: str) -> str:
-    return short_hash(account, key)
+def transaction_id(key: str) -> str:
+    """A transaction's id: its key (which already names the account), shortened."""
+    return key[:16]
 
 
 def _days(a: str, b: str) -> int:

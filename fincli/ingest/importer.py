@@ -180,7 +180,7 @@ def _prepare(parsed: ParsedFile, account: str, fallback_currency: str) -> list[P
         prepared.append(Prepared("", "", row.date, amount, currency, row.description, row.line,
                                  row.bank_id, balance, row.pending, row.value_date))
     for row, key in zip(prepared, dedup.row_keys(account, prepared)):
-        row.key, row.id = key, dedup.transaction_id(account, key)
+        row.key, row.id = key, dedup.transaction_id(key)
     return prepared
 
 
