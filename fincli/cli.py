@@ -27,6 +27,9 @@ app = typer.Typer(
 )
 profiles_app = typer.Typer(help="Saved and built-in bank CSV layouts.", no_args_is_help=True)
 app.add_typer(profiles_app, name="profiles")
+features_app = typer.Typer(help="The feature store: catalogue, values, point-in-time training sets.",
+                           no_args_is_help=True)
+app.add_typer(features_app, name="features")
 
 FORMAT = typer.Option(Format.table, "--format", "-f", help="Output format: table, json or csv.")
 
@@ -209,6 +212,95 @@ def demo(ctx: typer.Context):
     from .demo import run_demo
 
     run_demo(ctx.obj["home"])
+
+
+@command()
+def label(
+    ctx: typer.Context,
+    txn_id: Optional[str] = typer.Argument(None, help="The transaction to label (see `fin transactions`)."),
+    category: Optional[str] = typer.Argument(None, help="Its category, e.g. groceries."),
+    file: Optional[Path] = typer.Option(None, "--file", help="CSV with columns id,category[,labelled_at]."),
+):
+    """Set the category of a transaction, or of every row of a labels CSV (all or nothing)."""
+    from .features.labels import read_file, set_labels
+
+    if file is not None and (txn_id or category):
+        raise typer.BadParameter("give TXN_ID CATEGORY or --file, not both", param_hint="--file")
+    if file is None and not (txn_id and category):
+        raise typer.BadParameter("give TXN_ID CATEGORY, or --file labels.csv", param_hint="TXN_ID CATEGORY")
+    ws = _workspace(ctx)
+    rows = read_file(file) if file is not None else [(txn_id, category.strip(), None, "label")]
+    count = set_labels(ws, rows)
+    message(f"labelled {count} transaction{'s' if count != 1 else ''}")
+
+
+@command(features_app, name="list")
+def features_list(fmt: Format = FORMAT):
+    """The feature catalogue: name, entity, owner service, description."""
+    from .features.catalog import FEATURES
+    from .output import render
+
+    render([{"name": f.name, "entity": f.entity, "owner": f.owner, "description": f.description}
+            for f in FEATURES], ["name", "entity", "owner", "description"], fmt)
+
+
+@command(features_app, name="show")
+def features_show(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The feature (see `fin features list`)."),
+    entity: Optional[str] = typer.Option(None, "--entity", help="A transaction id, merchant, account or category."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Values at the end of this day (YYYY-MM-DD)."),
+    fmt: Format = FORMAT,
+):
+    """What a feature is, and its values now or as of a date."""
+    import json
+
+    from .features import show
+    from .output import render, render_one
+
+    feature = show.feature(name)
+    rows = show.values(_workspace(ctx), feature, entity, as_of)
+    if fmt is Format.json:
+        print(json.dumps({**show.describe(feature), "values": rows}, ensure_ascii=False, indent=2))
+        return
+    if fmt is Format.table:
+        render_one(show.describe(feature), fmt)
+    for row in rows:
+        if not isinstance(row["value"], (str, int, float, type(None))):
+            row["value"] = json.dumps(row["value"])
+    render(rows, [c for c in ("entity", "currency", "months", "value") if any(c in r for r in rows)] or
+           ["entity", "value"], fmt)
+
+
+@command(features_app, name="training-set")
+def features_training_set(
+    ctx: typer.Context,
+    service: str = typer.Argument(..., help="The service whose observations to use (categorize)."),
+    out: Path = typer.Option(..., "--out", help="Output file: .csv, .jsonl or .parquet."),
+    as_known_now: bool = typer.Option(False, "--as-known-now",
+                                      help="Let every row see the whole log now, not only what was known then."),
+):
+    """Write a point-in-time training set and its manifest (OUT.manifest.json)."""
+    from .features.training import training_set
+
+    info = training_set(_workspace(ctx), service, out, as_known_now)
+    message(f"wrote {info['observations']} rows to {out} (log position {info['log_position']}); "
+            f"manifest {out}.manifest.json")
+
+
+@command(features_app, name="rebuild")
+def features_rebuild(ctx: typer.Context,
+                     verify: bool = typer.Option(False, "--verify",
+                                                 help="Check that the incremental state equals the rebuild.")):
+    """Drop the materialized features and rebuild them from the event log."""
+    from .errors import IntegrityError
+    from .features.store import rebuild
+
+    head, after, before = rebuild(_workspace(ctx), verify)
+    if verify and before != after:
+        raise IntegrityError("materialized features differed from a rebuild from the log (now rebuilt)",
+                             "report this as a bug")
+    message(f"rebuilt features from {head} events" + (f"; verified (digest {after[:16]})" if verify else ""))
 
 
 def main() -> None:

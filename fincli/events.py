@@ -93,6 +93,7 @@ _TYPES = [
     EventType("transaction.duplicate_suspected", 1, {"id": (str,), "of": (str,), "reason": (str,)}),
     EventType("transfer.matched", 1, {"transfer_id": (str,), "out_id": (str,), "in_id": (str,)}),
     EventType("profile.saved", 1, {"name": (str,), "fingerprint": (str,), "layout": (dict,)}),
+    EventType("label.set", 1, {"id": (str,), "category": (str,)}),
 ]
 TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
 

@@ -35,6 +35,8 @@ TABLES = {
         PRIMARY KEY (id, of))""",
     "profiles": """CREATE TABLE profiles (
         name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, layout TEXT NOT NULL, seq INTEGER NOT NULL)""",
+    "labels": """CREATE TABLE IF NOT EXISTS labels (
+        id TEXT PRIMARY KEY, category TEXT NOT NULL, labelled_at TEXT NOT NULL, seq INTEGER NOT NULL)""",
     "quarantine": """CREATE TABLE quarantine (
         seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, reason TEXT NOT NULL)""",
 }
@@ -112,6 +114,15 @@ def _profile_saved(conn, batch: list[Event]) -> None:
                       for e in batch for p in (e.payload,)])
 
 
+def _label_set(conn, batch: list[Event]) -> None:
+    """The user's category for a transaction: the latest label wins and sets the transaction's category."""
+    for e in batch:
+        p = e.payload
+        conn.execute("INSERT OR REPLACE INTO labels VALUES (?,?,?,?)", (p["id"], p["category"], e.occurred_at, e.seq))
+        conn.execute("UPDATE transactions SET category = ?, category_source = 'user', confidence = NULL, seq = ?"
+                     " WHERE id = ?", (p["category"], e.seq, p["id"]))
+
+
 HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "transaction.imported": _transactions_imported,
     "transaction.posted": _transaction_posted,
@@ -120,6 +131,7 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "import.recorded": _import_recorded,
     "import.undone": _import_undone,
     "profile.saved": _profile_saved,
+    "label.set": _label_set,
 }
 
 

@@ -1,0 +1,92 @@
+"""The feature catalogue: every feature fin computes, defined once.
+
+Each feature has a name, an entity (transaction, merchant, account, category), an owner
+service, a description and one definition. The definition text is the contract the
+computation in `pit.py` implements; its hash goes into every training-set manifest, so a
+changed definition is visible in the manifest.
+
+Shared terms used by the definitions:
+- position of an event: (occurred_at date, seq). "Before the anchor" means strictly
+  smaller position; the anchor transaction itself is never part of its own history.
+- visible at cutoff c: a transaction event with seq <= c that was not retracted by an
+  event with seq <= c (import.undone, or a posted row replacing the pending one).
+- window of w days at anchor date t: visible events before the anchor with date >= t - w
+  days (half-open [t - w, t) in position order; same-day earlier events are inside).
+- history is per merchant within one currency and per account within one currency.
+- a charge is an amount < 0 (money leaving the account holder); money is in minor units.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+ENTITIES = ("transaction", "merchant", "account", "category")
+OWNERS = ("categorize", "fraud", "spending", "bills")
+SMALL_CHARGE = "2.00"           # "small" charges: under this many major units of the currency
+GAP_CHARGES = 13                # typical interval: median of the gaps between the last 13 charges
+WINDOWS = (7, 30, 90)
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    entity: str
+    owner: str
+    dtype: str                  # str | int | float | json
+    description: str
+    definition: str
+
+    @property
+    def hash(self) -> str:
+        text = "\x1f".join((self.name, self.entity, self.dtype, self.definition))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _f(name, entity, owner, dtype, description, definition) -> Feature:
+    return Feature(name, entity, owner, dtype, description, definition)
+
+
+FEATURES: list[Feature] = [
+    _f("merchant", "transaction", "categorize", "str", "normalized merchant name",
+       "fincli.merchant.normalize(description) of the anchor transaction"),
+    _f("description_tokens", "transaction", "categorize", "str", "words of the bank description",
+       "lower-cased runs of 2+ letters of the anchor's description, in order, joined by one space"),
+    _f("amount", "transaction", "fraud", "int", "signed amount in minor units",
+       "the anchor's amount in minor units of its currency (negative = money out)"),
+    _f("sign", "transaction", "fraud", "int", "-1 money out, 1 money in, 0 zero",
+       "sign(amount) of the anchor"),
+    _f("day_of_week", "transaction", "spending", "int", "0 = Monday … 6 = Sunday",
+       "weekday of the anchor's date"),
+    _f("day_of_month", "transaction", "bills", "int", "1 … 31", "day of month of the anchor's date"),
+    _f("currency", "transaction", "categorize", "str", "ISO currency code", "the anchor's currency"),
+    _f("merchant_count", "merchant", "fraud", "int", "transactions at this merchant before",
+       "number of visible transactions of the same merchant and currency before the anchor"),
+    _f("merchant_mean_amount", "merchant", "fraud", "float", "mean amount at this merchant before",
+       "mean of their amounts in minor units, rounded to 4 decimals; null when the count is 0"),
+    _f("merchant_std_amount", "merchant", "fraud", "float", "spread of amounts at this merchant before",
+       "population standard deviation of their amounts, rounded to 4 decimals; null when the count is 0"),
+    _f("merchant_days_since_last", "merchant", "bills", "int", "days since the previous transaction there",
+       "anchor date minus the date of the latest of them, in days; null when the count is 0"),
+    _f("merchant_median_gap_days", "merchant", "bills", "float", "typical interval between charges",
+       f"median of the day gaps between consecutive ones of the last {GAP_CHARGES} of them "
+       "(in position order); null when fewer than 2"),
+    *[_f(f"account_spend_{w}d", "account", "spending", "int", f"money spent from the account in the last {w} days",
+         f"sum of -amount over visible charges of the same account and currency in the {w}-day window")
+      for w in WINDOWS],
+    _f("account_charges_1d", "account", "fraud", "int", "charges on the account in the last day",
+       "number of visible charges of the same account and currency in the 1-day window"),
+    _f("account_small_charges_1d", "account", "fraud", "int", f"charges under {SMALL_CHARGE} in the last day",
+       f"number of those charges with -amount below {SMALL_CHARGE} in minor units of the currency"),
+    _f("category_monthly_totals", "category", "spending", "json", "spending per month, last 12 months",
+       "per currency, 12 totals (oldest first) of -amount over visible transactions whose category is "
+       "this one, for the 12 calendar months before the as-of month; a transaction's category is its "
+       "latest label with seq <= the cutoff"),
+]
+BY_NAME = {f.name: f for f in FEATURES}
+# The features of a training or online row: everything anchored to one transaction.
+ROW_FEATURES = [f for f in FEATURES if f.entity != "category"]
+
+
+def definition_hashes(features: list[Feature] = FEATURES) -> dict[str, str]:
+    return {f.name: f.hash for f in features}

@@ -1,0 +1,58 @@
+"""Where training observations come from: one small source function per service.
+
+A source reads the log (through the materialized tables) and returns its observations
+in a fixed, documented order. Each observation names the transaction it is anchored
+to and the log position it was made at; its knowledge cutoff is decided by the
+training-set builder (by default: the import that brought the anchor in).
+
+Later services plug in here (fraud feedback, bill payments) with their own function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Observation:
+    id: int                     # the seq of the event that is the observation
+    txn_id: str
+    seq: int                    # the log position the observation was made at
+    target: str | None
+
+
+def category_labels(conn) -> list[Observation]:
+    """Every label.set event, in log order; a transaction labelled twice gives two observations."""
+    return [Observation(seq, txn_id, seq, category) for seq, txn_id, category in conn.execute(
+        "SELECT seq, id, category FROM feature_labels ORDER BY seq")]
+
+
+def latest_labels(conn, observations: list[Observation], cutoffs: list[int]) -> list[str | None]:
+    """The target as known at max(observation, cutoff): a later correction counts only once known."""
+    import bisect
+
+    history: dict[str, tuple[list[int], list[str]]] = {}
+    for seq, txn_id, category in conn.execute("SELECT seq, id, category FROM feature_labels ORDER BY seq"):
+        seqs, cats = history.setdefault(txn_id, ([], []))
+        seqs.append(seq)
+        cats.append(category)
+    out = []
+    for obs, cutoff in zip(observations, cutoffs):
+        seqs, cats = history.get(obs.txn_id, ([], []))
+        i = bisect.bisect_right(seqs, max(obs.seq, cutoff))
+        out.append(cats[i - 1] if i else obs.target)
+    return out
+
+
+@dataclass(frozen=True)
+class Source:
+    service: str
+    target: str                                             # the target column's name
+    load: Callable[..., list[Observation]]
+    target_at: Callable[..., list]                          # (conn, observations, cutoffs) -> targets
+
+
+SOURCES: dict[str, Source] = {
+    "categorize": Source("categorize", "label", category_labels, latest_labels),
+}

@@ -1,0 +1,380 @@
+"""As-of computation: the values of every row feature for a set of anchors, point in time.
+
+One code path computes both online values (a transaction just imported, cutoff = the
+head of the log) and training rows (an observation with its knowledge cutoff), so the
+two cannot drift apart.
+
+How: the materialized history (store.feature_txns) is loaded once into numpy arrays and
+sorted by (group, date, seq), with one group per merchant+currency and one per
+account+currency. An anchor's history is the prefix of its group before its own
+(date, seq) key, and a window [t - w, t) is the slice from the key (group, t - w, 0) to
+the anchor: two binary searches (numpy.searchsorted) per anchor, no range join. When
+every row of that prefix is visible at the anchor's cutoff (the usual case) the
+aggregates come from cumulative sums; otherwise (statements imported later, undone
+imports, pending rows replaced) the prefix is filtered by visibility for that anchor.
+All sums are exact integers; floats are derived from them the same way on both paths.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from dataclasses import dataclass
+from datetime import date as Date
+from decimal import Decimal
+
+from .catalog import GAP_CHARGES, ROW_FEATURES, SMALL_CHARGE, WINDOWS
+
+_NONE = -(1 << 62)              # "no charge here" in the matrix of recent charge days
+INFINITE = 1 << 40              # visible_until of rows never retracted (seqs stay below 2**40)
+_EPOCH = Date(1970, 1, 1).toordinal()
+_TOKEN = re.compile(r"[^\W\d_]{2,}")
+
+
+@dataclass
+class Query:
+    """One row to compute: the transaction it is anchored to and what it may know.
+
+    The anchor is the latest transaction.imported event of `txn_id` with seq <= `at_seq`;
+    `cutoff` None means the seq of the import.recorded event of the anchor's import.
+    """
+    txn_id: str | None
+    at_seq: int
+    cutoff: int | None = None
+
+
+@dataclass
+class Anchor:
+    seq: int
+    id: str
+    import_id: str
+    account: str
+    date: str
+    day: int
+    amount: int
+    currency: str
+    description: str
+    merchant: str
+    intervals: list[tuple[int, int]]
+
+
+def day_number(iso: str) -> int:
+    return Date.fromisoformat(iso[:10]).toordinal() - _EPOCH
+
+
+# --- loading -----------------------------------------------------------------------------
+
+class History:
+    """The materialized transaction history as sorted numpy arrays (one load per command)."""
+
+    def __init__(self, conn):
+        import numpy as np
+        import pandas as pd
+
+        cols = [[] for _ in range(8)]
+        cursor = conn.execute(
+            "SELECT seq, visible_from, coalesce(visible_until, ?), day, amount, merchant || char(31) || currency,"
+            " account || char(31) || currency, currency FROM feature_txns ORDER BY seq, visible_from", (INFINITE,))
+        while chunk := cursor.fetchmany(200_000):
+            for col, values in zip(cols, zip(*chunk)):
+                col.extend(values)
+        self.seq = np.array(cols[0], dtype=np.int64)
+        self.vfrom = np.array(cols[1], dtype=np.int64)
+        self.vuntil = np.array(cols[2], dtype=np.int64)
+        self.day = np.array(cols[3], dtype=np.int64)
+        self.amount = np.array(cols[4], dtype=np.int64)
+        self.merchant_code, self.merchants = pd.factorize(pd.Series(cols[5], dtype=object), sort=False)
+        self.account_code, self.accounts = pd.factorize(pd.Series(cols[6], dtype=object), sort=False)
+        currency_code, currencies = pd.factorize(pd.Series(cols[7], dtype=object), sort=False)
+        thresholds = np.array([_small_limit(c) for c in currencies] or [0], dtype=np.int64)
+        self.small_limit = thresholds[currency_code] if len(currency_code) else np.zeros(0, np.int64)
+        self.seqs = np.unique(self.seq)
+        del cols
+
+    def rank(self, seqs):
+        """1 + the position of each seq among the history's seqs (0 sorts before every event)."""
+        import numpy as np
+
+        return np.searchsorted(self.seqs, seqs, side="left") + 1
+
+
+def _small_limit(currency: str) -> int:
+    from ..money import to_minor
+
+    return to_minor(Decimal(SMALL_CHARGE), currency)
+
+
+def import_positions(conn) -> dict[str, int]:
+    """import id -> seq of its import.recorded event: the log position when that import committed."""
+    return dict(conn.execute("SELECT payload ->> '$.import_id', max(seq) FROM events"
+                             " WHERE type = 'import.recorded' GROUP BY 1"))
+
+
+def resolve(conn, queries: list[Query], head: int, as_known_now: bool = False) -> tuple[list, list[int]]:
+    """Each query's anchor (or None) and knowledge cutoff."""
+    ids = sorted({q.txn_id for q in queries if q.txn_id is not None})
+    found: dict[str, dict[int, Anchor]] = {}
+    for start in range(0, len(ids), 50_000):
+        for row in conn.execute(
+                "SELECT seq, id, import_id, account, date, day, amount, currency, description, merchant,"
+                " visible_from, coalesce(visible_until, ?) FROM feature_txns"
+                " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY seq, visible_from",
+                (INFINITE, json.dumps(ids[start:start + 50_000]))):
+            by_seq = found.setdefault(row[1], {})
+            if row[0] in by_seq:
+                by_seq[row[0]].intervals.append((row[10], row[11]))
+            else:
+                by_seq[row[0]] = Anchor(*row[:10], [(row[10], row[11])])
+    positions = import_positions(conn)
+    anchors, cutoffs = [], []
+    for q in queries:
+        versions = found.get(q.txn_id, {})
+        seqs = sorted(versions)
+        i = bisect.bisect_right(seqs, q.at_seq)
+        anchor = versions[seqs[i - 1]] if i else None
+        if as_known_now:
+            cutoff = head
+        elif q.cutoff is not None:
+            cutoff = q.cutoff
+        elif anchor is None:
+            cutoff = q.at_seq
+        else:
+            cutoff = positions.get(anchor.import_id) or _last_seq_of_import(conn, anchor.import_id)
+        anchors.append(anchor)
+        cutoffs.append(cutoff)
+    return anchors, cutoffs
+
+
+def _last_seq_of_import(conn, import_id: str) -> int:
+    return conn.execute("SELECT max(seq) FROM feature_txns WHERE import_id = ?", (import_id,)).fetchone()[0]
+
+
+# --- the sorted index --------------------------------------------------------------------
+
+class _Sorted:
+    """History rows of one grouping sorted by (group, day, seq rank), with a packed int64 key."""
+
+    def __init__(self, hist: History, code, qday):
+        import numpy as np
+
+        self.dmin = int(min(hist.day.min(initial=0), qday.min(initial=0))) - 1
+        span = int(max(hist.day.max(initial=0), qday.max(initial=0))) - self.dmin + 1
+        self.rbits = int(len(hist.seqs) + 1).bit_length()
+        self.dbits = span.bit_length()
+        if int(code.max(initial=0) + 1).bit_length() + self.dbits + self.rbits > 62:
+            raise OverflowError("history too large for the packed sort key")
+        key = self.key_of(code, hist.day, hist.rank(hist.seq))
+        order = np.argsort(key, kind="stable")
+        self.key = key[order]
+        self.day, self.amount = hist.day[order], hist.amount[order]
+        self.vfrom, self.vuntil = hist.vfrom[order], np.minimum(hist.vuntil[order], INFINITE)
+        self.small_limit = hist.small_limit[order]
+        shift = code[order].astype(np.int64) << 41      # groups ascend: a shifted running max stays in its group
+        self.max_from = np.maximum.accumulate(shift + self.vfrom) - shift
+        self.min_until = INFINITE - (np.maximum.accumulate(shift + (INFINITE - self.vuntil)) - shift)
+
+    def key_of(self, code, day, rank):
+        import numpy as np
+
+        day = np.clip(day - self.dmin, 0, None)
+        return (code.astype(np.int64) << (self.dbits + self.rbits)) | (day << self.rbits) | rank
+
+    def position(self, code, day, rank):
+        import numpy as np
+
+        return np.searchsorted(self.key, self.key_of(code, day, rank), side="left")
+
+    def bounds(self, code, day, rank, cutoff):
+        """(group start, end of history before the anchor, whether that whole prefix is visible)."""
+        import numpy as np
+
+        g0 = self.position(code, np.full_like(day, self.dmin), np.zeros_like(rank))
+        end = self.position(code, day, rank)
+        last = np.maximum(end - 1, 0)
+        clean = (end == g0) | ((self.max_from[last] <= cutoff) & (self.min_until[last] > cutoff))
+        return g0, end, clean
+
+    def visible(self, lo: int, hi: int, cutoff: int):
+        return (self.vfrom[lo:hi] <= cutoff) & (self.vuntil[lo:hi] > cutoff)
+
+
+def _cumsum(values):
+    import numpy as np
+
+    out = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(values, out=out[1:])
+    return out
+
+
+# --- merchant history --------------------------------------------------------------------
+
+def _merchant(idx: _Sorted, code, day, rank, cutoff):
+    import numpy as np
+
+    g0, end, clean = idx.bounds(code, day, rank, cutoff)
+    square = idx.amount * idx.amount
+    count = end - g0
+    s1 = _cumsum(idx.amount)
+    hi, lo = _cumsum(square >> 31), _cumsum(square & 0x7FFFFFFF)
+    total, sq_hi, sq_lo = s1[end] - s1[g0], hi[end] - hi[g0], lo[end] - lo[g0]
+    offsets = np.arange(-GAP_CHARGES, 0)
+    at = end[:, None] + offsets[None, :]
+    recent = np.where(at >= g0[:, None], idx.day[np.maximum(at, 0)], _NONE)
+    for i in np.flatnonzero(~clean):            # rows whose history changed after the fact
+        a, b = int(g0[i]), int(end[i])
+        keep = idx.visible(a, b, int(cutoff[i]))
+        amounts, days = idx.amount[a:b][keep], idx.day[a:b][keep]
+        squares = amounts * amounts
+        count[i], total[i] = len(amounts), amounts.sum()
+        sq_hi[i], sq_lo[i] = (squares >> 31).sum(), (squares & 0x7FFFFFFF).sum()
+        tail = days[-GAP_CHARGES:]
+        recent[i] = _NONE
+        if len(tail):
+            recent[i, GAP_CHARGES - len(tail):] = tail
+    return _merchant_values(count, total, sq_hi, sq_lo, recent, day)
+
+
+def _merchant_values(count, total, sq_hi, sq_lo, recent, day):
+    import numpy as np
+
+    n = np.maximum(count, 1).astype(np.float64)
+    mean = total.astype(np.float64) / n
+    squares = sq_hi.astype(np.float64) * 2147483648.0 + sq_lo.astype(np.float64)
+    std = np.sqrt(np.maximum(squares / n - mean * mean, 0.0))
+    days = np.where(recent != _NONE, recent, np.nan).astype(np.float64)
+    gaps = np.diff(days, axis=1)
+    has_gap = (~np.isnan(gaps)).any(axis=1)
+    median = np.full(len(count), np.nan)
+    if has_gap.any():
+        median[has_gap] = np.nanmedian(gaps[has_gap], axis=1)
+    since = day - recent[:, -1]
+    return {"merchant_count": count, "merchant_mean_amount": (mean, count > 0),
+            "merchant_std_amount": (std, count > 0), "merchant_days_since_last": (since, count > 0),
+            "merchant_median_gap_days": (median, has_gap)}
+
+
+# --- account windows ---------------------------------------------------------------------
+
+def _account(idx: _Sorted, code, day, rank, cutoff):
+    import numpy as np
+
+    g0, end, clean = idx.bounds(code, day, rank, cutoff)
+    charge = idx.amount < 0
+    spent = np.where(charge, -idx.amount, 0)
+    small = charge & (-idx.amount < idx.small_limit)
+    sums = {"spend": _cumsum(spent), "charges": _cumsum(charge.astype(np.int64)),
+            "small": _cumsum(small.astype(np.int64))}
+    out = {}
+    starts = {w: idx.position(code, day - w, np.zeros_like(rank)) for w in (*WINDOWS, 1)}
+    for w in WINDOWS:
+        out[f"account_spend_{w}d"] = sums["spend"][end] - sums["spend"][starts[w]]
+    out["account_charges_1d"] = sums["charges"][end] - sums["charges"][starts[1]]
+    out["account_small_charges_1d"] = sums["small"][end] - sums["small"][starts[1]]
+    for i in np.flatnonzero(~clean):
+        a, b, c, t = int(g0[i]), int(end[i]), int(cutoff[i]), int(day[i])
+        keep = idx.visible(a, b, c)
+        days, spend = idx.day[a:b][keep], spent[a:b][keep]
+        is_charge, is_small = charge[a:b][keep], small[a:b][keep]
+        for w in WINDOWS:
+            out[f"account_spend_{w}d"][i] = spend[days >= t - w].sum()
+        out["account_charges_1d"][i] = is_charge[days >= t - 1].sum()
+        out["account_small_charges_1d"][i] = is_small[days >= t - 1].sum()
+    return out
+
+
+# --- rows --------------------------------------------------------------------------------
+
+def _codes(index, keys):
+    import numpy as np
+    import pandas as pd
+
+    codes = pd.Index(index).get_indexer(pd.Index(keys, dtype=object)) if len(keys) else np.zeros(0, int)
+    return np.asarray(codes, dtype=np.int64)
+
+
+def history_values(hist: History, merchant_keys, account_keys, day, rank, cutoff) -> dict:
+    """Merchant and account features for anchors given as (group keys, day, seq rank, cutoff)."""
+    import numpy as np
+
+    day, rank, cutoff = (np.asarray(x, dtype=np.int64) for x in (day, rank, cutoff))
+    values: dict = {}
+    if not len(hist.seq):                        # an empty log: compute over one never-visible dummy row
+        hist = _dummy(hist)
+    for keys, entities, codes_of, compute in ((merchant_keys, hist.merchants, hist.merchant_code, _merchant),
+                                              (account_keys, hist.accounts, hist.account_code, _account)):
+        code = _codes(entities, keys)
+        known = code >= 0                        # an entity with no history has nothing before
+        idx = _Sorted(hist, np.asarray(codes_of, dtype=np.int64), day)
+        part = compute(idx, np.where(known, code, 0), day, rank, cutoff)
+        for name, value in part.items():
+            if isinstance(value, tuple):
+                value, present = value
+                values[name] = (value, present & known)
+            else:
+                values[name] = (np.where(known, value, 0), np.ones(len(known), bool))
+    return values
+
+
+def _dummy(hist: History) -> History:
+    import numpy as np
+
+    empty = History.__new__(History)
+    for name in ("seq", "vfrom", "vuntil", "day", "amount", "small_limit", "merchant_code", "account_code"):
+        setattr(empty, name, np.zeros(1, np.int64))
+    empty.vfrom[:] = INFINITE                  # never visible
+    empty.seqs = np.zeros(1, np.int64)
+    empty.merchants = empty.accounts = hist.merchants
+    return empty
+
+
+def transaction_values(anchor: Anchor | None) -> dict:
+    if anchor is None:
+        return {f.name: None for f in ROW_FEATURES if f.entity == "transaction"}
+    d = Date.fromisoformat(anchor.date)
+    return {"merchant": anchor.merchant, "description_tokens": " ".join(_TOKEN.findall(anchor.description.lower())),
+            "amount": anchor.amount, "sign": (anchor.amount > 0) - (anchor.amount < 0),
+            "day_of_week": d.weekday(), "day_of_month": d.day, "currency": anchor.currency}
+
+
+def rows_for(conn, hist: History, anchors: list, cutoffs: list[int]) -> list[dict]:
+    """Every row feature, one dict per anchor, in order; history features see only (cutoff, before anchor)."""
+    import numpy as np
+
+    use = [a is not None for a in anchors]
+    sep = "\x1f"
+    merchant_keys = [f"{a.merchant}{sep}{a.currency}" if a else "" for a in anchors]
+    account_keys = [f"{a.account}{sep}{a.currency}" if a else "" for a in anchors]
+    day = np.array([a.day if a else 0 for a in anchors], dtype=np.int64)
+    rank = hist.rank(np.array([a.seq if a else 0 for a in anchors], dtype=np.int64))
+    values = history_values(hist, merchant_keys, account_keys, day, rank, cutoffs)
+    rows = []
+    for i, anchor in enumerate(anchors):
+        row = transaction_values(anchor)
+        for name, (array, present) in values.items():
+            if not use[i]:
+                row[name] = 0 if name.endswith(("_count", "_1d")) or name.startswith("account_spend") else None
+            elif not present[i]:
+                row[name] = None
+            else:
+                row[name] = _plain(array[i])
+        rows.append({f.name: row[f.name] for f in ROW_FEATURES})
+    return rows
+
+
+def _plain(value):
+    import numpy as np
+
+    if isinstance(value, (np.floating, float)):
+        return round(float(value), 4)
+    return int(value)
+
+
+def online_features(ws, txn_ids: list[str]) -> list[dict]:
+    """Current values for transactions: anchor = its live import, cutoff = the head of the log."""
+    from .store import refresh
+
+    head = refresh(ws)
+    anchors, cutoffs = resolve(ws.conn, [Query(t, head, head) for t in txn_ids], head)
+    rows = rows_for(ws.conn, History(ws.conn), anchors, cutoffs)
+    return [{"id": t, **row} for t, row in zip(txn_ids, rows)]

@@ -1,0 +1,105 @@
+"""`fin features show`: what a feature is, and its values now or as of a date.
+
+`--as-of DATE` means at the end of that day: transactions dated DATE or earlier count,
+windows are [DATE + 1 - w, DATE + 1), and everything in the log now is known.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from .. import events as ev
+from ..errors import InputError
+from .catalog import BY_NAME, Feature
+
+
+def describe(feature: Feature) -> dict:
+    return {"name": feature.name, "entity": feature.entity, "owner": feature.owner, "type": feature.dtype,
+            "description": feature.description, "definition": feature.definition, "hash": feature.hash}
+
+
+def feature(name: str) -> Feature:
+    if name not in BY_NAME:
+        raise InputError(f"unknown feature {name!r}", "see `fin features list`")
+    return BY_NAME[name]
+
+
+def _as_of(text: str | None) -> date:
+    try:
+        return date.fromisoformat(text) if text else date.fromisoformat(ev.now()[:10])
+    except ValueError:
+        raise InputError(f"--as-of {text!r} is not a date", "write it as YYYY-MM-DD") from None
+
+
+def values(ws, f: Feature, entity: str | None, as_of: str | None) -> list[dict]:
+    from .store import refresh
+
+    head = refresh(ws)
+    day = _as_of(as_of)
+    if f.entity == "transaction":
+        if entity is None:
+            return []
+        from .pit import online_features
+
+        row = online_features(ws, [entity])[0]
+        if row["merchant"] is None:
+            raise InputError(f"unknown transaction id {entity!r}", "see the ids with `fin transactions --format json`")
+        return [{"entity": entity, "value": row[f.name]}]
+    if f.entity == "category":
+        return _category_totals(ws.conn, entity, day, head)
+    return _history_values(ws.conn, f, entity, day, head)
+
+
+def _history_values(conn, f: Feature, entity: str | None, day: date, head: int) -> list[dict]:
+    import numpy as np
+
+    from .pit import History, day_number, history_values
+
+    hist = History(conn)
+    groups = hist.merchants if f.entity == "merchant" else hist.accounts
+    keys = sorted(k for k in groups if entity is None or k.split("\x1f")[0] == entity)
+    if entity is not None and not keys:
+        raise InputError(f"no {f.entity} {entity!r} in the history", f"see `fin features show {f.name}`")
+    n = len(keys)
+    blank = [""] * n
+    at = np.full(n, day_number(day.isoformat()) + 1, dtype=np.int64)
+    result = history_values(hist, keys if f.entity == "merchant" else blank,
+                            keys if f.entity == "account" else blank, at, np.zeros(n, np.int64),
+                            np.full(n, head, np.int64))
+    array, present = result[f.name]
+    out = []
+    for i, key in enumerate(keys):
+        name, currency = key.split("\x1f")
+        value = array[i].item() if present[i] else None
+        out.append({"entity": name, "currency": currency,
+                    "value": round(value, 4) if isinstance(value, float) else value})
+    return out
+
+
+def _months_before(day: date, count: int = 12) -> list[str]:
+    first = day.replace(day=1)
+    months = []
+    for _ in range(count):
+        first = (first - timedelta(days=1)).replace(day=1)
+        months.append(first.isoformat()[:7])
+    return months[::-1]
+
+
+def _category_totals(conn, entity: str | None, day: date, head: int) -> list[dict]:
+    months = _months_before(day)
+    rows = conn.execute(
+        "WITH latest AS (SELECT id, category, max(seq) FROM feature_labels WHERE seq <= ? GROUP BY id)"
+        " SELECT l.category, t.currency, substr(t.date, 1, 7), -sum(t.amount) FROM feature_txns t"
+        " JOIN latest l ON l.id = t.id WHERE t.visible_from <= ? AND coalesce(t.visible_until, ?) > ?"
+        " AND t.date >= ? AND t.date < ? GROUP BY 1, 2, 3",
+        (head, head, head + 1, head, months[0] + "-01", day.replace(day=1).isoformat())).fetchall()
+    totals: dict[tuple[str, str], list[int]] = {}
+    for category, currency, month, total in rows:
+        if entity is None or category == entity:
+            totals.setdefault((category, currency), [0] * 12)[months.index(month)] = total
+    if entity is not None and not totals:
+        known = conn.execute("SELECT 1 FROM feature_labels WHERE category = ? LIMIT 1", (entity,)).fetchone()
+        if not known:
+            raise InputError(f"no category {entity!r} among the labels", "label transactions with `fin label`")
+    return [{"entity": c, "currency": cur, "months": f"{months[0]}..{months[-1]}", "value": v}
+            for (c, cur), v in sorted(totals.items())]

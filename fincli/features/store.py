@@ -1,0 +1,175 @@
+"""The materialized feature history, kept incrementally by log position.
+
+`feature_txns` holds one row per visibility interval of an imported transaction: the
+transaction.imported event (its seq orders it with its date), the log position from
+which it was visible (`visible_from`) and the one at which it was retracted
+(`visible_until`: import.undone, or transaction.posted replacing a pending row). An
+observation with knowledge cutoff c sees a row iff visible_from <= c < visible_until.
+A pending row brought back by undoing the import of its posted version gets a new
+interval. `feature_labels` holds every label.set event. Both are caches of the log: the
+cursor `features` in projection_cursors is written in the same transaction as the rows,
+`rebuild` replays them from scratch, and `digest` proves the two paths agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+from .. import db, events as ev, projections
+
+CURSOR = "features"
+TABLES = {
+    "feature_txns": """CREATE TABLE IF NOT EXISTS feature_txns (
+        seq INTEGER NOT NULL, visible_from INTEGER NOT NULL, visible_until INTEGER,
+        retracted_by TEXT, superseded INTEGER NOT NULL DEFAULT 0,
+        id TEXT NOT NULL, import_id TEXT NOT NULL, account TEXT NOT NULL, date TEXT NOT NULL,
+        day INTEGER NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL,
+        description TEXT NOT NULL, merchant TEXT NOT NULL, PRIMARY KEY (seq, visible_from))""",
+    "feature_labels": """CREATE TABLE IF NOT EXISTS feature_labels (
+        seq INTEGER PRIMARY KEY, id TEXT NOT NULL, category TEXT NOT NULL, occurred_at TEXT NOT NULL)""",
+}
+INDEXES = [
+    # the projection's rule: an id that is present keeps its first import
+    "CREATE UNIQUE INDEX IF NOT EXISTS feature_txns_present ON feature_txns(id) WHERE superseded = 0",
+    "CREATE INDEX IF NOT EXISTS feature_txns_id ON feature_txns(id, seq)",
+    "CREATE INDEX IF NOT EXISTS feature_txns_import ON feature_txns(import_id) WHERE superseded = 0",
+    "CREATE INDEX IF NOT EXISTS feature_labels_id ON feature_labels(id, seq)",
+]
+_DAY = "CAST(julianday({}) - 2440587.5 AS INTEGER)"     # days since 1970-01-01
+_PAYLOAD_DAY = _DAY.format("payload ->> '$.date'")
+
+
+def ensure_tables(conn: sqlite3.Connection) -> None:
+    """Create the feature tables (and the labels projection) when missing; inside a transaction."""
+    db.run_statements(conn, [projections.TABLES["labels"], *TABLES.values(), *INDEXES])
+
+
+def cursor(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT seq FROM projection_cursors WHERE name = ?", (CURSOR,)).fetchone()
+    return row[0] if row else 0
+
+
+def catch_up(conn: sqlite3.Connection) -> int:
+    """Materialize every event after the cursor, inside the caller's write transaction; returns the head."""
+    ensure_tables(conn)
+    position, head = cursor(conn), ev.head(conn)[0]
+    if head <= position:
+        return position
+    runs = conn.execute(
+        "SELECT min(seq), max(seq), bulk FROM ("
+        "  SELECT seq, bulk, seq - row_number() OVER (PARTITION BY bulk ORDER BY seq) AS island FROM ("
+        "    SELECT seq, (type = ? AND version = ?) AS bulk FROM events WHERE seq > ? AND seq <= ?))"
+        " GROUP BY bulk, island ORDER BY 1", (*projections._BULK, position, head)).fetchall()
+    for lo, hi, bulk in runs:
+        if bulk:
+            _bulk_imported(conn, lo, hi)
+        else:
+            _apply(conn, ev.read(conn, after=lo - 1, upto=hi))
+    conn.execute("INSERT OR REPLACE INTO projection_cursors VALUES (?, ?)", (CURSOR, head))
+    return head
+
+
+def _bulk_imported(conn, lo: int, hi: int) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO feature_txns (seq, visible_from, id, import_id, account, date, day, amount,"
+        " currency, description, merchant)"
+        " SELECT seq, seq, payload ->> '$.id', payload ->> '$.import_id', payload ->> '$.account',"
+        f" payload ->> '$.date', {_PAYLOAD_DAY},"
+        " payload ->> '$.amount', payload ->> '$.currency', payload ->> '$.description',"
+        " fin_merchant(payload ->> '$.description')"
+        f" FROM events WHERE seq BETWEEN ? AND ? AND {projections._BULK_VALID} ORDER BY seq", (lo, hi))
+    # whatever the statement did not accept is decoded in Python (quarantined there, skipped here)
+    rest = conn.execute("SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload"
+                        f" FROM events WHERE seq BETWEEN ? AND ? AND NOT ({projections._BULK_VALID})",
+                        (lo, hi)).fetchall()
+    _apply(conn, (ev.decode(*row) for row in rest))
+
+
+def _apply(conn, items) -> None:
+    for e in items:
+        if isinstance(e, ev.Rejected):
+            continue
+        handler = _HANDLERS.get(e.type)
+        if handler:
+            handler(conn, e)
+
+
+def _imported(conn, e: ev.Event) -> None:
+    from ..merchant import normalize
+
+    p = e.payload
+    conn.execute(
+        "INSERT OR IGNORE INTO feature_txns (seq, visible_from, id, import_id, account, date, day, amount,"
+        f" currency, description, merchant) VALUES (?,?,?,?,?,?,{_DAY.format('?')},?,?,?,?)",
+        (e.seq, e.seq, p["id"], p["import_id"], p["account"], p["date"], p["date"], p["amount"],
+         p["currency"], p["description"], normalize(p["description"])))
+
+
+def _posted(conn, e: ev.Event) -> None:
+    conn.execute("UPDATE feature_txns SET retracted_by = ?, visible_until = coalesce(visible_until, ?)"
+                 " WHERE id = ? AND superseded = 0", (e.payload["id"], e.seq, e.payload["pending_id"]))
+
+
+def _undone(conn, e: ev.Event) -> None:
+    """Pending rows replaced by this import's rows come back (a new interval); its rows leave."""
+    import_id = e.payload["import_id"]
+    ids = "SELECT id FROM feature_txns WHERE import_id = ? AND superseded = 0"
+    back = conn.execute(f"SELECT seq, visible_from FROM feature_txns WHERE superseded = 0 AND retracted_by IN ({ids})"
+                        " AND visible_until IS NOT NULL", (import_id,)).fetchall()
+    for seq, start in back:
+        conn.execute("UPDATE feature_txns SET superseded = 1 WHERE seq = ? AND visible_from = ?", (seq, start))
+        conn.execute(
+            "INSERT INTO feature_txns SELECT seq, ?, NULL, NULL, 0, id, import_id, account, date, day, amount,"
+            " currency, description, merchant FROM feature_txns WHERE seq = ? AND visible_from = ?",
+            (e.seq, seq, start))
+    conn.execute("UPDATE feature_txns SET visible_until = coalesce(visible_until, ?), superseded = 1"
+                 " WHERE import_id = ? AND superseded = 0", (e.seq, import_id))
+
+
+def _label(conn, e: ev.Event) -> None:
+    conn.execute("INSERT OR REPLACE INTO feature_labels VALUES (?,?,?,?)",
+                 (e.seq, e.payload["id"], e.payload["category"], e.occurred_at))
+
+
+_HANDLERS = {"transaction.imported": _imported, "transaction.posted": _posted,
+             "import.undone": _undone, "label.set": _label}
+
+
+def clear(conn: sqlite3.Connection) -> None:
+    ensure_tables(conn)
+    for table in TABLES:
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("DELETE FROM projection_cursors WHERE name = ?", (CURSOR,))
+
+
+def digest(conn: sqlite3.Connection) -> str:
+    """A hash of every materialized row in key order, and the cursor."""
+    h = hashlib.sha256(f"cursor {cursor(conn)}".encode())
+    for table, order in (("feature_txns", "seq, visible_from"), ("feature_labels", "seq")):
+        h.update(f"\x1e{table}\x1e".encode())
+        rows = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")
+        while chunk := rows.fetchmany(20_000):
+            h.update(repr(chunk).encode("utf-8"))
+    return h.hexdigest()
+
+
+def refresh(ws) -> int:
+    """Bring the materialized history up to the head of the log; returns the head."""
+    with db.transaction(ws.conn):
+        return catch_up(ws.conn)
+
+
+def rebuild(ws, verify: bool = False) -> tuple[int, str, str | None]:
+    """Drop the materialized rows and replay the log; with verify, first digest the incremental state.
+
+    Returns (head, digest after rebuild, digest of the incremental state or None).
+    """
+    with ws.lock(), db.transaction(ws.conn):
+        before = None
+        if verify:
+            catch_up(ws.conn)
+            before = digest(ws.conn)
+        clear(ws.conn)
+        head = catch_up(ws.conn)
+        return head, digest(ws.conn), before

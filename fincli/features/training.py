@@ -1,0 +1,112 @@
+"""Point-in-time training sets (DESIGN.md §5) and their manifest.
+
+One row per observation, in the source's order, never dropped or merged. Each row's
+knowledge cutoff is the seq of the import.recorded event of the import that brought its
+anchor transaction in (what fin knew when it first categorized or scored it); the named
+opt-in `as_known_now` uses the head of the log for every row instead. History features
+count only visible transactions strictly before the anchor in (date, seq) order.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+
+from .. import events as ev
+from ..errors import InputError
+from .catalog import ROW_FEATURES, definition_hashes
+from .observations import SOURCES
+from .pit import History, Query, resolve, rows_for
+
+KEY_COLUMNS = ["observation", "txn_id", "cutoff", "account", "date", "retracted"]
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
+_TYPES = {"observation": "int", "txn_id": "str", "cutoff": "int", "account": "str", "date": "str",
+          "retracted": "int"}
+
+
+def columns(service: str) -> list[str]:
+    return KEY_COLUMNS + [SOURCES[service].target] + [f.name for f in ROW_FEATURES]
+
+
+def build(conn, service: str, as_known_now: bool = False, queries: list[Query] | None = None):
+    """(columns, rows, log position) for a service's observations (or for explicit queries)."""
+    if service not in SOURCES:
+        raise InputError(f"no observations for service {service!r} yet",
+                         f"known: {', '.join(sorted(SOURCES))}")
+    source = SOURCES[service]
+    head = ev.head(conn)[0]
+    observations = source.load(conn) if queries is None else []
+    if queries is None:
+        queries = [Query(o.txn_id, o.seq) for o in observations]
+    anchors, cutoffs = resolve(conn, queries, head, as_known_now)
+    features = rows_for(conn, History(conn), anchors, cutoffs) if queries else []
+    targets = source.target_at(conn, observations, cutoffs) if observations else [None] * len(queries)
+    rows = []
+    for i, (q, anchor, cutoff, values) in enumerate(zip(queries, anchors, cutoffs, features)):
+        visible = anchor is not None and any(a <= cutoff < b for a, b in anchor.intervals)
+        row = {"observation": observations[i].id if observations else i + 1, "txn_id": q.txn_id,
+               "cutoff": cutoff, "account": anchor.account if anchor else None,
+               "date": anchor.date if anchor else None,
+               "retracted": None if anchor is None else int(not visible), source.target: targets[i]}
+        row.update(values)
+        rows.append(row)
+    return columns(service), rows, head
+
+
+def write(path: Path, cols: list[str], rows: list[dict]) -> None:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}: unknown output format {path.suffix or '(no extension)'!r}",
+                         "name the file .csv, .jsonl or .parquet")
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(cols)
+        writer.writerows([("" if r[c] is None else r[c]) for c in cols] for r in rows)
+        path.write_bytes(buf.getvalue().encode("utf-8"))
+    elif fmt == "jsonl":
+        path.write_bytes("".join(json.dumps({c: r[c] for c in cols}, ensure_ascii=False) + "\n"
+                                 for r in rows).encode("utf-8"))
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        kinds = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "json": pa.string()}
+        types = {**{f.name: f.dtype for f in ROW_FEATURES}, **_TYPES}
+        schema = pa.schema([(c, kinds[types.get(c, "str")]) for c in cols])
+        table = pa.table({c: [r[c] for r in rows] for c in cols}, schema=schema)
+        pq.write_table(table, path, compression="zstd")
+
+
+def manifest(path: Path, service: str, cols: list[str], rows: list[dict], head: int, as_known_now: bool) -> dict:
+    return {
+        "service": service,
+        "output": path.name,
+        "output_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "observations": len(rows),
+        "log_position": head,
+        "knowledge_cutoff": "log position (everything known now)" if as_known_now
+        else "per observation: seq of the import.recorded event of the import that brought its transaction in",
+        "as_known_now": as_known_now,
+        "columns": cols,
+        "feature_definitions": definition_hashes(),
+    }
+
+
+def training_set(ws, service: str, out: Path, as_known_now: bool = False) -> dict:
+    """Build, write OUT and OUT.manifest.json beside it; returns the manifest."""
+    from .store import refresh
+
+    out = Path(out)
+    if out.suffix.lower() not in FORMATS:
+        write(out, [], [])                      # raises the one-line error
+    refresh(ws)
+    cols, rows, head = build(ws.conn, service, as_known_now)
+    write(out, cols, rows)
+    info = manifest(out, service, cols, rows, head, as_known_now)
+    manifest_path = out.with_name(out.name + ".manifest.json")
+    manifest_path.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return info
