@@ -207,12 +207,20 @@ def _bulk_transactions(conn: sqlite3.Connection, lo: int, hi: int) -> int:
     return _apply_decoded(conn, (ev.decode(*row) for row in rest))
 
 
-def catch_up(conn: sqlite3.Connection) -> int:
+def catch_up(conn: sqlite3.Connection, fresh: list[Event] | None = None) -> int:
     """Apply every event after the cursor, in seq order, inside the caller's transaction.
 
+    `fresh` are events this transaction has just appended (validated on the way
+    in): when they are exactly what follows the cursor they are applied as they
+    are, through the same handlers, instead of being read back from the log.
     Returns how many events were quarantined.
     """
     position = cursor(conn)
+    if (fresh and fresh[0].seq == position + 1 and fresh[-1].seq == ev.head(conn)[0]
+            and fresh[-1].seq - fresh[0].seq + 1 == len(fresh)):
+        rejected = _apply_decoded(conn, fresh)
+        _set_cursor(conn, fresh[-1].seq)
+        return rejected
     runs = conn.execute(
         "SELECT min(seq), max(seq), bulk FROM ("
         "  SELECT seq, bulk, seq - row_number() OVER (PARTITION BY bulk ORDER BY seq) AS island FROM ("

@@ -135,8 +135,9 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
             report.status = "dry run"
             return
         for start in range(0, len(plan.add), APPEND_CHUNK):
-            ev.append(ws.conn, [_transaction_event(row, account, import_id)
-                                for row in plan.add[start:start + APPEND_CHUNK]])
+            stored = ev.append(ws.conn, [_transaction_event(row, account, import_id)
+                                         for row in plan.add[start:start + APPEND_CHUNK]])
+            projections.catch_up(ws.conn, fresh=stored)
         date_of = {p.id: p.date for p in plan.add}
         ev.append(ws.conn, [Event("transaction.posted", f"{import_id}:posted:{new}", date_of[new], import_id,
                                   {"id": new, "pending_id": old}) for new, old in plan.posted]
