@@ -303,6 +303,9 @@ def features_rebuild(ctx: typer.Context,
     message(f"rebuilt features from {head} events" + (f"; verified (digest {after[:16]})" if verify else ""))
 
 
+from . import cli_run  # noqa: E402,F401  (registers fin run)
+
+
 def main() -> None:
     app(prog_name="fin")
 

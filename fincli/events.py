@@ -94,6 +94,8 @@ _TYPES = [
     EventType("transfer.matched", 1, {"transfer_id": (str,), "out_id": (str,), "in_id": (str,)}),
     EventType("profile.saved", 1, {"name": (str,), "fingerprint": (str,), "layout": (dict,)}),
     EventType("label.set", 1, {"id": (str,), "category": (str,)}),
+    EventType("service.ran", 1, {"service": (str,), "cursor": (int,), "rows": (int,), "metrics": (dict,)}),
+    EventType("artifact.saved", 1, {"service": (str,), "file": (str,), "sha256": (str,)}),
 ]
 TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
 

@@ -1,0 +1,216 @@
+"""`fin run`: which services exist, what rows each gets, and how its results are stored.
+
+Each service keeps a cursor on the log (`projection_cursors` row `service:<name>`):
+a run builds rows from the events after it, runs the service in its own process
+(fincli/runner.py), validates the response, and then — in ONE transaction — appends
+the service's result events, a `service.ran` event and the new cursor. A service
+that fails therefore stores nothing and its cursor stays, so the next run retries
+the same events; the other services of the same run still store theirs.
+
+A service plugs in with one registry entry: `SERVICES[name] = Service(build_rows,
+results_to_events, ...)`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import db, events as ev, projections
+from .errors import InputError
+from .events import Event
+from .workspace import Workspace
+
+# Service events change no projection table; they are read from the log directly.
+# Registered here (not in projections.HANDLERS itself) so a log holding them replays.
+for _type in ("service.ran", "artifact.saved"):
+    projections.HANDLERS.setdefault(_type, lambda conn, batch: None)
+
+Rows = list[dict]
+Fields = dict[str, tuple[type, ...]]
+
+
+@dataclass(frozen=True)
+class Service:
+    """How `fin run` feeds one service and stores what it returns.
+
+    build_rows(ws, after_seq, upto_seq) -> rows for the events in (after_seq, upto_seq]
+    results_to_events(rows, result) -> events to append with the run (may be empty)
+    metrics(rows, result) -> the `metrics` object of the run's `service.ran` event
+    """
+    build_rows: Callable[[Workspace, int, int], Rows]
+    results_to_events: Callable[[Rows, Any], list[Event]] = lambda rows, result: []
+    op: str = "predict"
+    fields: Fields = field(default_factory=dict)        # what each result (or the train result) holds
+    check: Callable[[Rows, Any], str | None] | None = None
+    metrics: Callable[[Rows, Any], dict] = lambda rows, result: {}
+    artifacts: tuple[str, ...] = ()                      # model files to verify and hand to the service
+
+
+# --- row builders ------------------------------------------------------------------------
+
+def new_transactions(ws: Workspace, after: int, upto: int) -> Rows:
+    """(account, date, amount, currency) of the transactions imported in (after, upto]."""
+    rows = []
+    for item in _read_type(ws.conn, "transaction.imported", after, upto):
+        p = item.payload
+        rows.append({"account": p["account"], "date": p["date"], "amount": p["amount"], "currency": p["currency"]})
+    return rows
+
+
+def _read_type(conn: sqlite3.Connection, type_: str, after: int, upto: int):
+    """Events of one type in (after, upto], decoded and upcast; ones that fail validation are skipped."""
+    last = after
+    while True:
+        batch = conn.execute(
+            "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload FROM events"
+            " WHERE type = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT 20000", (type_, last, upto)).fetchall()
+        if not batch:
+            return
+        for row in batch:
+            item = ev.decode(*row)
+            if isinstance(item, Event):
+                yield item
+        last = batch[-1][0]
+
+
+# --- the summary service -------------------------------------------------------------------
+
+_ACCOUNT_FIELDS = {"account": (str,), "currency": (str,), "count": (int,), "money_in": (int,),
+                   "money_out": (int,), "first_date": (str,), "last_date": (str,)}
+
+
+def _check_summary(rows: Rows, result: dict) -> str | None:
+    from .runner import _field_problem
+
+    if type(result["accounts"]) is not list:
+        return "accounts is not a list"
+    for entry in result["accounts"]:
+        if problem := _field_problem(entry, _ACCOUNT_FIELDS):
+            return f"accounts: {problem}"
+        if entry["money_in"] < 0 or entry["money_out"] < 0 or entry["count"] < 1:
+            return f"accounts: negative or empty totals for {entry['account']!r}"
+    if result["transactions"] != len(rows) or sum(e["count"] for e in result["accounts"]) != len(rows):
+        return f"the totals count {result['transactions']} transactions, but {len(rows)} were sent"
+    return None
+
+
+SERVICES: dict[str, Service] = {
+    "summary": Service(new_transactions, op="train",
+                       fields={"transactions": (int,), "accounts": (list,)},
+                       check=_check_summary,
+                       metrics=lambda rows, result: result),
+}
+
+
+# --- running -------------------------------------------------------------------------------
+
+def cursor_name(service: str) -> str:
+    return f"service:{service}"
+
+
+def cursor(conn: sqlite3.Connection, service: str) -> int:
+    row = conn.execute("SELECT seq FROM projection_cursors WHERE name = ?", (cursor_name(service),)).fetchone()
+    return row[0] if row else 0
+
+
+def _set_cursor(conn: sqlite3.Connection, service: str, seq: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO projection_cursors VALUES (?, ?)", (cursor_name(service), seq))
+
+
+@dataclass
+class RunReport:
+    service: str
+    status: str                  # "ok", "nothing new" or "failed"
+    rows: int = 0
+    cursor: int = 0
+    seconds: float = 0.0
+    error: str | None = None     # the one-line reason when failed
+    log: str | None = None
+
+
+def resolve(names: list[str], registry: dict[str, Service] | None = None,
+            models_dir: Path | None = None) -> list[str]:
+    """The services to run: `all` is every registered service with a file; unknown names are an InputError."""
+    from .runner import service_path
+
+    registry = SERVICES if registry is None else registry
+    known = sorted(n for n in registry if service_path(n, models_dir).is_file())
+    if not names:
+        raise InputError("no service named", f"name one of: {', '.join(known)}, or all")
+    chosen: list[str] = []
+    for name in names:
+        if name == "all":
+            chosen.extend(n for n in known if n not in chosen)
+        elif name in known:
+            if name not in chosen:
+                chosen.append(name)
+        else:
+            raise InputError(f"unknown service {name!r}", f"known services: {', '.join(known) or 'none'}; or all")
+    return chosen
+
+
+def run_one(ws: Workspace, name: str, spec: Service, models_dir: Path | None = None) -> RunReport:
+    """Run one service on what is new since its cursor and store its results; raises ServiceError."""
+    from . import runner
+    from .runner import ServiceError
+
+    with db.transaction(ws.conn):          # one snapshot: the rows and the position they reach agree
+        after = cursor(ws.conn, name)
+        upto = ev.head(ws.conn)[0]
+    if upto <= after:
+        return RunReport(name, "nothing new", 0, after)
+    rows = spec.build_rows(ws, after, upto)
+    if not rows:                           # only events this service does not read: move past them
+        with db.transaction(ws.conn):
+            if cursor(ws.conn, name) == after:
+                _set_cursor(ws.conn, name, upto)
+        return RunReport(name, "nothing new", 0, upto)
+    outcome = runner.run(ws, name, spec.op, rows, fields=spec.fields, check=spec.check,
+                         artifacts=spec.artifacts, models_dir=models_dir)
+    try:
+        try:
+            result_events = list(spec.results_to_events(rows, outcome.result))
+            metrics = spec.metrics(rows, outcome.result)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ServiceError(name, f"invalid response: {exc!r}", outcome.log) from None
+        ran = Event("service.ran", f"service.ran:{name}:{after}:{upto}", ev.now()[:10], name,
+                    {"service": name, "cursor": upto, "rows": len(rows), "metrics": metrics})
+        if reason := ev.TYPES["service.ran"].problem(ran.payload):
+            raise ServiceError(name, f"invalid response: {reason}", outcome.log)
+        for event in result_events:
+            kind = ev.TYPES.get(event.type)
+            if kind is None or (reason := kind.problem(event.payload)):
+                raise ServiceError(name, f"invalid response: a {event.type} event: {reason or 'unknown type'}",
+                                   outcome.log)
+        with db.transaction(ws.conn):
+            if cursor(ws.conn, name) != after:     # another run stored these events first
+                raise ServiceError(name, "another run of this service stored its results first; nothing stored",
+                                   outcome.log)
+            stored = ev.append(ws.conn, result_events + [ran])
+            position = max([upto] + [e.seq for e in stored])      # past its own events too
+            _set_cursor(ws.conn, name, position)
+            projections.catch_up(ws.conn)
+    finally:
+        outcome.cleanup()
+    return RunReport(name, "ok", len(rows), position, outcome.seconds, log=str(outcome.log))
+
+
+def run_services(ws: Workspace, names: list[str], registry: dict[str, Service] | None = None,
+                 models_dir: Path | None = None) -> list[RunReport]:
+    """Run each service in turn (each in its own process); a failure does not stop the others."""
+    from .runner import ServiceError, limits
+
+    registry = SERVICES if registry is None else registry
+    chosen = resolve(names, registry, models_dir)
+    for name in chosen:                    # a bad config.toml stops the run before anything starts
+        limits(ws, name)
+    reports = []
+    for name in chosen:
+        try:
+            reports.append(run_one(ws, name, registry[name], models_dir))
+        except ServiceError as exc:
+            reports.append(RunReport(name, "failed", error=str(exc), log=str(exc.log) if exc.log else None))
+    return reports
