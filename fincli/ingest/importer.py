@@ -135,6 +135,8 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
             report.status = "dry run"
             return
         for start in range(0, len(plan.add), APPEND_CHUNK):
+            if progress:
+                progress(start, len(plan.add), "recording")
             stored = ev.append(ws.conn, [_transaction_event(row, account, import_id)
                                          for row in plan.add[start:start + APPEND_CHUNK]])
             projections.catch_up(ws.conn, fresh=stored)

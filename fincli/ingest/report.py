@@ -23,10 +23,11 @@ def _progress():
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("importing"), BarColumn(), TimeRemainingColumn(),
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(),
                   console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("import", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+        task = bar.add_task("reading", total=None)
+        yield lambda done, total, phase="reading": bar.update(task, completed=done, total=total,
+                                                             description=phase)
 
 
 def summary_record(report: FileReport) -> dict:
