@@ -176,6 +176,7 @@ def run_one(ws: Workspace, name: str, spec: Service, models_dir: Path | None = N
             metrics = spec.metrics(rows, outcome.result)
         except (KeyError, TypeError, ValueError) as exc:
             raise ServiceError(name, f"invalid response: {exc!r}", outcome.log) from None
+        saved = _trained_artifacts(ws, name, outcome) if spec.op == "train" else []
         ran = Event("service.ran", f"service.ran:{name}:{after}:{upto}", ev.now()[:10], name,
                     {"service": name, "cursor": upto, "rows": len(rows), "metrics": metrics})
         if reason := ev.TYPES["service.ran"].problem(ran.payload):
@@ -189,13 +190,34 @@ def run_one(ws: Workspace, name: str, spec: Service, models_dir: Path | None = N
             if cursor(ws.conn, name) != after:     # another run stored these events first
                 raise ServiceError(name, "another run of this service stored its results first; nothing stored",
                                    outcome.log)
-            stored = ev.append(ws.conn, result_events + [ran])
+            stored = ev.append(ws.conn, result_events + saved + [ran])
             position = max([upto] + [e.seq for e in stored])      # past its own events too
             _set_cursor(ws.conn, name, position)
             projections.catch_up(ws.conn)
     finally:
         outcome.cleanup()
     return RunReport(name, "ok", len(rows), position, outcome.seconds, log=str(outcome.log))
+
+
+def _trained_artifacts(ws: Workspace, name: str, outcome) -> list[Event]:
+    """Model files train wrote (new or changed) copied into artifacts/<name>/, as events to record.
+
+    Until the run's transaction commits, a replaced file has no matching record and is refused.
+    """
+    from . import artifacts
+    from .errors import WorkspaceError
+    from .runner import ServiceError
+
+    saved = []
+    for path in sorted(outcome.model_dir.iterdir()):
+        if path.is_symlink() or not path.is_file() or path.name.startswith("."):
+            continue
+        try:
+            if artifacts.sha256_of(path) != artifacts.recorded(ws, name, path.name):
+                saved.append(artifacts.install(ws, name, path))
+        except WorkspaceError as exc:
+            raise ServiceError(name, f"invalid response: model file {path.name!r}: {exc.message}", outcome.log) from None
+    return saved
 
 
 def run_services(ws: Workspace, names: list[str], registry: dict[str, Service] | None = None,
