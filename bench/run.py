@@ -78,6 +78,25 @@ def imported_workspace(rows: int) -> Path:
     return home
 
 
+def empty_service_call_ms(calls: int) -> float:
+    """Median wall time of one `summary` service call on no rows: process start, limits, files, checks."""
+    from fincli import runner
+    from fincli.workspace import open_workspace
+
+    home = Path(tempfile.mkdtemp(prefix="fin-bench-run-"))
+    ws = open_workspace(home)
+    try:
+        times = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            runner.run(ws, "summary", "train", []).cleanup()
+            times.append(time.perf_counter() - start)
+    finally:
+        ws.close()
+        shutil.rmtree(home, ignore_errors=True)
+    return statistics.median(times) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -88,6 +107,7 @@ def main() -> None:
 
     help_s, _ = median_runs(lambda _: fin + ["--help"], max(args.runs, 7))
     table.append(("fin --help wall time", f"{help_s * 1000:.0f}", "ms", "< 200", ""))
+    table.append(("one empty service call", f"{empty_service_call_ms(max(args.runs, 11)):.0f}", "ms", "< 100", ""))
 
     export = large_export(args.rows)
     tmp = Path(tempfile.mkdtemp(prefix="fin-bench-"))
