@@ -32,16 +32,18 @@ def latest_labels(conn, observations: list[Observation], cutoffs: list[int]) -> 
     """The target as known at max(observation, cutoff): a later correction counts only once known."""
     import bisect
 
+    out = [obs.target for obs in observations]
+    late = [i for i, (obs, cutoff) in enumerate(zip(observations, cutoffs)) if cutoff > obs.seq]
+    if not late:                                # the usual case: nothing after the observation is known
+        return out
     history: dict[str, tuple[list[int], list[str]]] = {}
     for seq, txn_id, category in conn.execute("SELECT seq, id, category FROM feature_labels ORDER BY seq"):
         seqs, cats = history.setdefault(txn_id, ([], []))
         seqs.append(seq)
         cats.append(category)
-    out = []
-    for obs, cutoff in zip(observations, cutoffs):
-        seqs, cats = history.get(obs.txn_id, ([], []))
-        i = bisect.bisect_right(seqs, max(obs.seq, cutoff))
-        out.append(cats[i - 1] if i else obs.target)
+    for k in late:
+        seqs, cats = history[observations[k].txn_id]
+        out[k] = cats[bisect.bisect_right(seqs, cutoffs[k]) - 1]
     return out
 
 

@@ -17,7 +17,6 @@ All sums are exact integers; floats are derived from them the same way on both p
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 from dataclasses import dataclass
@@ -72,25 +71,30 @@ class History:
         import numpy as np
         import pandas as pd
 
-        cols = [[] for _ in range(8)]
-        cursor = conn.execute(
-            "SELECT seq, visible_from, coalesce(visible_until, ?), day, amount, merchant || char(31) || currency,"
-            " account || char(31) || currency, currency FROM feature_txns ORDER BY seq, visible_from", (INFINITE,))
-        while chunk := cursor.fetchmany(200_000):
-            for col, values in zip(cols, zip(*chunk)):
-                col.extend(values)
-        self.seq = np.array(cols[0], dtype=np.int64)
-        self.vfrom = np.array(cols[1], dtype=np.int64)
-        self.vuntil = np.array(cols[2], dtype=np.int64)
-        self.day = np.array(cols[3], dtype=np.int64)
-        self.amount = np.array(cols[4], dtype=np.int64)
-        self.merchant_code, self.merchants = pd.factorize(pd.Series(cols[5], dtype=object), sort=False)
-        self.account_code, self.accounts = pd.factorize(pd.Series(cols[6], dtype=object), sort=False)
-        currency_code, currencies = pd.factorize(pd.Series(cols[7], dtype=object), sort=False)
+        # one scan per column group, each column as one delimited string: no Python object per row
+        numbers = conn.execute(
+            "SELECT group_concat(seq), group_concat(visible_from), group_concat(coalesce(visible_until, ?)),"
+            " group_concat(day), group_concat(amount) FROM (SELECT * FROM feature_txns ORDER BY rowid)",
+            (INFINITE,)).fetchone()
+        seq, vfrom, vuntil, day, amount = (np.fromstring(numbers[i] or "", dtype=np.int64, sep=",")
+                                           for i in range(5))
+        order = np.lexsort((vfrom, seq))
+        self.seq, self.vfrom, self.vuntil = seq[order], vfrom[order], vuntil[order]
+        self.day, self.amount = day[order], amount[order]
+        del numbers, seq, vfrom, vuntil, day, amount
+
+        def groups(expression):
+            text = conn.execute(f"SELECT group_concat({expression}, char(30)) FROM"
+                                " (SELECT * FROM feature_txns ORDER BY rowid)").fetchone()[0]
+            codes, uniques = pd.factorize(pd.Series(text.split("\x1e") if text else [], dtype=object), sort=False)
+            return codes[order], uniques
+
+        self.merchant_code, self.merchants = groups("merchant || char(31) || currency")
+        self.account_code, self.accounts = groups("account || char(31) || currency")
+        currency_code, currencies = groups("currency")
         thresholds = np.array([_small_limit(c) for c in currencies] or [0], dtype=np.int64)
         self.small_limit = thresholds[currency_code] if len(currency_code) else np.zeros(0, np.int64)
         self.seqs = np.unique(self.seq)
-        del cols
 
     def rank(self, seqs):
         """1 + the position of each seq among the history's seqs (0 sorts before every event)."""
@@ -113,26 +117,25 @@ def import_positions(conn) -> dict[str, int]:
 
 def resolve(conn, queries: list[Query], head: int, as_known_now: bool = False) -> tuple[list, list[int]]:
     """Each query's anchor (or None) and knowledge cutoff."""
-    ids = sorted({q.txn_id for q in queries if q.txn_id is not None})
-    found: dict[str, dict[int, Anchor]] = {}
-    for start in range(0, len(ids), 50_000):
-        for row in conn.execute(
-                "SELECT seq, id, import_id, account, date, day, amount, currency, description, merchant,"
-                " visible_from, coalesce(visible_until, ?) FROM feature_txns"
-                " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY seq, visible_from",
-                (INFINITE, json.dumps(ids[start:start + 50_000]))):
-            by_seq = found.setdefault(row[1], {})
-            if row[0] in by_seq:
-                by_seq[row[0]].intervals.append((row[10], row[11]))
-            else:
-                by_seq[row[0]] = Anchor(*row[:10], [(row[10], row[11])])
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS feature_queries (i INTEGER PRIMARY KEY, id TEXT, at INTEGER)")
+    conn.execute("DELETE FROM feature_queries")
+    conn.executemany("INSERT INTO feature_queries VALUES (?,?,?)",
+                     [(i, q.txn_id, q.at_seq) for i, q in enumerate(queries) if q.txn_id is not None])
+    found: list[Anchor | None] = [None] * len(queries)
+    for i, *row in conn.execute(
+            "SELECT q.i, f.seq, f.id, f.import_id, f.account, f.date, f.day, f.amount, f.currency, f.description,"
+            " f.merchant, f.visible_from, coalesce(f.visible_until, ?) FROM feature_queries q"
+            " JOIN feature_txns f ON f.id = q.id AND f.seq ="
+            "  (SELECT max(g.seq) FROM feature_txns g WHERE g.id = q.id AND g.seq <= q.at)"
+            " ORDER BY q.i, f.visible_from", (INFINITE,)):
+        if found[i] is None:
+            found[i] = Anchor(*row[:10], [(row[10], row[11])])
+        else:
+            found[i].intervals.append((row[10], row[11]))
+    conn.execute("DELETE FROM feature_queries")
     positions = import_positions(conn)
     anchors, cutoffs = [], []
-    for q in queries:
-        versions = found.get(q.txn_id, {})
-        seqs = sorted(versions)
-        i = bisect.bisect_right(seqs, q.at_seq)
-        anchor = versions[seqs[i - 1]] if i else None
+    for q, anchor in zip(queries, found):
         if as_known_now:
             cutoff = head
         elif q.cutoff is not None:
@@ -331,10 +334,9 @@ def _dummy(hist: History) -> History:
 def transaction_values(anchor: Anchor | None) -> dict:
     if anchor is None:
         return {f.name: None for f in ROW_FEATURES if f.entity == "transaction"}
-    d = Date.fromisoformat(anchor.date)
     return {"merchant": anchor.merchant, "description_tokens": " ".join(_TOKEN.findall(anchor.description.lower())),
             "amount": anchor.amount, "sign": (anchor.amount > 0) - (anchor.amount < 0),
-            "day_of_week": d.weekday(), "day_of_month": d.day, "currency": anchor.currency}
+            "day_of_week": (anchor.day + 3) % 7, "day_of_month": int(anchor.date[8:10]), "currency": anchor.currency}
 
 
 def rows_for(conn, hist: History, anchors: list, cutoffs: list[int]) -> list[dict]:
@@ -348,26 +350,26 @@ def rows_for(conn, hist: History, anchors: list, cutoffs: list[int]) -> list[dic
     day = np.array([a.day if a else 0 for a in anchors], dtype=np.int64)
     rank = hist.rank(np.array([a.seq if a else 0 for a in anchors], dtype=np.int64))
     values = history_values(hist, merchant_keys, account_keys, day, rank, cutoffs)
+    columns = {}
+    for name, (array, present) in values.items():
+        if array.dtype.kind == "f":
+            array = np.round(array, 4)
+        plain = array.tolist()
+        for i in np.flatnonzero(~present).tolist():
+            plain[i] = None
+        columns[name] = plain
+    missing = {name: 0 if name.endswith(("_count", "_1d")) or name.startswith("account_spend") else None
+               for name in values}
     rows = []
     for i, anchor in enumerate(anchors):
         row = transaction_values(anchor)
-        for name, (array, present) in values.items():
-            if not use[i]:
-                row[name] = 0 if name.endswith(("_count", "_1d")) or name.startswith("account_spend") else None
-            elif not present[i]:
-                row[name] = None
-            else:
-                row[name] = _plain(array[i])
+        if use[i]:
+            for name, column in columns.items():
+                row[name] = column[i]
+        else:
+            row.update(missing)
         rows.append({f.name: row[f.name] for f in ROW_FEATURES})
     return rows
-
-
-def _plain(value):
-    import numpy as np
-
-    if isinstance(value, (np.floating, float)):
-        return round(float(value), 4)
-    return int(value)
 
 
 def online_features(ws, txn_ids: list[str]) -> list[dict]:
