@@ -34,7 +34,9 @@ from .workspace import Workspace
 DEFAULT_MEMORY_MB = 1024
 DEFAULT_TIMEOUT_S = 300
 MAX_RESPONSE_BYTES = 512 * 1024 * 1024
-_MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory")
+# What running out of address space looks like in Python, C++ and the dynamic loader.
+_MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory",
+                 "failed to map segment")
 
 
 class ServiceError(FinError):
@@ -235,7 +237,9 @@ def run(ws: Workspace, service: str, op: str, rows: list, *, fields: Fields | No
         log = _log_path(ws, service)
         started = time.perf_counter()
         with open(log, "wb") as log_handle:
-            env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+            # Few malloc arenas: otherwise every thread of a numeric library reserves 64 MB of
+            # address space, and RLIMIT_AS would measure reservations instead of use.
+            env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", MALLOC_ARENA_MAX="2")
             try:
                 proc = subprocess.Popen(
                     [sys.executable, str(script), str(request), str(response)],
