@@ -97,6 +97,34 @@ def empty_service_call_ms(calls: int) -> float:
     return statistics.median(times) * 1000
 
 
+def features_bench(fin: list[str], rows: int, runs: int, table: list) -> None:
+    """The feature store over the large workspace plus label observations (a copy; the cache stays as is)."""
+    import sqlite3
+
+    work = Path(tempfile.mkdtemp(prefix="fin-bench-features-"))
+    home = work / "ws"
+    shutil.copytree(imported_workspace(rows), home)
+    labels = min(100_000, max(rows // 10, 1))
+    conn = sqlite3.connect(home / "fin.db")
+    ids = [r[0] for r in conn.execute("SELECT id FROM transactions WHERE replaced_by IS NULL ORDER BY id")]
+    conn.close()
+    step = max(len(ids) // labels, 1)
+    cats = ("groceries", "coffee", "restaurants", "fuel", "rent")
+    (work / "labels.csv").write_text("id,category\n" + "".join(
+        f"{txn},{cats[i % len(cats)]}\n" for i, txn in enumerate(ids[::step][:labels])))
+    run = measure(fin + ["--home", str(home), "label", "--file", str(work / "labels.csv")])
+    table.append((f"label --file, {labels:,} labels", f"{run.seconds:.1f}", "s", "", f"peak {run.peak_mb:,.0f} MB"))
+    secs, peak = median_runs(lambda _: fin + ["--home", str(home), "features", "rebuild"], runs)
+    table.append((f"features rebuild from {rows + labels:,}+ events", f"{secs:.1f}", "s", "< 10",
+                  f"peak {peak:,.0f} MB"))
+    out = work / "train.csv"
+    secs, peak = median_runs(lambda _: fin + ["--home", str(home), "features", "training-set", "categorize",
+                                              "--out", str(out)], runs)
+    table.append((f"training set: {labels:,} observations over {rows:,} events", f"{secs:.1f}", "s", "< 2", ""))
+    table.append(("training set: peak memory", f"{peak:,.0f}", "MB", "< 1,000", ""))
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -132,6 +160,7 @@ def main() -> None:
     secs, peak = median_runs(lambda _: fin + ["--home", str(home), "rebuild"], args.runs)
     table.append((f"rebuild from {args.rows:,}+ events", f"{secs:.1f}", "s", "< 10", f"peak {peak:,.0f} MB"))
     shutil.rmtree(tmp, ignore_errors=True)
+    features_bench(fin, args.rows, args.runs, table)
 
     widths = [max(len(r[i]) for r in table + [("figure", "value", "unit", "goal", "peer")]) for i in range(5)]
     header = ("figure", "value", "unit", "goal", "peer")

@@ -91,10 +91,9 @@ class History:
 
         self.merchant_code, self.merchants = groups("merchant || char(31) || currency")
         self.account_code, self.accounts = groups("account || char(31) || currency")
-        currency_code, currencies = groups("currency")
-        thresholds = np.array([_small_limit(c) for c in currencies] or [0], dtype=np.int64)
-        self.small_limit = thresholds[currency_code] if len(currency_code) else np.zeros(0, np.int64)
-        self.seqs = np.unique(self.seq)
+        limits = np.array([_small_limit(key.split("\x1f")[1]) for key in self.merchants] or [0], dtype=np.int64)
+        self.small_limit = limits[self.merchant_code] if len(self.seq) else np.zeros(0, np.int64)
+        self.seqs = self.seq[np.r_[True, self.seq[1:] != self.seq[:-1]]] if len(self.seq) else self.seq
 
     def rank(self, seqs):
         """1 + the position of each seq among the history's seqs (0 sorts before every event)."""
@@ -122,16 +121,16 @@ def resolve(conn, queries: list[Query], head: int, as_known_now: bool = False) -
     conn.executemany("INSERT INTO feature_queries VALUES (?,?,?)",
                      [(i, q.txn_id, q.at_seq) for i, q in enumerate(queries) if q.txn_id is not None])
     found: list[Anchor | None] = [None] * len(queries)
-    for i, *row in conn.execute(
+    for i, *row in conn.execute(        # every version up to at_seq, in (seq, interval) order: the last wins
             "SELECT q.i, f.seq, f.id, f.import_id, f.account, f.date, f.day, f.amount, f.currency, f.description,"
             " f.merchant, f.visible_from, coalesce(f.visible_until, ?) FROM feature_queries q"
-            " JOIN feature_txns f ON f.id = q.id AND f.seq ="
-            "  (SELECT max(g.seq) FROM feature_txns g WHERE g.id = q.id AND g.seq <= q.at)"
-            " ORDER BY q.i, f.visible_from", (INFINITE,)):
-        if found[i] is None:
-            found[i] = Anchor(*row[:10], [(row[10], row[11])])
+            " JOIN feature_txns f ON f.id = q.id AND f.seq <= q.at ORDER BY q.i, f.seq, f.visible_from",
+            (INFINITE,)):
+        anchor = found[i]
+        if anchor is not None and anchor.seq == row[0]:
+            anchor.intervals.append((row[10], row[11]))
         else:
-            found[i].intervals.append((row[10], row[11]))
+            found[i] = Anchor(*row[:10], [(row[10], row[11])])
     conn.execute("DELETE FROM feature_queries")
     positions = import_positions(conn)
     anchors, cutoffs = [], []
