@@ -7,7 +7,6 @@ results stored, store nothing of the failed one, explain itself in one line, mak
 """
 
 import json
-import os
 import shutil
 import textwrap
 from pathlib import Path
