@@ -123,6 +123,10 @@ def _label_set(conn, batch: list[Event]) -> None:
                      " WHERE id = ?", (p["category"], e.seq, p["id"]))
 
 
+def _no_projection(conn, batch: list[Event]) -> None:
+    """Events read from the log directly by their consumers (service runs, artifact records)."""
+
+
 HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "transaction.imported": _transactions_imported,
     "transaction.posted": _transaction_posted,
@@ -132,6 +136,8 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "import.undone": _import_undone,
     "profile.saved": _profile_saved,
     "label.set": _label_set,
+    "service.ran": _no_projection,
+    "artifact.saved": _no_projection,
 }
 
 

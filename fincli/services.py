@@ -23,11 +23,6 @@ from .errors import InputError
 from .events import Event
 from .workspace import Workspace
 
-# Service events change no projection table; they are read from the log directly.
-# Registered here (not in projections.HANDLERS itself) so a log holding them replays.
-for _type in ("service.ran", "artifact.saved"):
-    projections.HANDLERS.setdefault(_type, lambda conn, batch: None)
-
 Rows = list[dict]
 Fields = dict[str, tuple[type, ...]]
 

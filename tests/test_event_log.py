@@ -173,3 +173,7 @@ def test_an_old_version_event_in_the_log_replays_in_its_current_shape(ws, fin):
     assert fin("rebuild", "--verify").exit_code == 0
     rows = dict(ws.conn.execute("SELECT id, amount FROM transactions").fetchall())
     assert rows == {"t7": -1234, "t8": -900}
+
+
+def test_every_event_type_has_a_projection_handler():
+    assert set(ev.TYPES) == set(projections.HANDLERS)
