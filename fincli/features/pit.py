@@ -71,26 +71,34 @@ class History:
         import numpy as np
         import pandas as pd
 
-        # one scan per column group, each column as one delimited string: no Python object per row
-        numbers = conn.execute(
+        # one table scan in rowid order (NOT INDEXED), each column as one delimited string
+        columns = conn.execute(
             "SELECT group_concat(seq), group_concat(visible_from), group_concat(coalesce(visible_until, ?)),"
-            " group_concat(day), group_concat(amount) FROM (SELECT * FROM feature_txns ORDER BY rowid)",
-            (INFINITE,)).fetchone()
-        seq, vfrom, vuntil, day, amount = (np.fromstring(numbers[i] or "", dtype=np.int64, sep=",")
+            " group_concat(day), group_concat(amount), group_concat(merchant, char(30)),"
+            " group_concat(account, char(30)), group_concat(currency, char(30))"
+            " FROM feature_txns NOT INDEXED", (INFINITE,)).fetchone()
+        seq, vfrom, vuntil, day, amount = (np.fromstring(columns[i] or "", dtype=np.int64, sep=",")
                                            for i in range(5))
         order = np.lexsort((vfrom, seq))
         self.seq, self.vfrom, self.vuntil = seq[order], vfrom[order], vuntil[order]
         self.day, self.amount = day[order], amount[order]
-        del numbers, seq, vfrom, vuntil, day, amount
 
-        def groups(expression):
-            text = conn.execute(f"SELECT group_concat({expression}, char(30)) FROM"
-                                " (SELECT * FROM feature_txns ORDER BY rowid)").fetchone()[0]
-            codes, uniques = pd.factorize(pd.Series(text.split("\x1e") if text else [], dtype=object), sort=False)
-            return codes[order], uniques
+        def factorize(text):
+            return pd.factorize(pd.Series(text.split("\x1e") if text else [], dtype=object), sort=False)
 
-        self.merchant_code, self.merchants = groups("merchant || char(31) || currency")
-        self.account_code, self.accounts = groups("account || char(31) || currency")
+        currency_code, currencies = factorize(columns[7])
+
+        def groups(text):                       # (name, currency) pairs -> codes, "name\x1fcurrency" keys
+            names, unique_names = factorize(text)
+            pairs, unique_pairs = pd.factorize(names.astype(np.int64) * max(len(currencies), 1) + currency_code,
+                                               sort=False)
+            keys = [f"{unique_names[p // max(len(currencies), 1)]}\x1f{currencies[p % max(len(currencies), 1)]}"
+                    for p in unique_pairs.tolist()]
+            return pairs[order], pd.Index(keys, dtype=object)
+
+        self.merchant_code, self.merchants = groups(columns[5])
+        self.account_code, self.accounts = groups(columns[6])
+        del columns, seq, vfrom, vuntil, day, amount
         limits = np.array([_small_limit(key.split("\x1f")[1]) for key in self.merchants] or [0], dtype=np.int64)
         self.small_limit = limits[self.merchant_code] if len(self.seq) else np.zeros(0, np.int64)
         self.seqs = self.seq[np.r_[True, self.seq[1:] != self.seq[:-1]]] if len(self.seq) else self.seq
@@ -121,16 +129,15 @@ def resolve(conn, queries: list[Query], head: int, as_known_now: bool = False) -
     conn.executemany("INSERT INTO feature_queries VALUES (?,?,?)",
                      [(i, q.txn_id, q.at_seq) for i, q in enumerate(queries) if q.txn_id is not None])
     found: list[Anchor | None] = [None] * len(queries)
-    for i, *row in conn.execute(        # every version up to at_seq, in (seq, interval) order: the last wins
+    for i, *row in conn.execute(        # every version up to at_seq, in any order: the largest seq wins
             "SELECT q.i, f.seq, f.id, f.import_id, f.account, f.date, f.day, f.amount, f.currency, f.description,"
             " f.merchant, f.visible_from, coalesce(f.visible_until, ?) FROM feature_queries q"
-            " JOIN feature_txns f ON f.id = q.id AND f.seq <= q.at ORDER BY q.i, f.seq, f.visible_from",
-            (INFINITE,)):
+            " JOIN feature_txns f ON f.id = q.id AND f.seq <= q.at", (INFINITE,)):
         anchor = found[i]
-        if anchor is not None and anchor.seq == row[0]:
-            anchor.intervals.append((row[10], row[11]))
-        else:
+        if anchor is None or row[0] > anchor.seq:
             found[i] = Anchor(*row[:10], [(row[10], row[11])])
+        elif row[0] == anchor.seq:
+            anchor.intervals.append((row[10], row[11]))
     conn.execute("DELETE FROM feature_queries")
     positions = import_positions(conn)
     anchors, cutoffs = [], []
