@@ -303,7 +303,29 @@ def features_rebuild(ctx: typer.Context,
     message(f"rebuilt features from {head} events" + (f"; verified (digest {after[:16]})" if verify else ""))
 
 
-from . import cli_run  # noqa: E402,F401  (registers fin run)
+@command()
+def run(
+    ctx: typer.Context,
+    names: List[str] = typer.Argument(..., metavar="SERVICE...", help="Services to run, or `all`."),
+    models_dir: Optional[Path] = typer.Option(None, "--models-dir",
+                                              help="Folder of service files (default: the shipped models/)."),
+):
+    """Run model services on what is new in the log; exit 3 when some failed while others finished."""
+    from .services import run_services
+
+    reports = run_services(_workspace(ctx), list(names), models_dir=models_dir)
+    chatty = sys.stderr.isatty()           # from cron: silent on success, one line per failure
+    for report in reports:
+        if report.status == "failed":
+            message(f"fin: {report.error}")
+        elif chatty and report.status == "ok":
+            message(f"{report.service}: {report.rows} rows, cursor {report.cursor} ({report.seconds:.2f} s)")
+        elif chatty:
+            message(f"{report.service}: nothing new since event {report.cursor}")
+    if any(r.status == "failed" for r in reports):
+        raise typer.Exit(3)
+
+
 
 
 def main() -> None:
