@@ -6,7 +6,8 @@ which it was visible (`visible_from`) and the one at which it was retracted
 (`visible_until`: import.undone, or transaction.posted replacing a pending row). An
 observation with knowledge cutoff c sees a row iff visible_from <= c < visible_until.
 A pending row brought back by undoing the import of its posted version gets a new
-interval. `feature_labels` holds every label.set event. Both are caches of the log: the
+interval. `superseded` is 0 while the row's id is present in the transactions projection,
+else the seq of the event that ended that. `feature_labels` holds every label.set event. Both are caches of the log: the
 cursor `features` in projection_cursors is written in the same transaction as the rows,
 `rebuild` replays them from scratch, and `digest` proves the two paths agree.
 """
@@ -25,15 +26,15 @@ TABLES = {
         retracted_by TEXT, superseded INTEGER NOT NULL DEFAULT 0,
         id TEXT NOT NULL, import_id TEXT NOT NULL, account TEXT NOT NULL, date TEXT NOT NULL,
         day INTEGER NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL,
-        description TEXT NOT NULL, merchant TEXT NOT NULL, PRIMARY KEY (seq, visible_from))""",
+        description TEXT NOT NULL, merchant TEXT NOT NULL)""",
     "feature_labels": """CREATE TABLE IF NOT EXISTS feature_labels (
         seq INTEGER PRIMARY KEY, id TEXT NOT NULL, category TEXT NOT NULL, occurred_at TEXT NOT NULL)""",
 }
 INDEXES = [
-    # the projection's rule: an id that is present keeps its first import
-    "CREATE UNIQUE INDEX IF NOT EXISTS feature_txns_present ON feature_txns(id) WHERE superseded = 0",
-    "CREATE INDEX IF NOT EXISTS feature_txns_id ON feature_txns(id, seq)",
-    "CREATE INDEX IF NOT EXISTS feature_txns_import ON feature_txns(import_id) WHERE superseded = 0",
+    # one index for lookups by id and for the projection's rule: an id that is present (superseded = 0)
+    # keeps its first import; a row that stops being present records the seq of the event that did it
+    # (negative when a pending row was brought back as a new interval)
+    "CREATE UNIQUE INDEX IF NOT EXISTS feature_txns_id ON feature_txns(id, superseded)",
     "CREATE INDEX IF NOT EXISTS feature_labels_id ON feature_labels(id, seq)",
 ]
 _DAY = "CAST(julianday({}) - 2440587.5 AS INTEGER)"     # days since 1970-01-01
@@ -71,6 +72,11 @@ def catch_up(conn: sqlite3.Connection) -> int:
 
 
 def _bulk_imported(conn, lo: int, hi: int) -> None:
+    # events the statement must not accept are found once (validation is the costly part of the scan)
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS feature_rejects (seq INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM feature_rejects")
+    conn.execute(f"INSERT INTO feature_rejects SELECT seq FROM events WHERE seq BETWEEN ? AND ?"
+                 f" AND NOT ({projections._BULK_VALID})", (lo, hi))
     conn.execute(
         "INSERT OR IGNORE INTO feature_txns (seq, visible_from, id, import_id, account, date, day, amount,"
         " currency, description, merchant)"
@@ -78,11 +84,12 @@ def _bulk_imported(conn, lo: int, hi: int) -> None:
         f" payload ->> '$.date', {_PAYLOAD_DAY},"
         " payload ->> '$.amount', payload ->> '$.currency', payload ->> '$.description',"
         " fin_merchant(payload ->> '$.description')"
-        f" FROM events WHERE seq BETWEEN ? AND ? AND {projections._BULK_VALID} ORDER BY seq", (lo, hi))
+        " FROM events WHERE seq BETWEEN ? AND ? AND seq NOT IN (SELECT seq FROM feature_rejects) ORDER BY seq",
+        (lo, hi))
     # whatever the statement did not accept is decoded in Python (quarantined there, skipped here)
     rest = conn.execute("SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload"
-                        f" FROM events WHERE seq BETWEEN ? AND ? AND NOT ({projections._BULK_VALID})",
-                        (lo, hi)).fetchall()
+                        " FROM events WHERE seq IN (SELECT seq FROM feature_rejects) ORDER BY seq").fetchall()
+    conn.execute("DELETE FROM feature_rejects")
     _apply(conn, (ev.decode(*row) for row in rest))
 
 
@@ -115,16 +122,15 @@ def _undone(conn, e: ev.Event) -> None:
     """Pending rows replaced by this import's rows come back (a new interval); its rows leave."""
     import_id = e.payload["import_id"]
     ids = "SELECT id FROM feature_txns WHERE import_id = ? AND superseded = 0"
-    back = conn.execute(f"SELECT seq, visible_from FROM feature_txns WHERE superseded = 0 AND retracted_by IN ({ids})"
-                        " AND visible_until IS NOT NULL", (import_id,)).fetchall()
-    for seq, start in back:
-        conn.execute("UPDATE feature_txns SET superseded = 1 WHERE seq = ? AND visible_from = ?", (seq, start))
+    back = conn.execute(f"SELECT rowid FROM feature_txns WHERE superseded = 0 AND retracted_by IN ({ids})"
+                        " AND visible_until IS NOT NULL ORDER BY seq", (import_id,)).fetchall()
+    for (rowid,) in back:
+        conn.execute("UPDATE feature_txns SET superseded = ? WHERE rowid = ?", (-e.seq, rowid))
         conn.execute(
             "INSERT INTO feature_txns SELECT seq, ?, NULL, NULL, 0, id, import_id, account, date, day, amount,"
-            " currency, description, merchant FROM feature_txns WHERE seq = ? AND visible_from = ?",
-            (e.seq, seq, start))
-    conn.execute("UPDATE feature_txns SET visible_until = coalesce(visible_until, ?), superseded = 1"
-                 " WHERE import_id = ? AND superseded = 0", (e.seq, import_id))
+            " currency, description, merchant FROM feature_txns WHERE rowid = ?", (e.seq, rowid))
+    conn.execute("UPDATE feature_txns SET visible_until = coalesce(visible_until, ?), superseded = ?"
+                 " WHERE import_id = ? AND superseded = 0", (e.seq, e.seq, import_id))
 
 
 def _label(conn, e: ev.Event) -> None:
@@ -146,7 +152,7 @@ def clear(conn: sqlite3.Connection) -> None:
 def digest(conn: sqlite3.Connection) -> str:
     """A hash of every materialized row in key order, and the cursor."""
     h = hashlib.sha256(f"cursor {cursor(conn)}".encode())
-    for table, order in (("feature_txns", "seq, visible_from"), ("feature_labels", "seq")):
+    for table, order in (("feature_txns", "seq, visible_from, superseded"), ("feature_labels", "seq")):
         h.update(f"\x1e{table}\x1e".encode())
         rows = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")
         while chunk := rows.fetchmany(20_000):
