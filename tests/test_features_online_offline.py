@@ -36,3 +36,16 @@ def test_online_values_equal_the_training_set_built_in_one_go(tmp_path, ws):
         assert {k: row[k] for k in live if k != "id"} == {k: v for k, v in live.items() if k != "id"}, txn
     # the later exports changed what is known about earlier dates: some rows needed the exact path
     assert any(row["merchant_count"] for row in rows)
+
+
+def test_online_features_inside_the_import_transaction_see_the_new_rows(ws):
+    from eventkit import import_events
+    from fincli import db, events as ev_, projections
+
+    with db.transaction(ws.conn):
+        ev_.append(ws.conn, import_events("i1", "card", [("t1", "2024-05-01", -900, "TEA HOUSE"),
+                                                         ("t2", "2024-05-02", -100, "TEA HOUSE")]))
+        projections.catch_up(ws.conn)
+        first, second = online_features(ws, ["t1", "t2"])
+    assert (first["merchant_count"], second["merchant_count"]) == (0, 1)
+    assert second["merchant_mean_amount"] == -900 and second["account_spend_7d"] == 900

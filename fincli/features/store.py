@@ -161,7 +161,13 @@ def digest(conn: sqlite3.Connection) -> str:
 
 
 def refresh(ws) -> int:
-    """Bring the materialized history up to the head of the log; returns the head."""
+    """Bring the materialized history up to the head of the log; returns the head.
+
+    Inside a caller's write transaction (an import scoring what it just appended) the rows
+    join that transaction; otherwise they get their own.
+    """
+    if ws.conn.in_transaction:
+        return catch_up(ws.conn)
     with db.transaction(ws.conn):
         return catch_up(ws.conn)
 
