@@ -149,7 +149,9 @@ def resolve(conn, queries: list[Query], head: int, as_known_now: bool = False) -
         elif anchor is None:
             cutoff = q.at_seq
         else:
-            cutoff = positions.get(anchor.import_id) or _last_seq_of_import(conn, anchor.import_id)
+            if anchor.import_id not in positions:      # a log without import.recorded: its last event
+                positions[anchor.import_id] = _last_seq_of_import(conn, anchor.import_id)
+            cutoff = positions[anchor.import_id]
         anchors.append(anchor)
         cutoffs.append(cutoff)
     return anchors, cutoffs
