@@ -229,7 +229,7 @@ def label(
     if file is None and not (txn_id and category):
         raise typer.BadParameter("give TXN_ID CATEGORY, or --file labels.csv", param_hint="TXN_ID CATEGORY")
     ws = _workspace(ctx)
-    rows = read_file(file) if file is not None else [(txn_id, category.strip(), None, "label")]
+    rows = read_file(file) if file is not None else [(txn_id, category.strip(), None, "")]
     count = set_labels(ws, rows)
     message(f"labelled {count} transaction{'s' if count != 1 else ''}")
 

@@ -43,7 +43,7 @@ def _day(text: str | None, where: str) -> str:
         return (datetime.fromisoformat(text).date() if "T" in text or " " in text
                 else date.fromisoformat(text)).isoformat()
     except ValueError:
-        raise InputError(f"{where}: labelled_at {text!r} is not an ISO date",
+        raise InputError(f"{where}labelled_at {text!r} is not an ISO date",
                          "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS") from None
 
 
@@ -53,15 +53,16 @@ def set_labels(ws, labels: list[tuple[str, str, str | None, str]]) -> int:
         ensure_tables(ws.conn)
         projections.catch_up(ws.conn)
         events, (head, _) = [], ev.head(ws.conn)
-        for txn_id, category, labelled_at, where in labels:
+        for txn_id, category, labelled_at, place in labels:
+            where = f"{place}: " if place else ""
             if not category:
-                raise InputError(f"{where}: the category is empty", "give a category name, e.g. groceries")
+                raise InputError(f"{where}the category is empty", "give a category name, e.g. groceries")
             row = ws.conn.execute("SELECT replaced_by FROM transactions WHERE id = ?", (txn_id,)).fetchone()
             if row is None:
-                raise InputError(f"{where}: unknown transaction id {txn_id!r}",
+                raise InputError(f"{where}unknown transaction id {txn_id!r}",
                                  "see the ids with `fin transactions --format json`")
             if row[0]:
-                raise InputError(f"{where}: transaction {txn_id} was replaced by its posted version {row[0]}",
+                raise InputError(f"{where}transaction {txn_id} was replaced by its posted version {row[0]}",
                                  f"label {row[0]} instead")
             day = _day(labelled_at, where)
             events.append(Event("label.set", f"label:{head + len(events) + 1}:{txn_id}", day, "user",
