@@ -23,7 +23,7 @@ row = st.tuples(st.integers(0, 30), st.sampled_from([-150, -199, -200, -1250, -4
                 st.sampled_from(DESCRIPTIONS), st.sampled_from(["checking", "card"]))
 step = st.tuples(st.sampled_from(["import", "import", "label", "label", "undo", "post"]),
                  st.integers(0, 10_000), st.lists(row, min_size=1, max_size=5))
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class Log:
