@@ -37,7 +37,15 @@ def _m001_event_log(conn: sqlite3.Connection) -> None:
 def _m002_projections(conn: sqlite3.Connection) -> None:
     from . import projections
 
-    projections.create_tables(conn)
+    projections.create_tables(conn, ["transactions", "imports", "possible_duplicates", "profiles", "quarantine"])
+
+
+def _m003_labels_and_features(conn: sqlite3.Connection) -> None:
+    from . import projections
+    from .features import store
+
+    projections.create_tables(conn, ["labels"])
+    store.create_tables(conn)
 
 
 def run_statements(conn: sqlite3.Connection, statements: list[str]) -> None:
@@ -47,7 +55,8 @@ def run_statements(conn: sqlite3.Connection, statements: list[str]) -> None:
 
 
 # Numbered migrations: index + 1 is the schema version they bring the database to.
-MIGRATIONS = [_m001_event_log, _m002_projections]
+# Each names the tables it creates, so a table added later comes with a migration of its own.
+MIGRATIONS = [_m001_event_log, _m002_projections, _m003_labels_and_features]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -35,7 +35,7 @@ TABLES = {
         PRIMARY KEY (id, of))""",
     "profiles": """CREATE TABLE profiles (
         name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, layout TEXT NOT NULL, seq INTEGER NOT NULL)""",
-    "labels": """CREATE TABLE IF NOT EXISTS labels (
+    "labels": """CREATE TABLE labels (
         id TEXT PRIMARY KEY, category TEXT NOT NULL, labelled_at TEXT NOT NULL, seq INTEGER NOT NULL)""",
     "quarantine": """CREATE TABLE quarantine (
         seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, reason TEXT NOT NULL)""",
@@ -48,8 +48,10 @@ INDEXES = [
 CURSOR = "core"
 
 
-def create_tables(conn: sqlite3.Connection) -> None:
-    run_statements(conn, list(TABLES.values()) + INDEXES)
+def create_tables(conn: sqlite3.Connection, names: list[str] | None = None) -> None:
+    """Create projection tables (all of them, or the named ones) with their indexes."""
+    names = list(TABLES) if names is None else names
+    run_statements(conn, [TABLES[n] for n in names] + [i for i in INDEXES if i.split(" ON ")[1].split("(")[0] in names])
 
 
 # --- handlers: one per event type; each takes a batch of events of that type -------------

@@ -14,7 +14,6 @@ from pathlib import Path
 from .. import db, events as ev, projections
 from ..errors import InputError
 from ..events import Event
-from .store import ensure_tables
 
 
 def read_file(path: Path) -> list[tuple[str, str, str | None, str]]:
@@ -50,7 +49,6 @@ def _day(text: str | None, where: str) -> str:
 def set_labels(ws, labels: list[tuple[str, str, str | None, str]]) -> int:
     """Validate every label, then append them all in one transaction (nothing written on any error)."""
     with ws.lock(), db.transaction(ws.conn):
-        ensure_tables(ws.conn)
         projections.catch_up(ws.conn)
         events, (head, _) = [], ev.head(ws.conn)
         for txn_id, category, labelled_at, place in labels:

@@ -21,29 +21,29 @@ from .. import db, events as ev, projections
 
 CURSOR = "features"
 TABLES = {
-    "feature_txns": """CREATE TABLE IF NOT EXISTS feature_txns (
+    "feature_txns": """CREATE TABLE feature_txns (
         seq INTEGER NOT NULL, visible_from INTEGER NOT NULL, visible_until INTEGER,
         retracted_by TEXT, superseded INTEGER NOT NULL DEFAULT 0,
         id TEXT NOT NULL, import_id TEXT NOT NULL, account TEXT NOT NULL, date TEXT NOT NULL,
         day INTEGER NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL,
         description TEXT NOT NULL, merchant TEXT NOT NULL)""",
-    "feature_labels": """CREATE TABLE IF NOT EXISTS feature_labels (
+    "feature_labels": """CREATE TABLE feature_labels (
         seq INTEGER PRIMARY KEY, id TEXT NOT NULL, category TEXT NOT NULL, occurred_at TEXT NOT NULL)""",
 }
 INDEXES = [
     # one index for lookups by id and for the projection's rule: an id that is present (superseded = 0)
     # keeps its first import; a row that stops being present records the seq of the event that did it
     # (negative when a pending row was brought back as a new interval)
-    "CREATE UNIQUE INDEX IF NOT EXISTS feature_txns_id ON feature_txns(id, superseded)",
-    "CREATE INDEX IF NOT EXISTS feature_labels_id ON feature_labels(id, seq)",
+    "CREATE UNIQUE INDEX feature_txns_id ON feature_txns(id, superseded)",
+    "CREATE INDEX feature_labels_id ON feature_labels(id, seq)",
 ]
 _DAY = "CAST(julianday({}) - 2440587.5 AS INTEGER)"     # days since 1970-01-01
 _PAYLOAD_DAY = _DAY.format("payload ->> '$.date'")
 
 
-def ensure_tables(conn: sqlite3.Connection) -> None:
-    """Create the feature tables (and the labels projection) when missing; inside a transaction."""
-    db.run_statements(conn, [projections.TABLES["labels"], *TABLES.values(), *INDEXES])
+def create_tables(conn: sqlite3.Connection) -> None:
+    """The feature tables (created by the workspace's migrations)."""
+    db.run_statements(conn, [*TABLES.values(), *INDEXES])
 
 
 def cursor(conn: sqlite3.Connection) -> int:
@@ -53,7 +53,6 @@ def cursor(conn: sqlite3.Connection) -> int:
 
 def catch_up(conn: sqlite3.Connection) -> int:
     """Materialize every event after the cursor, inside the caller's write transaction; returns the head."""
-    ensure_tables(conn)
     position, head = cursor(conn), ev.head(conn)[0]
     if head <= position:
         return position
@@ -143,7 +142,6 @@ _HANDLERS = {"transaction.imported": _imported, "transaction.posted": _posted,
 
 
 def clear(conn: sqlite3.Connection) -> None:
-    ensure_tables(conn)
     for table in TABLES:
         conn.execute(f"DELETE FROM {table}")
     conn.execute("DELETE FROM projection_cursors WHERE name = ?", (CURSOR,))
