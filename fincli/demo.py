@@ -28,7 +28,7 @@ def run_demo(home: Path | None) -> None:
         files = sample_exports()
         message(f"fin demo: importing {len(files)} sample exports into a fresh workspace at {home}")
         reports = import_files(ws, [str(f) for f in files], Options())
-        render([summary_record(r) for r in reports],
+        render([dict(summary_record(r), file=Path(r.path).name) for r in reports],
                ["file", "status", "account", "rows", "added", "already_present", "posted",
                 "possible_duplicates", "transfers"], Format.table, title="Imports")
         failed = [r for r in reports if r.status == "failed"]
