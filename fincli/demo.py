@@ -8,7 +8,6 @@ from pathlib import Path
 from . import ledger
 from .errors import WorkspaceError
 from .ingest.importer import Options, import_files
-from .ingest.report import summary_record
 from .output import Format, message, render, render_one
 from .paths import data_dir
 from .workspace import open_workspace
@@ -28,9 +27,11 @@ def run_demo(home: Path | None) -> None:
         files = sample_exports()
         message(f"fin demo: importing {len(files)} sample exports into a fresh workspace at {home}")
         reports = import_files(ws, [str(f) for f in files], Options())
-        render([dict(summary_record(r), file=Path(r.path).name) for r in reports],
-               ["file", "status", "account", "rows", "added", "already_present", "posted",
-                "possible_duplicates", "transfers"], Format.table, title="Imports")
+        render([{"file": Path(r.path).name, "account": r.account, "rows": r.rows, "new": r.added,
+                 "known": r.already_present, "posted": len(r.posted), "transfers": len(r.transfers)}
+                for r in reports],
+               ["file", "account", "rows", "new", "known", "posted", "transfers"], Format.table,
+               title="Imports (overlapping downloads: rows already known are not added again)")
         failed = [r for r in reports if r.status == "failed"]
         for report in failed:
             message(f"fin: {report.error}")
