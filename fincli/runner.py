@@ -176,24 +176,23 @@ def _log_path(ws: Workspace, service: str) -> Path:
     return path
 
 
-def _last_line(log: Path) -> str:
+def _log_tail(log: Path, size: int) -> str:
+    """The last `size` bytes of a service log ("" when it cannot be read)."""
     try:
         with open(log, "rb") as handle:
-            handle.seek(max(0, log.stat().st_size - 8192))
-            tail = handle.read().decode("utf-8", "replace")
+            handle.seek(max(0, log.stat().st_size - size))
+            return handle.read().decode("utf-8", "replace")
     except OSError:
         return ""
-    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+
+
+def _last_line(log: Path) -> str:
+    lines = [line.strip() for line in _log_tail(log, 8192).splitlines() if line.strip()]
     return lines[-1][:200] if lines else ""
 
 
 def _hit_memory_limit(log: Path) -> bool:
-    try:
-        with open(log, "rb") as handle:
-            handle.seek(max(0, log.stat().st_size - 65536))
-            tail = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return False
+    tail = _log_tail(log, 65536)
     return any(sign in tail for sign in _MEMORY_SIGNS)
 
 
