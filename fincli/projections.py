@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections import defaultdict
 from typing import Callable, Iterable
 
 from . import events as ev
@@ -102,7 +101,7 @@ def _import_undone(conn, batch: list[Event]) -> None:
                      (e.seq, import_id))
         conn.execute(
             "UPDATE transactions SET transfer_id = NULL, seq = ? WHERE transfer_id IN "
-            f"(SELECT transfer_id FROM transactions WHERE import_id = ? AND transfer_id IS NOT NULL)",
+            "(SELECT transfer_id FROM transactions WHERE import_id = ? AND transfer_id IS NOT NULL)",
             (e.seq, import_id))
         conn.execute(f"DELETE FROM possible_duplicates WHERE id IN ({gone}) OR of IN ({gone})",
                      (import_id, import_id))
