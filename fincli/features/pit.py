@@ -71,35 +71,32 @@ class History:
         import numpy as np
         import pandas as pd
 
-        # one table scan in rowid order (NOT INDEXED), each column as one delimited string
+        # one table scan in rowid order (NOT INDEXED), each column as one delimited string; the
+        # groupings come as "name\x1fcurrency" keys, so each needs one factorization
         columns = conn.execute(
             "SELECT group_concat(seq), group_concat(visible_from), group_concat(coalesce(visible_until, ?)),"
-            " group_concat(day), group_concat(amount), group_concat(merchant, char(30)),"
-            " group_concat(account, char(30)), group_concat(currency, char(30))"
+            " group_concat(day), group_concat(amount), group_concat(merchant || char(31) || currency, char(30)),"
+            " group_concat(account || char(31) || currency, char(30))"
             " FROM feature_txns NOT INDEXED", (INFINITE,)).fetchone()
         seq, vfrom, vuntil, day, amount = (np.fromstring(columns[i] or "", dtype=np.int64, sep=",")
                                            for i in range(5))
-        order = np.lexsort((vfrom, seq))
+        # usually already in (seq, visible_from) order: then the sort is skipped (ties keep rowid order either way)
+        ascending = (seq[1:] > seq[:-1]) | ((seq[1:] == seq[:-1]) & (vfrom[1:] >= vfrom[:-1]))
+        order = np.arange(len(seq)) if ascending.all() else np.lexsort((vfrom, seq))
+        del ascending
         self.seq, self.vfrom, self.vuntil = seq[order], vfrom[order], vuntil[order]
         self.day, self.amount = day[order], amount[order]
 
-        def factorize(text):
-            return pd.factorize(pd.Series(text.split("\x1e") if text else [], dtype=object), sort=False)
-
-        currency_code, currencies = factorize(columns[7])
-
-        def groups(text):                       # (name, currency) pairs -> codes, "name\x1fcurrency" keys
-            names, unique_names = factorize(text)
-            pairs, unique_pairs = pd.factorize(names.astype(np.int64) * max(len(currencies), 1) + currency_code,
-                                               sort=False)
-            keys = [f"{unique_names[p // max(len(currencies), 1)]}\x1f{currencies[p % max(len(currencies), 1)]}"
-                    for p in unique_pairs.tolist()]
-            return pairs[order], pd.Index(keys, dtype=object)
+        def groups(text):                       # "name\x1fcurrency" keys -> codes (first appearance order)
+            codes, keys = pd.factorize(pd.Series(text.split("\x1e") if text else [], dtype=object), sort=False)
+            return codes[order], pd.Index(keys, dtype=object)
 
         self.merchant_code, self.merchants = groups(columns[5])
         self.account_code, self.accounts = groups(columns[6])
         del columns, seq, vfrom, vuntil, day, amount
-        limits = np.array([_small_limit(key.split("\x1f")[1]) for key in self.merchants] or [0], dtype=np.int64)
+        currencies = [key.split("\x1f")[1] for key in self.merchants]
+        limit_of = {c: _small_limit(c) for c in set(currencies)}
+        limits = np.array([limit_of[c] for c in currencies] or [0], dtype=np.int64)
         self.small_limit = limits[self.merchant_code] if len(self.seq) else np.zeros(0, np.int64)
         self.seqs = self.seq[np.r_[True, self.seq[1:] != self.seq[:-1]]] if len(self.seq) else self.seq
 
@@ -107,7 +104,17 @@ class History:
         """1 + the position of each seq among the history's seqs (0 sorts before every event)."""
         import numpy as np
 
-        return np.searchsorted(self.seqs, seqs, side="left") + 1
+        return _search(self.seqs, np.asarray(seqs, dtype=np.int64)) + 1
+
+
+def _search(haystack, needles):
+    """numpy.searchsorted(side="left"), with the needles searched in ascending order (far fewer cache misses)."""
+    import numpy as np
+
+    order = np.argsort(needles, kind="stable")
+    out = np.empty(len(needles), dtype=np.intp)
+    out[order] = np.searchsorted(haystack, needles[order], side="left")
+    return out
 
 
 def _small_limit(currency: str) -> int:
@@ -126,18 +133,19 @@ def resolve(conn, queries: list[Query], head: int, as_known_now: bool = False) -
     """Each query's anchor (or None) and knowledge cutoff."""
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS feature_queries (i INTEGER PRIMARY KEY, id TEXT, at INTEGER)")
     conn.execute("DELETE FROM feature_queries")
-    conn.executemany("INSERT INTO feature_queries VALUES (?,?,?)",
-                     [(i, q.txn_id, q.at_seq) for i, q in enumerate(queries) if q.txn_id is not None])
+    conn.execute("INSERT INTO feature_queries SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)",
+                 (json.dumps([(i, q.txn_id, q.at_seq) for i, q in enumerate(queries) if q.txn_id is not None]),))
     found: list[Anchor | None] = [None] * len(queries)
-    for i, *row in conn.execute(        # every version up to at_seq, in any order: the largest seq wins
+    for row in conn.execute(            # every version up to at_seq, in any order: the largest seq wins
             "SELECT q.i, f.seq, f.id, f.import_id, f.account, f.date, f.day, f.amount, f.currency, f.description,"
             " f.merchant, f.visible_from, coalesce(f.visible_until, ?) FROM feature_queries q"
             " JOIN feature_txns f ON f.id = q.id AND f.seq <= q.at", (INFINITE,)):
+        i = row[0]
         anchor = found[i]
-        if anchor is None or row[0] > anchor.seq:
-            found[i] = Anchor(*row[:10], [(row[10], row[11])])
-        elif row[0] == anchor.seq:
-            anchor.intervals.append((row[10], row[11]))
+        if anchor is None or row[1] > anchor.seq:
+            found[i] = Anchor(*row[1:11], [row[11:13]])
+        elif row[1] == anchor.seq:
+            anchor.intervals.append(row[11:13])
     conn.execute("DELETE FROM feature_queries")
     positions = import_positions(conn)
     anchors, cutoffs = [], []
@@ -192,9 +200,7 @@ class _Sorted:
         return (code.astype(np.int64) << (self.dbits + self.rbits)) | (day << self.rbits) | rank
 
     def position(self, code, day, rank):
-        import numpy as np
-
-        return np.searchsorted(self.key, self.key_of(code, day, rank), side="left")
+        return _search(self.key, self.key_of(code, day, rank))
 
     def bounds(self, code, day, rank, cutoff):
         """(group start, end of history before the anchor, whether that whole prefix is visible)."""
@@ -347,17 +353,17 @@ def transaction_values(anchor: Anchor | None) -> dict:
             "day_of_week": (anchor.day + 3) % 7, "day_of_month": int(anchor.date[8:10]), "currency": anchor.currency}
 
 
-def rows_for(conn, hist: History, anchors: list, cutoffs: list[int]) -> list[dict]:
-    """Every row feature, one dict per anchor, in order; history features see only (cutoff, before anchor)."""
+def columns_for(conn, hist: History, anchors: list, cutoffs: list[int]) -> dict[str, list]:
+    """Every row feature as one list per feature (in ROW_FEATURES order), one item per anchor."""
     import numpy as np
 
-    use = [a is not None for a in anchors]
     sep = "\x1f"
     merchant_keys = [f"{a.merchant}{sep}{a.currency}" if a else "" for a in anchors]
     account_keys = [f"{a.account}{sep}{a.currency}" if a else "" for a in anchors]
     day = np.array([a.day if a else 0 for a in anchors], dtype=np.int64)
     rank = hist.rank(np.array([a.seq if a else 0 for a in anchors], dtype=np.int64))
     values = history_values(hist, merchant_keys, account_keys, day, rank, cutoffs)
+    unused = [i for i, a in enumerate(anchors) if a is None]
     columns = {}
     for name, (array, present) in values.items():
         if array.dtype.kind == "f":
@@ -365,19 +371,28 @@ def rows_for(conn, hist: History, anchors: list, cutoffs: list[int]) -> list[dic
         plain = array.tolist()
         for i in np.flatnonzero(~present).tolist():
             plain[i] = None
+        fill = 0 if name.endswith(("_count", "_1d")) or name.startswith("account_spend") else None
+        for i in unused:
+            plain[i] = fill
         columns[name] = plain
-    missing = {name: 0 if name.endswith(("_count", "_1d")) or name.startswith("account_spend") else None
-               for name in values}
-    rows = []
-    for i, anchor in enumerate(anchors):
-        row = transaction_values(anchor)
-        if use[i]:
-            for name, column in columns.items():
-                row[name] = column[i]
-        else:
-            row.update(missing)
-        rows.append({f.name: row[f.name] for f in ROW_FEATURES})
-    return rows
+    tokens = _TOKEN.findall
+    columns.update({
+        "merchant": [a.merchant if a else None for a in anchors],
+        "description_tokens": [" ".join(tokens(a.description.lower())) if a else None for a in anchors],
+        "amount": [a.amount if a else None for a in anchors],
+        "sign": [((a.amount > 0) - (a.amount < 0)) if a else None for a in anchors],
+        "day_of_week": [(a.day + 3) % 7 if a else None for a in anchors],
+        "day_of_month": [int(a.date[8:10]) if a else None for a in anchors],
+        "currency": [a.currency if a else None for a in anchors],
+    })
+    return {f.name: columns[f.name] for f in ROW_FEATURES}
+
+
+def rows_for(conn, hist: History, anchors: list, cutoffs: list[int]) -> list[dict]:
+    """Every row feature, one dict per anchor, in order; history features see only (cutoff, before anchor)."""
+    columns = columns_for(conn, hist, anchors, cutoffs)
+    names = list(columns)
+    return [dict(zip(names, row)) for row in zip(*columns.values())] if anchors else []
 
 
 def online_features(ws, txn_ids: list[str]) -> list[dict]:

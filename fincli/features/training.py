@@ -19,7 +19,7 @@ from .. import events as ev
 from ..errors import InputError
 from .catalog import ROW_FEATURES, definition_hashes
 from .observations import SOURCES
-from .pit import History, Query, resolve, rows_for
+from .pit import History, Query, columns_for, resolve
 
 KEY_COLUMNS = ["observation", "txn_id", "cutoff", "account", "date", "retracted"]
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -33,6 +33,13 @@ def columns(service: str) -> list[str]:
 
 def build(conn, service: str, as_known_now: bool = False, queries: list[Query] | None = None):
     """(columns, rows, log position) for a service's observations (or for explicit queries)."""
+    cols, data, head = build_columns(conn, service, as_known_now, queries)
+    names = list(data)
+    return cols, [dict(zip(names, row)) for row in zip(*data.values())], head
+
+
+def build_columns(conn, service: str, as_known_now: bool = False, queries: list[Query] | None = None):
+    """(columns, {name: one value per row}, log position): `build` column by column."""
     if service not in SOURCES:
         raise InputError(f"no observations for service {service!r} yet",
                          f"known: {', '.join(sorted(SOURCES))}")
@@ -42,21 +49,28 @@ def build(conn, service: str, as_known_now: bool = False, queries: list[Query] |
     if queries is None:
         queries = [Query(o.txn_id, o.seq) for o in observations]
     anchors, cutoffs = resolve(conn, queries, head, as_known_now)
-    features = rows_for(conn, History(conn), anchors, cutoffs) if queries else []
+    features = columns_for(conn, History(conn), anchors, cutoffs) if queries else {}
     targets = source.target_at(conn, observations, cutoffs) if observations else [None] * len(queries)
-    rows = []
-    for i, (q, anchor, cutoff, values) in enumerate(zip(queries, anchors, cutoffs, features)):
-        visible = anchor is not None and any(a <= cutoff < b for a, b in anchor.intervals)
-        row = {"observation": observations[i].id if observations else i + 1, "txn_id": q.txn_id,
-               "cutoff": cutoff, "account": anchor.account if anchor else None,
-               "date": anchor.date if anchor else None,
-               "retracted": None if anchor is None else int(not visible), source.target: targets[i]}
-        row.update(values)
-        rows.append(row)
-    return columns(service), rows, head
+    keys = {
+        "observation": [o.id for o in observations] if observations else list(range(1, len(queries) + 1)),
+        "txn_id": [q.txn_id for q in queries],
+        "cutoff": cutoffs,
+        "account": [a.account if a else None for a in anchors],
+        "date": [a.date if a else None for a in anchors],
+        "retracted": [None if a is None else int(not any(lo <= c < hi for lo, hi in a.intervals))
+                      for a, c in zip(anchors, cutoffs)],
+        source.target: targets,
+    }
+    features = features or {f.name: [] for f in ROW_FEATURES}
+    return columns(service), {**keys, **features}, head
 
 
 def write(path: Path, cols: list[str], rows: list[dict]) -> None:
+    write_columns(path, cols, {c: [r[c] for r in rows] for c in cols})
+
+
+def write_columns(path: Path, cols: list[str], data: dict[str, list]) -> None:
+    """`write` for rows given column by column (`data[c]` for each of `cols`, all the same length)."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"{path}: unknown output format {path.suffix or '(no extension)'!r}",
@@ -65,11 +79,15 @@ def write(path: Path, cols: list[str], rows: list[dict]) -> None:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(cols)
-        writer.writerows([("" if r[c] is None else r[c]) for c in cols] for r in rows)
+        values = zip(*(data[c] for c in cols))
+        if len(cols) > 1:                       # the csv module writes None as an empty field
+            writer.writerows(values)
+        else:
+            writer.writerows([("" if v is None else v) for v in row] for row in values)
         path.write_bytes(buf.getvalue().encode("utf-8"))
     elif fmt == "jsonl":
-        path.write_bytes("".join(json.dumps({c: r[c] for c in cols}, ensure_ascii=False) + "\n"
-                                 for r in rows).encode("utf-8"))
+        path.write_bytes("".join(json.dumps(dict(zip(cols, values)), ensure_ascii=False) + "\n"
+                                 for values in zip(*(data[c] for c in cols))).encode("utf-8"))
     else:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -77,11 +95,11 @@ def write(path: Path, cols: list[str], rows: list[dict]) -> None:
         kinds = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "json": pa.string()}
         types = {**{f.name: f.dtype for f in ROW_FEATURES}, **_TYPES}
         schema = pa.schema([(c, kinds[types.get(c, "str")]) for c in cols])
-        table = pa.table({c: [r[c] for r in rows] for c in cols}, schema=schema)
+        table = pa.table({c: data[c] for c in cols}, schema=schema)
         pq.write_table(table, path, compression="zstd")
 
 
-def manifest(path: Path, service: str, cols: list[str], rows: list[dict], head: int, as_known_now: bool) -> dict:
+def manifest(path: Path, service: str, cols: list[str], rows: list, head: int, as_known_now: bool) -> dict:
     return {
         "service": service,
         "output": path.name,
@@ -104,9 +122,9 @@ def training_set(ws, service: str, out: Path, as_known_now: bool = False) -> dic
     if out.suffix.lower() not in FORMATS:
         write(out, [], [])                      # raises the one-line error
     refresh(ws)
-    cols, rows, head = build(ws.conn, service, as_known_now)
-    write(out, cols, rows)
-    info = manifest(out, service, cols, rows, head, as_known_now)
+    cols, data, head = build_columns(ws.conn, service, as_known_now)
+    write_columns(out, cols, data)
+    info = manifest(out, service, cols, data[KEY_COLUMNS[0]], head, as_known_now)
     manifest_path = out.with_name(out.name + ".manifest.json")
     manifest_path.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return info
