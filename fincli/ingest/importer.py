@@ -55,7 +55,7 @@ class FileReport:
 
 @dataclass(slots=True)
 class Prepared:
-    id: str
+    """A parsed row in the workspace's terms: minor units, its dedup key and id."""
     key: str
     date: str
     amount: int
@@ -66,6 +66,10 @@ class Prepared:
     balance: int | None
     pending: bool
     value_date: str | None
+
+    @property
+    def id(self) -> str:
+        return dedup.transaction_id(self.key)
 
 
 def account_from_filename(path: Path) -> str:
@@ -140,7 +144,8 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
             stored = ev.append(ws.conn, [_transaction_event(row, account, import_id)
                                          for row in plan.add[start:start + APPEND_CHUNK]])
             projections.catch_up(ws.conn, fresh=stored)
-        date_of = {p.id: p.date for p in plan.add}
+        flagged = {new for new, _ in plan.posted} | {new for new, _ in plan.possible_duplicates}
+        date_of = {p.id: p.date for p in plan.add if p.id in flagged} if flagged else {}
         ev.append(ws.conn, [Event("transaction.posted", f"{import_id}:posted:{new}", date_of[new], import_id,
                                   {"id": new, "pending_id": old}) for new, old in plan.posted]
                   + [Event("transaction.duplicate_suspected", f"{import_id}:dup:{new}", date_of[new], import_id,
@@ -180,10 +185,10 @@ def _prepare(parsed: ParsedFile, account: str, fallback_currency: str) -> list[P
             balance = to_minor(row.balance, currency) if row.balance is not None else None
         except InputError as exc:
             raise InputError(f"{parsed.path}:{row.line}: {exc.message}", exc.hint) from None
-        prepared.append(Prepared("", "", row.date, amount, currency, row.description, row.line,
+        prepared.append(Prepared("", row.date, amount, currency, row.description, row.line,
                                  row.bank_id, balance, row.pending, row.value_date))
     for row, key in zip(prepared, dedup.row_keys(account, prepared)):
-        row.key, row.id = key, dedup.transaction_id(key)
+        row.key = key
     return prepared
 
 
