@@ -87,14 +87,6 @@ def service_path(name: str, models_dir: Path | None = None) -> Path:
     return Path(models_dir or shipped()) / f"{name}.py"
 
 
-def available(models_dir: Path | None = None) -> list[str]:
-    """Names of the service files in the models folder (service.py is the protocol, not a service)."""
-    from .paths import models_dir as shipped
-
-    folder = Path(models_dir or shipped())
-    return sorted(p.stem for p in folder.glob("*.py") if p.stem != "service" and not p.stem.startswith("_"))
-
-
 @dataclass
 class Outcome:
     result: Any

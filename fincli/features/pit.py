@@ -345,14 +345,6 @@ def _dummy(hist: History) -> History:
     return empty
 
 
-def transaction_values(anchor: Anchor | None) -> dict:
-    if anchor is None:
-        return {f.name: None for f in ROW_FEATURES if f.entity == "transaction"}
-    return {"merchant": anchor.merchant, "description_tokens": " ".join(_TOKEN.findall(anchor.description.lower())),
-            "amount": anchor.amount, "sign": (anchor.amount > 0) - (anchor.amount < 0),
-            "day_of_week": (anchor.day + 3) % 7, "day_of_month": int(anchor.date[8:10]), "currency": anchor.currency}
-
-
 def columns_for(conn, hist: History, anchors: list, cutoffs: list[int]) -> dict[str, list]:
     """Every row feature as one list per feature (in ROW_FEATURES order), one item per anchor."""
     import numpy as np

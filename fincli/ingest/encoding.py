@@ -7,7 +7,6 @@ plausible its non-ASCII letters are (cp1250 only wins on Central-European letter
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 
@@ -154,6 +153,3 @@ def _reject_binary(text: str, path) -> None:
     if "\x00" in sample or control > max(2, len(sample) // 100):
         raise ParseError(path, None, "looks like a binary file, not a CSV export")
 
-
-def file_size(path) -> int:
-    return os.stat(path).st_size
