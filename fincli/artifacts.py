@@ -21,6 +21,11 @@ from .events import Event
 from .workspace import Workspace
 
 _CHUNK = 1 << 20
+_RETRAIN = {"categorize": "fin categorize --retrain"}
+
+
+def _retrain(service: str) -> str:
+    return _RETRAIN.get(service, f"fin run {service}")
 
 
 def _check_name(service: str, file: str) -> None:
@@ -102,9 +107,9 @@ def verify(ws: Workspace, service: str, file: str, copy_to: Path | None = None) 
     expected = recorded(ws, service, file)
     if expected is None:
         raise ServiceError(service, f"artifact {path} has no recorded sha256; refusing to load it",
-                           hint=f"train the model again with `fin run {service}`")
+                           hint=f"train the model again with `{_retrain(service)}`")
     if not path.is_file():
-        raise ServiceError(service, f"artifact {path} is missing", hint=f"train the model again with `fin run {service}`")
+        raise ServiceError(service, f"artifact {path} is missing", hint=f"train the model again with `{_retrain(service)}`")
     h = hashlib.sha256()
     try:
         with open(path, "rb") as src:
@@ -124,5 +129,5 @@ def verify(ws: Workspace, service: str, file: str, copy_to: Path | None = None) 
             Path(copy_to).unlink(missing_ok=True)
         raise ServiceError(service, f"artifact {path} does not match its recorded sha256 "
                            f"(expected {expected[:12]}…, found {h.hexdigest()[:12]}…); refusing to load it",
-                           hint=f"the file was changed outside fin: delete it and train again with `fin run {service}`")
+                           hint=f"the file was changed outside fin: train again with `{_retrain(service)}`")
     return Path(copy_to) if copy_to else path

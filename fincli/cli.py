@@ -30,6 +30,8 @@ app.add_typer(profiles_app, name="profiles")
 features_app = typer.Typer(help="The feature store: catalogue, values, point-in-time training sets.",
                            no_args_is_help=True)
 app.add_typer(features_app, name="features")
+rules_app = typer.Typer(help="Your categorization rules: they come before the model.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
 
 FORMAT = typer.Option(Format.table, "--format", "-f", help="Output format: table, json or csv.")
 
@@ -105,6 +107,8 @@ def transactions(
     until: Optional[str] = typer.Option(None, help="Up to and including this date."),
     category: Optional[str] = typer.Option(None, help="Only this category."),
     uncategorized: bool = typer.Option(False, help="Only transactions without a category."),
+    review: bool = typer.Option(False, "--review",
+                                help="Only what needs a human: the model was unsure; shows its suggestion."),
     search: Optional[str] = typer.Option(None, help="Text in the description or merchant."),
     fmt: Format = FORMAT,
 ):
@@ -114,9 +118,13 @@ def transactions(
 
     ws = _workspace(ctx)
     rows = ledger.list_transactions(ws, account=account, since=since, until=until, category=category,
-                                    uncategorized=uncategorized, search=search)
-    columns = list(ledger.TRANSACTION_FIELDS) if fmt is not Format.table else \
-        ["id", "date", "account", "amount", "currency", "description", "category"]
+                                    uncategorized=uncategorized, review=review, search=search)
+    if fmt is not Format.table:
+        columns = list(ledger.TRANSACTION_FIELDS) + (["suggestion"] if review else [])
+    elif review:
+        columns = ["id", "date", "account", "amount", "currency", "description", "suggestion", "confidence"]
+    else:
+        columns = ["id", "date", "account", "amount", "currency", "description", "category"]
     render(rows, columns, fmt)
 
 
@@ -301,6 +309,73 @@ def features_rebuild(ctx: typer.Context,
         raise IntegrityError("materialized features differed from a rebuild from the log (now rebuilt)",
                              "report this as a bug")
     message(f"rebuilt features from {head} events" + (f"; verified (digest {after[:16]})" if verify else ""))
+
+
+@command(rules_app, name="add")
+def rules_add(
+    ctx: typer.Context,
+    pattern: str = typer.Argument(..., help="Text to find in the description or merchant (any case)."),
+    category: str = typer.Argument(..., help="The category to give, e.g. groceries."),
+    regex: bool = typer.Option(False, "--regex", help="PATTERN is a regular expression (searched, any case)."),
+):
+    """Add a rule and apply it now; the newest matching rule wins, a label beats any rule."""
+    from .rules import add
+
+    rule, result = add(_workspace(ctx), pattern, category, regex)
+    message(f"added rule {rule.id}: {pattern!r} -> {rule.category}; {result.by_rule} transaction"
+            f"{'s' if result.by_rule != 1 else ''} match it now")
+
+
+@command(rules_app, name="list")
+def rules_list(ctx: typer.Context, fmt: Format = FORMAT):
+    """The rules, in the order they are tried (newest first)."""
+    from .output import render
+    from .rules import listing
+
+    render(listing(_workspace(ctx)), ["id", "pattern", "regex", "category", "added_at", "transactions"], fmt)
+
+
+@command(rules_app, name="remove")
+def rules_remove(ctx: typer.Context, rule_id: str = typer.Argument(..., help="The rule's id (see `fin rules list`).")):
+    """Remove a rule; what it categorized is categorized again by the other rules and the model."""
+    from .rules import remove
+
+    result = remove(_workspace(ctx), rule_id)
+    message(f"removed rule {rule_id}; {result.considered} transactions categorized again "
+            f"({result.by_rule} by rules, {result.by_model} by the model, {result.to_review} to review)")
+    if result.error is not None:
+        message(f"fin: {result.error}; run `fin categorize` to try again")
+        raise typer.Exit(3)
+
+
+@command()
+def categorize(
+    ctx: typer.Context,
+    retrain: bool = typer.Option(False, "--retrain", help="Train the model again on every label first."),
+    evaluate: bool = typer.Option(False, "--evaluate",
+                                  help="Train on the earlier labels, score the later ones, compare with baselines."),
+    split: Optional[str] = typer.Option(None, "--split", help="With --evaluate: labels given before this date "
+                                        "(YYYY-MM-DD) train, later ones are scored (default: the last 20%)."),
+    models_dir: Optional[Path] = typer.Option(None, "--models-dir",
+                                              help="Folder of service files (default: the shipped models/)."),
+    fmt: Format = FORMAT,
+):
+    """Categorize every transaction without a label: your rules first, then the model; unsure ones go to review."""
+    ws = _workspace(ctx)
+    if evaluate:
+        from .evaluation import evaluate as run_evaluation, render_report
+
+        render_report(run_evaluation(ws, split, models_dir), fmt)
+        return
+    from .categorize import run_all
+
+    result = run_all(ws, retrain=retrain, models_dir=models_dir)
+    if result.trained:
+        message(f"trained on {result.trained['labels']} labels and {result.trained['seed_rows']} seed entries")
+    message(result.summary())
+    if result.error is not None:
+        message(f"fin: {result.error}")
+        raise typer.Exit(3)
 
 
 @command()

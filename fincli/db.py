@@ -48,6 +48,20 @@ def _m003_labels_and_features(conn: sqlite3.Connection) -> None:
     store.create_tables(conn)
 
 
+def _m004_categorization(conn: sqlite3.Connection) -> None:
+    """Transactions gain review, suggestion and rule columns, and rules get a table.
+
+    Projections are caches of the log: they are recreated in the new shape and replayed.
+    """
+    from . import projections
+
+    for table in projections.TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    projections.create_tables(conn)
+    conn.execute("DELETE FROM projection_cursors WHERE name = ?", (projections.CURSOR,))
+    projections.catch_up(conn)
+
+
 def run_statements(conn: sqlite3.Connection, statements: list[str]) -> None:
     """Execute DDL one statement at a time (executescript would commit the open transaction)."""
     for statement in statements:
@@ -56,7 +70,7 @@ def run_statements(conn: sqlite3.Connection, statements: list[str]) -> None:
 
 # Numbered migrations: index + 1 is the schema version they bring the database to.
 # Each names the tables it creates, so a table added later comes with a migration of its own.
-MIGRATIONS = [_m001_event_log, _m002_projections, _m003_labels_and_features]
+MIGRATIONS = [_m001_event_log, _m002_projections, _m003_labels_and_features, _m004_categorization]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -43,6 +43,7 @@ class EventType:
     required: dict[str, tuple[type, ...]]
     optional: dict[str, tuple[type, ...]] = field(default_factory=dict)
     upcasters: dict[int, Callable[[dict], dict]] = field(default_factory=dict)  # from version n to n+1
+    check: Callable[[dict], str | None] | None = None      # what the field types cannot say
 
     def upcast(self, version: int, payload: dict) -> dict:
         while version < self.version:
@@ -62,7 +63,7 @@ class EventType:
             value = payload.get(name)
             if value is not None and type(value) not in kinds:
                 return f"field {name!r} has the wrong type"
-        return None
+        return self.check(payload) if self.check else None
 
 
 _MISSING = object()
@@ -76,6 +77,29 @@ def _transaction_v1_to_v2(payload: dict) -> dict:
     except (InvalidOperation, KeyError, TypeError, ValueError, FinError):
         upcast["amount"] = None     # fails validation: quarantined with the reason
     return upcast
+
+
+CATEGORY_SOURCES = ("rule", "model")
+
+
+def _categorized_problem(payload: dict) -> str | None:
+    """Each item: id; source rule (category, rule) or model (category or suggestion, confidence) or null (cleared)."""
+    for n, item in enumerate(payload["items"], 1):
+        if type(item) is not dict or type(item.get("id")) is not str:
+            return f"item {n} has no id"
+        source = item.get("source")
+        category, suggestion = item.get("category"), item.get("suggestion")
+        confidence = item.get("confidence")
+        if source not in (None, *CATEGORY_SOURCES):
+            return f"item {n}: unknown source {source!r}"
+        if source == "rule" and not (type(category) is str and type(item.get("rule")) is str):
+            return f"item {n}: a rule item needs category and rule"
+        if source == "model" and not ((type(category) is str) != (type(suggestion) is str)
+                                      and type(confidence) in (int, float) and 0 <= confidence <= 1):
+            return f"item {n}: a model item needs a category or a suggestion, and a confidence in [0, 1]"
+        if source is None and (category is not None or suggestion is not None):
+            return f"item {n}: a cleared item has no category"
+    return None
 
 
 _TYPES = [
@@ -96,6 +120,9 @@ _TYPES = [
     EventType("label.set", 1, {"id": (str,), "category": (str,)}),
     EventType("service.ran", 1, {"service": (str,), "cursor": (int,), "rows": (int,), "metrics": (dict,)}),
     EventType("artifact.saved", 1, {"service": (str,), "file": (str,), "sha256": (str,)}),
+    EventType("rule.added", 1, {"id": (str,), "pattern": (str,), "category": (str,), "regex": (bool,)}),
+    EventType("rule.removed", 1, {"id": (str,)}),
+    EventType("transactions.categorized", 1, {"items": (list,)}, {"model": (str,)}, check=_categorized_problem),
 ]
 TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
 

@@ -116,7 +116,7 @@ TRANSACTION_FIELDS = ("id", "account", "date", "amount", "currency", "descriptio
 
 def list_transactions(ws: Workspace, *, account: str | None = None, since: str | None = None,
                       until: str | None = None, category: str | None = None, uncategorized: bool = False,
-                      search: str | None = None):
+                      review: bool = False, search: str | None = None):
     """Yield transactions as the JSON contract describes them (amount as a signed decimal string)."""
     where, args = ["replaced_by IS NULL"], []
     for clause, value in (("account = ?", account), ("date >= ?", since), ("date <= ?", until),
@@ -126,13 +126,16 @@ def list_transactions(ws: Workspace, *, account: str | None = None, since: str |
             args.append(value)
     if uncategorized:
         where.append("category IS NULL")
+    if review:
+        where.append("review = 1")
     if search:
         where.append("(description LIKE ? OR merchant LIKE ?)")
         args += [f"%{search}%"] * 2
-    sql = (f"SELECT {', '.join(TRANSACTION_FIELDS)} FROM transactions WHERE {' AND '.join(where)}"
+    fields = TRANSACTION_FIELDS + (("suggestion",) if review else ())
+    sql = (f"SELECT {', '.join(fields)} FROM transactions WHERE {' AND '.join(where)}"
            " ORDER BY date, account, import_id, line")
     for row in ws.conn.execute(sql, args):
-        record = dict(zip(TRANSACTION_FIELDS, row))
+        record = dict(zip(fields, row))
         record["amount"] = format_minor(record["amount"], record["currency"])
         record["pending"] = bool(record["pending"])
         yield record

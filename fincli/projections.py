@@ -23,7 +23,8 @@ TABLES = {
         merchant TEXT NOT NULL, category TEXT, category_source TEXT, confidence REAL,
         import_id TEXT NOT NULL, line INTEGER NOT NULL, key TEXT NOT NULL,
         bank_id TEXT, balance INTEGER, pending INTEGER NOT NULL DEFAULT 0,
-        replaced_by TEXT, transfer_id TEXT, seq INTEGER NOT NULL)""",
+        replaced_by TEXT, transfer_id TEXT, seq INTEGER NOT NULL,
+        suggestion TEXT, review INTEGER NOT NULL DEFAULT 0, rule_id TEXT)""",
     "imports": """CREATE TABLE imports (
         import_id TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL,
         account TEXT NOT NULL, rows INTEGER NOT NULL, added INTEGER NOT NULL,
@@ -36,6 +37,9 @@ TABLES = {
         name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, layout TEXT NOT NULL, seq INTEGER NOT NULL)""",
     "labels": """CREATE TABLE labels (
         id TEXT PRIMARY KEY, category TEXT NOT NULL, labelled_at TEXT NOT NULL, seq INTEGER NOT NULL)""",
+    "rules": """CREATE TABLE rules (
+        id TEXT PRIMARY KEY, pattern TEXT NOT NULL, category TEXT NOT NULL, regex INTEGER NOT NULL,
+        added_at TEXT NOT NULL, seq INTEGER NOT NULL)""",
     "quarantine": """CREATE TABLE quarantine (
         seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, reason TEXT NOT NULL)""",
 }
@@ -120,8 +124,29 @@ def _label_set(conn, batch: list[Event]) -> None:
     for e in batch:
         p = e.payload
         conn.execute("INSERT OR REPLACE INTO labels VALUES (?,?,?,?)", (p["id"], p["category"], e.occurred_at, e.seq))
-        conn.execute("UPDATE transactions SET category = ?, category_source = 'user', confidence = NULL, seq = ?"
-                     " WHERE id = ?", (p["category"], e.seq, p["id"]))
+        conn.execute("UPDATE transactions SET category = ?, category_source = 'user', confidence = NULL,"
+                     " suggestion = NULL, review = 0, rule_id = NULL, seq = ? WHERE id = ?",
+                     (p["category"], e.seq, p["id"]))
+
+
+def _rule_added(conn, batch: list[Event]) -> None:
+    conn.executemany("INSERT OR REPLACE INTO rules VALUES (?,?,?,?,?,?)",
+                     [(e.payload["id"], e.payload["pattern"], e.payload["category"], int(e.payload["regex"]),
+                       e.occurred_at, e.seq) for e in batch])
+
+
+def _rule_removed(conn, batch: list[Event]) -> None:
+    conn.executemany("DELETE FROM rules WHERE id = ?", [(e.payload["id"],) for e in batch])
+
+
+def _transactions_categorized(conn, batch: list[Event]) -> None:
+    """Rule and model results; a transaction the user labelled keeps the user's category."""
+    conn.executemany(
+        "UPDATE transactions SET category = ?, category_source = ?, confidence = ?, suggestion = ?,"
+        " review = ?, rule_id = ?, seq = ? WHERE id = ? AND category_source IS NOT 'user'",
+        [(item.get("category"), item.get("source"), item.get("confidence"), item.get("suggestion"),
+          int(item.get("category") is None), item.get("rule"), e.seq, item["id"])
+         for e in batch for item in e.payload["items"]])
 
 
 def _no_projection(conn, batch: list[Event]) -> None:
@@ -137,6 +162,9 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "import.undone": _import_undone,
     "profile.saved": _profile_saved,
     "label.set": _label_set,
+    "rule.added": _rule_added,
+    "rule.removed": _rule_removed,
+    "transactions.categorized": _transactions_categorized,
     "service.ran": _no_projection,
     "artifact.saved": _no_projection,
 }

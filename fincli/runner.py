@@ -208,7 +208,7 @@ def run(ws: Workspace, service: str, op: str, rows: list, *, fields: Fields | No
     """
     from . import artifacts as art
 
-    if op not in ("train", "predict"):
+    if op not in ("train", "predict", "evaluate"):
         raise ValueError(f"unknown op {op!r}")
     script = service_path(service, models_dir)
     if not script.is_file():

@@ -8,7 +8,8 @@ that fails therefore stores nothing and its cursor stays, so the next run retrie
 the same events; the other services of the same run still store theirs.
 
 A service plugs in with one registry entry: `SERVICES[name] = Service(build_rows,
-results_to_events, ...)`.
+results_to_events, ...)`, or, when the parent has its own part in the work (categorize
+applies the user's rules itself), `Service(run=...)` doing the whole step.
 """
 
 from __future__ import annotations
@@ -34,14 +35,17 @@ class Service:
     build_rows(ws, after_seq, upto_seq) -> rows for the events in (after_seq, upto_seq]
     results_to_events(rows, result) -> events to append with the run (may be empty)
     metrics(rows, result) -> the `metrics` object of the run's `service.ran` event
+    run(ws, after_seq, upto_seq, models_dir) -> RunReport: the whole step, instead of the above
     """
-    build_rows: Callable[[Workspace, int, int], Rows]
+    build_rows: Callable[[Workspace, int, int], Rows] | None = None
     results_to_events: Callable[[Rows, Any], list[Event]] = lambda rows, result: []
     op: str = "predict"
     fields: Fields = field(default_factory=dict)        # what each result (or the train result) holds
     check: Callable[[Rows, Any], str | None] | None = None
     metrics: Callable[[Rows, Any], dict] = lambda rows, result: {}
     artifacts: tuple[str, ...] = ()                      # model files to verify and hand to the service
+    run: Callable[..., "RunReport"] | None = None
+    realtime: bool = False                               # runs on the new transactions after `fin import`
 
 
 # --- row builders ------------------------------------------------------------------------
@@ -92,7 +96,18 @@ def _check_summary(rows: Rows, result: dict) -> str | None:
     return None
 
 
+def _run_categorize(ws: Workspace, after: int, upto: int, models_dir: Path | None) -> "RunReport":
+    from .categorize import SERVICE, run_new
+
+    result = run_new(ws, after, upto, models_dir)
+    if result.error is not None:
+        raise result.error
+    return RunReport(SERVICE, "ok", result.considered, cursor(ws.conn, SERVICE), result.seconds, log=result.log,
+                     detail=result.summary())
+
+
 SERVICES: dict[str, Service] = {
+    "categorize": Service(run=_run_categorize, realtime=True),
     "summary": Service(new_transactions, op="train",
                        fields={"transactions": (int,), "accounts": (list,)},
                        check=_check_summary,
@@ -111,7 +126,7 @@ def cursor(conn: sqlite3.Connection, service: str) -> int:
     return row[0] if row else 0
 
 
-def _set_cursor(conn: sqlite3.Connection, service: str, seq: int) -> None:
+def set_cursor(conn: sqlite3.Connection, service: str, seq: int) -> None:
     conn.execute("INSERT OR REPLACE INTO projection_cursors VALUES (?, ?)", (cursor_name(service), seq))
 
 
@@ -124,6 +139,7 @@ class RunReport:
     seconds: float = 0.0
     error: str | None = None     # the one-line reason when failed
     log: str | None = None
+    detail: str | None = None    # what the run did, in a few words
 
 
 def resolve(names: list[str], registry: dict[str, Service] | None = None,
@@ -157,11 +173,13 @@ def run_one(ws: Workspace, name: str, spec: Service, models_dir: Path | None = N
         upto = ev.head(ws.conn)[0]
     if upto <= after:
         return RunReport(name, "nothing new", 0, after)
+    if spec.run is not None:
+        return spec.run(ws, after, upto, models_dir)
     rows = spec.build_rows(ws, after, upto)
     if not rows:                           # only events this service does not read: move past them
         with db.transaction(ws.conn):
             if cursor(ws.conn, name) == after:
-                _set_cursor(ws.conn, name, upto)
+                set_cursor(ws.conn, name, upto)
         return RunReport(name, "nothing new", 0, upto)
     outcome = runner.run(ws, name, spec.op, rows, fields=spec.fields, check=spec.check,
                          artifacts=spec.artifacts, models_dir=models_dir)
@@ -171,7 +189,7 @@ def run_one(ws: Workspace, name: str, spec: Service, models_dir: Path | None = N
             metrics = spec.metrics(rows, outcome.result)
         except (KeyError, TypeError, ValueError) as exc:
             raise ServiceError(name, f"invalid response: {exc!r}", outcome.log) from None
-        saved = _trained_artifacts(ws, name, outcome) if spec.op == "train" else []
+        saved = trained_artifacts(ws, name, outcome) if spec.op == "train" else []
         ran = Event("service.ran", f"service.ran:{name}:{after}:{upto}", ev.now()[:10], name,
                     {"service": name, "cursor": upto, "rows": len(rows), "metrics": metrics})
         if reason := ev.TYPES["service.ran"].problem(ran.payload):
@@ -187,14 +205,14 @@ def run_one(ws: Workspace, name: str, spec: Service, models_dir: Path | None = N
                                    outcome.log)
             stored = ev.append(ws.conn, result_events + saved + [ran])
             position = max([upto] + [e.seq for e in stored])      # past its own events too
-            _set_cursor(ws.conn, name, position)
+            set_cursor(ws.conn, name, position)
             projections.catch_up(ws.conn)
     finally:
         outcome.cleanup()
     return RunReport(name, "ok", len(rows), position, outcome.seconds, log=str(outcome.log))
 
 
-def _trained_artifacts(ws: Workspace, name: str, outcome) -> list[Event]:
+def trained_artifacts(ws: Workspace, name: str, outcome) -> list[Event]:
     """Model files train wrote (new or changed) copied into artifacts/<name>/, as events to record.
 
     Until the run's transaction commits, a replaced file has no matching record and is refused.
@@ -208,7 +226,9 @@ def _trained_artifacts(ws: Workspace, name: str, outcome) -> list[Event]:
         if path.is_symlink() or not path.is_file() or path.name.startswith("."):
             continue
         try:
-            if artifacts.sha256_of(path) != artifacts.recorded(ws, name, path.name):
+            sha = artifacts.sha256_of(path)
+            kept = artifacts.path_of(ws, name, path.name)
+            if sha != artifacts.recorded(ws, name, path.name) or not kept.is_file() or artifacts.sha256_of(kept) != sha:
                 saved.append(artifacts.install(ws, name, path))
         except WorkspaceError as exc:
             raise ServiceError(name, f"invalid response: model file {path.name!r}: {exc.message}", outcome.log) from None
@@ -231,3 +251,11 @@ def run_services(ws: Workspace, names: list[str], registry: dict[str, Service] |
         except ServiceError as exc:
             reports.append(RunReport(name, "failed", error=str(exc), log=str(exc.log) if exc.log else None))
     return reports
+
+
+def run_realtime(ws: Workspace) -> list[RunReport]:
+    """The real-time services (those that score new transactions as they arrive) on what is new."""
+    from .runner import service_path
+
+    names = [n for n, spec in SERVICES.items() if spec.realtime and service_path(n).is_file()]
+    return run_services(ws, names) if names else []

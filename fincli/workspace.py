@@ -19,9 +19,15 @@ DEFAULT_CONFIG = """\
 # Currency assumed for files that do not say theirs.
 default_currency = "USD"
 
+[categorize]
+# A prediction less confident than this is not assigned: it goes to `fin transactions --review`.
+review_below = 0.6
+# Train the model again once this many new labels have arrived (or run `fin categorize --retrain`).
+retrain_after_labels = 20
+
 # Each model service runs in its own process with these limits.
 [services.categorize]
-memory_mb = 1024
+memory_mb = 2048
 timeout_s = 300
 
 [services.fraud]

@@ -64,4 +64,23 @@ def run_import(ws: Workspace, files: list[str], fmt: Format, **options) -> int:
         if report.currency_assumed and report.status in ("imported", "dry run"):
             message(f"{report.path}: the file does not name its currency; assumed {report.currency} "
                     "(pass --currency to choose)")
+    if any(r.status == "imported" and r.added for r in reports):
+        _run_realtime_services(ws)
     return 1 if any(r.status == "failed" for r in reports) else 0
+
+
+def _run_realtime_services(ws: Workspace) -> None:
+    """Score what was just imported; a service that fails never fails or undoes the import."""
+    from ..errors import FinError
+    from ..services import run_realtime
+
+    try:
+        reports = run_realtime(ws)
+    except FinError as exc:                       # e.g. a bad config.toml: the import itself stands
+        message(f"fin: the import is kept, but the services did not run: {exc}")
+        return
+    for report in reports:
+        if report.status == "failed":
+            message(f"fin: the import is kept, but {report.error}; retry with `fin run {report.service}`")
+        elif report.detail and sys.stderr.isatty():
+            message(f"{report.service}: {report.detail}")

@@ -1,0 +1,188 @@
+"""Categorization end to end: labels beat rules, rules beat the model, unsure goes to review.
+
+Everything runs for real: the bundled sample exports are imported, the shipped
+`models/categorize.py` runs in its own process, and failures are provoked with real
+limits in config.toml or with a changed model file.
+"""
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from fincli import categorize, ledger, services
+from fincli.workspace import open_workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = sorted((ROOT / "data" / "samples" / "exports").glob("*.csv"))
+
+
+def transactions(fin, *args) -> list[dict]:
+    result = fin("transactions", "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def by_id(rows):
+    return {r["id"]: r for r in rows}
+
+
+def set_config(home: Path, text: str) -> None:
+    (home / "config.toml").write_text(text, encoding="utf-8")
+
+
+def verified(home: Path) -> None:
+    ws = open_workspace(home)
+    try:
+        ledger.verify(ws)
+    finally:
+        ws.close()
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    """A workspace with the sample exports imported (and so categorized on import), copied per test."""
+    from typer.testing import CliRunner
+
+    from fincli.cli import app
+
+    home = tmp_path_factory.mktemp("imported") / "ws"
+    result = CliRunner().invoke(app, ["--home", str(home), "import", *map(str, SAMPLES)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return home
+
+
+@pytest.fixture
+def sample(imported, home, fin):
+    shutil.copytree(imported, home)
+    return fin
+
+
+def test_import_categorizes_the_new_transactions_in_its_own_process(sample, home):
+    rows = transactions(sample)
+    assert rows and all(r["category_source"] == "model" or r["category"] is None for r in rows)
+    assigned = [r for r in rows if r["category"]]
+    assert assigned and all(0.6 <= r["confidence"] <= 1 for r in assigned)
+    review = transactions(sample, "--review")
+    assert {r["id"] for r in review} == {r["id"] for r in rows if r["category"] is None}
+    assert all(r["suggestion"] and 0 <= r["confidence"] < 0.6 for r in review)
+    assert sample("run", "categorize").stderr.count("nothing new") == 0   # stderr is not a terminal: silent
+    ws = open_workspace(home)
+    try:
+        assert services.cursor(ws.conn, "categorize") == ws.conn.execute("SELECT max(seq) FROM events").fetchone()[0]
+    finally:
+        ws.close()
+    verified(home)
+
+
+def test_a_rule_beats_the_model_the_newest_rule_wins_and_a_label_beats_both(sample, home):
+    rows = transactions(sample, "--search", "CAFFE LADRO")
+    assert rows
+    added = sample("rules", "add", "caffe ladro", "treats")
+    assert added.exit_code == 0 and f"{len(rows)} transactions match it now" in added.stderr
+    assert {(r["category"], r["category_source"], r["confidence"]) for r in transactions(sample, "--search", "CAFFE LADRO")} \
+        == {("treats", "rule", None)}
+    assert sample("rules", "add", r"^caffe\s+ladro\b", "coffee", "--regex").exit_code == 0
+    newest = transactions(sample, "--search", "CAFFE LADRO")
+    assert {r["category"] for r in newest} == {"coffee"}
+    first = newest[0]["id"]
+    assert sample("label", first, "business").exit_code == 0
+    assert sample("rules", "add", "Ladro", "snacks").exit_code == 0
+    after = by_id(transactions(sample, "--search", "CAFFE LADRO"))
+    assert (after[first]["category"], after[first]["category_source"]) == ("business", "user")
+    assert {r["category"] for i, r in after.items() if i != first} == {"snacks"}
+    listed = json.loads(sample("rules", "list", "--format", "json").stdout)
+    assert [r["id"] for r in listed] == ["r3", "r2", "r1"]
+    assert listed[0]["transactions"] == len(rows) - 1
+    removed = sample("rules", "remove", "r3")
+    assert removed.exit_code == 0, removed.output
+    back = by_id(transactions(sample, "--search", "CAFFE LADRO"))
+    assert {r["category"] for i, r in back.items() if i != first} == {"coffee"}      # r2 applies again
+    assert back[first]["category"] == "business"
+    verified(home)
+
+
+def test_bad_rules_are_one_line_errors_and_write_nothing(sample, home):
+    before = len(ledger.list_events(open_workspace(home), None, 10_000))
+    for args, text in ((["rules", "add", "(unclosed", "x", "--regex"], "not a valid regular expression"),
+                       (["rules", "add", "  ", "x"], "pattern is empty"),
+                       (["rules", "add", "shell", " "], "category is empty"),
+                       (["rules", "remove", "r99"], "no rule 'r99'")):
+        result = sample(*args)
+        assert result.exit_code == 1 and text in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert len(ledger.list_events(open_workspace(home), None, 10_000)) == before
+
+
+def test_a_failing_model_never_fails_the_import_and_rules_still_apply(home, fin):
+    assert fin("import", SAMPLES[0]).exit_code == 0
+    first = {r["id"] for r in transactions(fin)}
+    assert fin("rules", "add", "QFC", "groceries").exit_code == 0
+    config = (home / "config.toml").read_text()
+    set_config(home, config.replace("[services.categorize]\nmemory_mb = 2048", "[services.categorize]\nmemory_mb = 60"))
+    result = fin("import", *SAMPLES[1:])
+    assert result.exit_code == 0
+    failure = [line for line in result.stderr.splitlines() if "categorize" in line]
+    assert len(failure) == 1 and "memory limit of 60 MB reached" in failure[0] \
+        and "the import is kept" in failure[0] and "fin run categorize" in failure[0]
+    rows = transactions(fin)
+    assert len(rows) > 100
+    qfc = [r for r in rows if "QFC" in r["description"].upper()]
+    assert qfc and all(r["category_source"] == "rule" for r in qfc)
+    new = [r for r in rows if r["id"] not in first and "QFC" not in r["description"].upper()]
+    assert new and all(r["category"] is None for r in new)                 # nothing of the failed model was stored
+    ran = fin("categorize")
+    assert ran.exit_code == 3 and "memory limit" in ran.stderr
+    verified(home)
+    set_config(home, config)
+    assert fin("run", "categorize").exit_code == 0               # what the failed runs left is still new
+    assert all(r["category_source"] in ("model", "rule") for r in transactions(fin))
+    verified(home)
+
+
+def test_a_changed_model_file_is_refused_before_any_process_loads_it(sample, home):
+    model = home / "artifacts" / "categorize" / categorize.MODEL_FILE
+    data = bytearray(model.read_bytes())
+    data[-1] ^= 0xFF
+    model.write_bytes(bytes(data))
+    logs_before = set((home / "logs").iterdir())
+    result = sample("categorize")
+    assert result.exit_code == 3
+    assert "does not match its recorded sha256" in result.stderr and "refusing to load it" in result.stderr
+    assert set((home / "logs").iterdir()) == logs_before           # no service process was started
+    assert sample("categorize", "--retrain").exit_code == 0        # training writes a new, recorded file
+    verified(home)
+
+
+def test_enough_new_labels_retrain_the_model_and_the_labels_are_learned(sample, home):
+    set_config(home, (home / "config.toml").read_text().replace("retrain_after_labels = 20", "retrain_after_labels = 3"))
+    rows = transactions(sample, "--search", "QFC")
+    assert len(rows) >= 4
+    for r in rows[:3]:
+        assert sample("label", r["id"], "supermarket").exit_code == 0
+    result = sample("categorize")
+    assert result.exit_code == 0 and "trained on 3 labels" in result.stderr
+    rest = [r for r in transactions(sample, "--search", "QFC") if r["id"] not in {x["id"] for x in rows[:3]}]
+    assert rest and all((r["category"] or r["suggestion"]) == "supermarket"
+                        for r in transactions(sample, "--search", "QFC", "--review")
+                        + [x for x in rest if x["category"]])
+    again = sample("categorize")
+    assert again.exit_code == 0 and "trained" not in again.stderr and "0 changed" in again.stderr
+
+
+def test_a_bad_categorize_setting_is_a_clear_error(sample, home):
+    set_config(home, "[categorize]\nreview_below = 1.5\n")
+    result = sample("categorize")
+    assert result.exit_code == 1 and "review_below must be a number from 0 to 1" in result.stderr
+
+
+def test_opening_a_workspace_of_schema_3_replays_the_projections_into_the_new_shape(sample, home):
+    before = transactions(sample)
+    conn = sqlite3.connect(home / "fin.db")
+    conn.execute("PRAGMA user_version = 3")
+    conn.execute("DROP TABLE rules")
+    conn.commit()
+    conn.close()
+    assert transactions(sample) == before
+    verified(home)
