@@ -74,7 +74,7 @@ def imported_workspace(rows: int) -> Path:
     home = CACHE / f"ws_{rows}"
     if not (home / "fin.db").exists():
         shutil.rmtree(home, ignore_errors=True)
-        measure(fin_command() + ["--home", str(home), "import", str(large_export(rows))])
+        measure(fin_command() + ["--home", str(home), "import", "--no-services", str(large_export(rows))])
     return home
 
 
@@ -125,6 +125,48 @@ def features_bench(fin: list[str], rows: int, runs: int, table: list) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+CATEGORIZE_ROWS = 100_000
+TRAIN_LABELS = 50_000
+
+
+def categorize_bench(fin: list[str], runs: int, table: list) -> None:
+    """`fin run categorize` on 100,000 new transactions with a trained model, and training on 50,000 labels."""
+    import sqlite3
+
+    base = imported_workspace(CATEGORIZE_ROWS)
+    work = Path(tempfile.mkdtemp(prefix="fin-bench-categorize-"))
+    trained = work / "trained"
+    shutil.copytree(base, trained)
+    conn = sqlite3.connect(trained / "fin.db")
+    rows = conn.execute("SELECT id, merchant FROM transactions WHERE replaced_by IS NULL ORDER BY id").fetchall()
+    conn.close()
+    cats = ("groceries", "coffee", "restaurants", "fuel", "shopping", "online_shopping", "health", "travel")
+    step = max(len(rows) // TRAIN_LABELS, 1)
+    (work / "labels.csv").write_text("id,category\n" + "".join(   # a merchant always gets the same category
+        f"{txn},{cats[sum(map(ord, merchant)) % len(cats)]}\n" for txn, merchant in rows[::step][:TRAIN_LABELS]))
+    measure(fin + ["--home", str(trained), "label", "--file", str(work / "labels.csv")])
+    train = [sys.executable, "-c", "import sys; from fincli.categorize import train; "
+             "from fincli.workspace import open_workspace; train(open_workspace(sys.argv[1]))", str(trained)]
+    secs, peak = median_runs(lambda _: train, runs)
+    table.append((f"categorize: train on {TRAIN_LABELS:,} labels (+ seeds)", f"{secs:.1f}", "s", "< 15",
+                  f"peak {peak:,.0f} MB"))
+
+    def fresh(i: int) -> Path:                  # the trained workspace with the service's cursor at 0
+        home = work / f"run{i}"
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(trained, home)
+        conn = sqlite3.connect(home / "fin.db")
+        conn.execute("DELETE FROM projection_cursors WHERE name = 'service:categorize'")
+        conn.commit()
+        conn.close()
+        return home
+
+    secs, peak = median_runs(lambda home: fin + ["--home", str(home), "run", "categorize"], runs, setup=fresh)
+    table.append((f"categorize {CATEGORIZE_ROWS:,} new transactions (fin run categorize)", f"{secs:.1f}", "s",
+                  "< 5", f"peak {peak:,.0f} MB"))
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -139,7 +181,7 @@ def main() -> None:
 
     export = large_export(args.rows)
     tmp = Path(tempfile.mkdtemp(prefix="fin-bench-"))
-    secs, peak = median_runs(lambda home: fin + ["--home", str(home), "import", str(export)], args.runs,
+    secs, peak = median_runs(lambda home: fin + ["--home", str(home), "import", "--no-services", str(export)], args.runs,
                              setup=lambda i: tmp / f"import{i}")
     peer = ""
     hledger = shutil.which("hledger")
@@ -150,7 +192,7 @@ def main() -> None:
         h_secs, h_peak = median_runs(lambda _: [hledger, "-f", str(export), "--rules-file", str(rules),
                                                 "print", "-O", "csv"], 1)
         peer = f"hledger {args.rows / h_secs:,.0f} rows/s, {h_peak:,.0f} MB; fin is {h_secs / secs:.1f}x"
-    table.append((f"import {args.rows:,} rows (events included)", f"{args.rows / secs:,.0f}", "rows/s",
+    table.append((f"import {args.rows:,} rows (events included, --no-services)", f"{args.rows / secs:,.0f}", "rows/s",
                   ">= 125,000", peer))
     table.append((f"import {args.rows:,} rows: peak memory", f"{peak:,.0f}", "MB", "< 1,000", ""))
 
@@ -161,6 +203,7 @@ def main() -> None:
     table.append((f"rebuild from {args.rows:,}+ events", f"{secs:.1f}", "s", "< 10", f"peak {peak:,.0f} MB"))
     shutil.rmtree(tmp, ignore_errors=True)
     features_bench(fin, args.rows, args.runs, table)
+    categorize_bench(fin, args.runs, table)
 
     widths = [max(len(r[i]) for r in table + [("figure", "value", "unit", "goal", "peer")]) for i in range(5)]
     header = ("figure", "value", "unit", "goal", "peer")

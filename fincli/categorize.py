@@ -31,6 +31,7 @@ MODEL_FILE = "model.joblib"
 DEFAULT_REVIEW_BELOW = 0.6
 DEFAULT_RETRAIN_AFTER = 20
 ITEMS_PER_EVENT = 5000
+PREDICT_BATCH = 100_000         # rows per service call: bounds the memory of both processes
 _PREDICTION = {"category": (str,), "confidence": (float, int)}
 _TRAINED = {"labels": (int,), "seed_rows": (int,), "categories": (int,)}
 
@@ -238,13 +239,14 @@ def categorize(ws: Workspace, ids: list[str] | None = None, *, retrain: bool = F
     try:
         if rest and (retrain or needs_training(ws, config)):
             result.trained = train(ws, models_dir)
-        if rest:
-            features = online_features(ws, [row[0] for row in rest])
+        for start in range(0, len(rest), PREDICT_BATCH):
+            batch = rest[start:start + PREDICT_BATCH]
+            features = online_features(ws, [row[0] for row in batch])
             outcome = runner.run(ws, SERVICE, "predict", features, fields=_PREDICTION, artifacts=(MODEL_FILE,),
                                  check=_check_predictions, models_dir=models_dir)
             outcome.cleanup()
-            result.seconds, result.log = outcome.seconds, str(outcome.log)
-            for row, predicted in zip(rest, outcome.result):
+            result.seconds, result.log = result.seconds + outcome.seconds, str(outcome.log)
+            for row, predicted in zip(batch, outcome.result):
                 confidence = round(float(predicted["confidence"]), 4)
                 if confidence >= config.review_below:
                     items.append(({"id": row[0], "source": "model", "category": predicted["category"],

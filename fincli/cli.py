@@ -83,6 +83,8 @@ def import_(
     skip_bad_rows: bool = typer.Option(False, help="Skip and list rows that cannot be parsed."),
     save_profile: Optional[str] = typer.Option(None, help="Save the detected layout under this name."),
     dry_run: bool = typer.Option(False, help="Show what would be imported; write nothing."),
+    no_services: bool = typer.Option(False, "--no-services",
+                                     help="Do not categorize the new transactions now (`fin run categorize` later)."),
     fmt: Format = FORMAT,
 ):
     """Import bank CSV exports: detect the layout, skip what is already known, record events."""
@@ -95,7 +97,8 @@ def import_(
     ws = _workspace(ctx)
     code = run_import(ws, [str(f) for f in files], fmt, account=account, profile=profile,
                       date_format=date_format, decimal_mark=decimal_mark, sign=sign, currency=currency,
-                      skip_bad_rows=skip_bad_rows, save_profile=save_profile, dry_run=dry_run)
+                      skip_bad_rows=skip_bad_rows, save_profile=save_profile, dry_run=dry_run,
+                      services=not no_services)
     raise typer.Exit(code)
 
 

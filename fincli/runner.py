@@ -222,9 +222,9 @@ def run(ws: Workspace, service: str, op: str, rows: list, *, fields: Fields | No
         for name in artifacts:                     # refused here: a tampered file is never loaded
             art.verify(ws, service, name, copy_to=model_dir / name)
         request, response = tmp / "request.json", tmp / "response.json"
-        with open(request, "w", encoding="utf-8") as handle:
-            json.dump({"op": op, "rows": rows, "model_dir": str(model_dir)}, handle,
-                      separators=(",", ":"), allow_nan=False)
+        with open(request, "w", encoding="utf-8") as handle:     # dumps, not dump: the C encoder, 10x faster
+            handle.write(json.dumps({"op": op, "rows": rows, "model_dir": str(model_dir)},
+                                    separators=(",", ":"), allow_nan=False))
         log = _log_path(ws, service)
         started = time.perf_counter()
         with open(log, "wb") as log_handle:

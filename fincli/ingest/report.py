@@ -40,7 +40,7 @@ def summary_record(report: FileReport) -> dict:
     }
 
 
-def run_import(ws: Workspace, files: list[str], fmt: Format, **options) -> int:
+def run_import(ws: Workspace, files: list[str], fmt: Format, services: bool = True, **options) -> int:
     with _progress() as progress:
         reports = import_files(ws, files, Options(**options), progress)
     records = [summary_record(r) for r in reports]
@@ -64,7 +64,7 @@ def run_import(ws: Workspace, files: list[str], fmt: Format, **options) -> int:
         if report.currency_assumed and report.status in ("imported", "dry run"):
             message(f"{report.path}: the file does not name its currency; assumed {report.currency} "
                     "(pass --currency to choose)")
-    if any(r.status == "imported" and r.added for r in reports):
+    if services and any(r.status == "imported" and r.added for r in reports):
         _run_realtime_services(ws)
     return 1 if any(r.status == "failed" for r in reports) else 0
 
