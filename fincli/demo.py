@@ -35,11 +35,15 @@ def run_demo(home: Path | None) -> None:
         failed = [r for r in reports if r.status == "failed"]
         for report in failed:
             message(f"fin: {report.error}")
+        from .services import run_realtime
+
+        for run in run_realtime(ws):               # categorize the new transactions, as `fin import` does
+            message(f"fin: {run.error}" if run.status == "failed" else f"{run.service}: {run.detail}")
         render(ledger.list_accounts(ws), ["account", "currency", "transactions", "balance_change",
                                           "first_date", "last_date"], Format.table, title="Accounts")
         recent = list(ledger.list_transactions(ws))[-15:]
-        render(recent, ["date", "account", "amount", "currency", "merchant"], Format.table,
-               title="Latest transactions")
+        render(recent, ["date", "account", "amount", "currency", "merchant", "category", "confidence"],
+               Format.table, title="Latest transactions (category empty: unsure, see `fin transactions --review`)")
         render_one(ledger.status(ws), Format.table)
         message(f"explore it: fin --home {home} transactions")
         if failed:

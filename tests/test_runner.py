@@ -179,6 +179,7 @@ def test_a_timeout_kills_the_whole_process_group(data, models):
 
 
 def test_run_all_runs_every_service_and_reports_each_failure_on_its_own_line(data, fin, models):
+    shutil.copy(ROOT / "models" / "categorize.py", models / "categorize.py")     # the real one, among the failures
     result = fin("run", "all", "--models-dir", models)
     assert result.exit_code == 3
     lines = result.stderr.strip().splitlines()
@@ -187,6 +188,10 @@ def test_run_all_runs_every_service_and_reports_each_failure_on_its_own_line(dat
         name = line.split()[2].rstrip(":")
         assert REASONS[name] in line and f"{data.logs}/{name}-" in line
     assert stored(data, "summary") and stored(data, "echo")
+    assert [r["metrics"]["op"] for r in stored(data, "categorize")] == ["train", "predict"]
+    categorized = data.conn.execute("SELECT count(*) FROM transactions WHERE category_source = 'model'"
+                                    " OR review = 1").fetchone()[0]
+    assert categorized == 3 and cursor(data, "categorize") > 0
     ledger.verify(data)
 
 
