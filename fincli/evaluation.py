@@ -151,26 +151,26 @@ def per_category(truth, predicted, confidence, threshold) -> list[dict]:
 
 
 def render_report(report: dict, fmt: Format) -> None:
+    """JSON as documented; as a table or CSV, one row per figure and one column per method."""
     import json
 
-    from .output import render
+    from .output import message, render
 
     if fmt is Format.json:
         print(json.dumps(report, indent=2))
         return
-    methods = [{"method": m, "accuracy": s["accuracy"], "macro_f1": s["macro_f1"],
-                **{f"acc@{k}": v for k, v in s["accuracy_at_coverage"].items()},
-                "coverage@threshold": s["coverage_at_threshold"], "acc@threshold": s["accuracy_at_threshold"]}
-               for m, s in report["methods"].items()]
-    columns = list(methods[0])
-    if fmt is Format.csv:
-        render(methods, columns, fmt)
-        return
-    from .output import message
-
-    message(f"trained on {report['train_labels']} labels given before {report['split']}; scored "
-            f"{report['test_transactions']} transactions labelled later; review below confidence "
-            f"{report['review_below']}")
-    render(methods, columns, fmt, title="accuracy by method (acc@N% = accuracy of the N% most confident)")
-    render(report["per_category"], ["category", "support", "precision", "recall", "f1", "coverage_at_threshold"],
-           fmt, title="model, per category")
+    methods = report["methods"]
+    figures = [("accuracy", lambda s: s["accuracy"]), ("macro_f1", lambda s: s["macro_f1"])]
+    figures += [(f"accuracy at {k} coverage", lambda s, k=k: s["accuracy_at_coverage"][k])
+                for k in methods["model"]["accuracy_at_coverage"]]
+    figures += [(f"coverage at review_below {report['review_below']}", lambda s: s["coverage_at_threshold"]),
+                (f"accuracy at review_below {report['review_below']}", lambda s: s["accuracy_at_threshold"])]
+    rows = [{"figure": name, **{m: get(s) for m, s in methods.items()}} for name, get in figures]
+    if fmt is Format.table:
+        message(f"trained on {report['train_labels']} labels given before {report['split']}; scored "
+                f"{report['test_transactions']} transactions labelled later (baselines' confidences are "
+                "not calibrated: their threshold rows are for reference only)")
+    render(rows, ["figure", *methods], fmt, title="model and baselines")
+    if fmt is Format.table:
+        render(report["per_category"], ["category", "support", "precision", "recall", "f1",
+                                        "coverage_at_threshold"], fmt, title="model, per category")

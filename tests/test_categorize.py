@@ -186,3 +186,43 @@ def test_opening_a_workspace_of_schema_3_replays_the_projections_into_the_new_sh
     conn.close()
     assert transactions(sample) == before
     verified(home)
+
+
+def test_evaluate_scores_later_labels_against_both_baselines(ws, fin, tmp_path):
+    from test_features_reference import labelled_history
+
+    labelled_history(ws, tmp_path / "history", seed=5, months=8)
+    result = fin("categorize", "--evaluate", "--split", "2023-08-01", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["split"] == "2023-08-01" and report["train_labels"] > 100 and report["test_transactions"] > 50
+    methods = report["methods"]
+    assert set(methods) == {"model", "merchant_majority", "svm"}
+    for scores in methods.values():
+        assert 0 <= scores["accuracy"] <= 1 and list(scores["accuracy_at_coverage"])[-1] == "100%"
+        assert scores["accuracy_at_coverage"]["100%"] == scores["accuracy"]
+    assert methods["model"]["accuracy"] > methods["merchant_majority"]["accuracy"]
+    assert methods["model"]["accuracy"] >= 0.85
+    assert sum(row["support"] for row in report["per_category"]) == report["test_transactions"]
+    table = fin("categorize", "--evaluate", "--split", "2023-08-01")
+    assert "merchant_majority" in table.stdout and "per category" in table.stdout
+    bad = fin("categorize", "--evaluate", "--split", "2020-01-01")
+    assert bad.exit_code == 1 and "leaves 0 to train on" in bad.stderr
+
+
+def test_evaluation_figures_by_hand():
+    from fincli.evaluation import macro_f1, scores, split_labels
+
+    truth = ["a", "a", "b", "c"]
+    predicted = ["a", "b", "b", None]
+    # a: tp 1, fn 1 -> p 1, r .5, f1 2/3; b: tp 1, fp 1 -> p .5, r 1, f1 2/3; c: f1 0
+    assert macro_f1(truth, predicted) == pytest.approx((2 / 3 + 2 / 3 + 0) / 3)
+    got = scores(truth, predicted, [0.9, 0.3, 0.8, 0.0], threshold=0.5)
+    assert got["accuracy"] == 0.5
+    assert got["accuracy_at_coverage"]["50%"] == 1.0             # the two most confident are right
+    assert got["accuracy_at_coverage"]["80%"] == round(2 / 4, 4) # ceil(3.2) = 4 rows
+    assert (got["coverage_at_threshold"], got["accuracy_at_threshold"]) == (0.5, 1.0)
+    # t1 is labelled before the split and corrected after it: it trains with its earlier label, is not scored
+    split, train, test = split_labels(["2024-01-01", "2024-02-01", "2024-03-01", "2024-03-02"], [1, 2, 3, 4],
+                                      ["t1", "t2", "t1", "t3"], "2024-02-15")
+    assert (split, train, test) == ("2024-02-15", [0, 1], [3])
