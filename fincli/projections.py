@@ -70,6 +70,14 @@ def _transactions_imported(conn, batch: list[Event]) -> None:
           normalize(p["description"]), p["import_id"], p["line"], p["key"], p.get("bank_id"),
           p.get("balance"), int(bool(p.get("pending"))), e.seq)
          for e in batch for p in (e.payload,)])
+    _restore_labels(conn, batch[0].seq, batch[-1].seq)
+
+
+def _restore_labels(conn, lo: int, hi: int) -> None:
+    """A transaction imported again (after an undo) gets back the category the user gave it."""
+    conn.execute("UPDATE transactions SET category = labels.category, category_source = 'user' FROM labels"
+                 " WHERE transactions.id = labels.id AND transactions.seq BETWEEN ? AND ?"
+                 " AND transactions.category_source IS NULL", (lo, hi))
 
 
 def _transaction_posted(conn, batch: list[Event]) -> None:
@@ -236,6 +244,7 @@ def _bulk_transactions(conn: sqlite3.Connection, lo: int, hi: int) -> int:
         " payload ->> '$.import_id', payload ->> '$.line', payload ->> '$.key', payload ->> '$.bank_id',"
         " payload ->> '$.balance', coalesce(payload ->> '$.pending', 0), seq"
         f" FROM events WHERE seq BETWEEN ? AND ? AND {_BULK_VALID} ORDER BY seq", (lo, hi))
+    _restore_labels(conn, lo, hi)
     rest = [row for row in conn.execute(
         "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload FROM events"
         f" WHERE seq BETWEEN ? AND ? AND NOT ({_BULK_VALID})", (lo, hi))]

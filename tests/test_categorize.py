@@ -226,3 +226,15 @@ def test_evaluation_figures_by_hand():
     split, train, test = split_labels(["2024-01-01", "2024-02-01", "2024-03-01", "2024-03-02"], [1, 2, 3, 4],
                                       ["t1", "t2", "t1", "t3"], "2024-02-15")
     assert (split, train, test) == ("2024-02-15", [0, 1], [3])
+
+
+def test_a_label_comes_back_when_an_undone_import_is_imported_again(home, fin):
+    assert fin("import", "--no-services", SAMPLES[0]).exit_code == 0
+    first = transactions(fin)[0]
+    assert fin("label", first["id"], "groceries").exit_code == 0
+    assert fin("undo", first["import_id"]).exit_code == 0
+    assert transactions(fin) == []
+    assert fin("import", "--no-services", SAMPLES[0]).exit_code == 0
+    again = by_id(transactions(fin))[first["id"]]
+    assert (again["category"], again["category_source"]) == ("groceries", "user")
+    assert fin("rebuild", "--verify").exit_code == 0
