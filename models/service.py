@@ -5,19 +5,22 @@ A service file ends with::
     from service import serve
 
     if __name__ == "__main__":
-        serve(train, predict)
+        serve(train, predict)            # or serve(train, predict, evaluate)
 
 and is run by path (its folder is then sys.path[0]) as
 
     python SERVICE.py [REQUEST.json [RESPONSE.json]]
 
-The request is ``{"op": "train"|"predict", "rows": [...], "model_dir": "..."}``, read
+The request is ``{"op": "train"|"predict"|"evaluate", "rows": [...], "model_dir": "..."}``, read
 from the file named by the first argument, else from stdin. The response
 ``{"ok": true, "result": ...}`` goes to the file named by the second argument, else to
 stdout. ``train(rows, model_dir)`` returns metrics (an object); ``predict(rows,
-model_dir)`` returns one result per row. ``model_dir`` holds the model files the
-parent has already checked against their recorded sha256 (for predict) or is where
-train writes new ones.
+model_dir)`` returns one result per row; ``evaluate(rows, model_dir)``, where a service
+has it, fits on the rows marked ``"split": "train"`` and returns its predictions (and its
+baselines') for the rows marked ``"split": "test"``, writing no model file, so the parent
+can score them against labels the service never fitted on. ``model_dir`` holds the model
+files the parent has already checked against their recorded sha256 (for predict) or is
+where train writes new ones.
 
 Nothing here catches a service's errors: an exception ends the process with a
 non-zero exit code and its traceback on stderr, and the parent reports that. This
@@ -65,12 +68,13 @@ def write_response(argv: list[str], result: Any) -> None:
         sys.stdout.flush()
 
 
-def serve(train: Optional[Handler], predict: Optional[Handler], argv: list[str] | None = None) -> None:
-    """Read one request, run train or predict on it, write the response. Errors propagate."""
+def serve(train: Optional[Handler], predict: Optional[Handler], evaluate: Optional[Handler] = None,
+          argv: list[str] | None = None) -> None:
+    """Read one request, run train, predict or evaluate on it, write the response. Errors propagate."""
     argv = sys.argv[1:] if argv is None else argv
     request = read_request(argv)
     op = request.get("op")
-    handler = {"train": train, "predict": predict}.get(op) if isinstance(op, str) else None
+    handler = {"train": train, "predict": predict, "evaluate": evaluate}.get(op) if isinstance(op, str) else None
     if handler is None:
         raise SystemExit(f"{os.path.basename(sys.argv[0])}: unsupported op {op!r}")
     result = handler(request.get("rows", []), request.get("model_dir"))
