@@ -28,7 +28,7 @@ from .workspace import Workspace
 
 SERVICE = "categorize"
 MODEL_FILE = "model.joblib"
-DEFAULT_REVIEW_BELOW = 0.6
+DEFAULT_REVIEW_BELOW = 0.85
 DEFAULT_RETRAIN_AFTER = 20
 ITEMS_PER_EVENT = 5000
 PREDICT_BATCH = 100_000         # rows per service call: bounds the memory of both processes

@@ -21,7 +21,7 @@ default_currency = "USD"
 
 [categorize]
 # A prediction less confident than this is not assigned: it goes to `fin transactions --review`.
-review_below = 0.6
+review_below = 0.85
 # Train the model again once this many new labels have arrived (or run `fin categorize --retrain`).
 retrain_after_labels = 20
 

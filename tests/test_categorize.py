@@ -64,10 +64,10 @@ def test_import_categorizes_the_new_transactions_in_its_own_process(sample, home
     rows = transactions(sample)
     assert rows and all(r["category_source"] == "model" or r["category"] is None for r in rows)
     assigned = [r for r in rows if r["category"]]
-    assert assigned and all(0.6 <= r["confidence"] <= 1 for r in assigned)
+    assert assigned and all(categorize.DEFAULT_REVIEW_BELOW <= r["confidence"] <= 1 for r in assigned)
     review = transactions(sample, "--review")
     assert {r["id"] for r in review} == {r["id"] for r in rows if r["category"] is None}
-    assert all(r["suggestion"] and 0 <= r["confidence"] < 0.6 for r in review)
+    assert all(r["suggestion"] and 0 <= r["confidence"] < categorize.DEFAULT_REVIEW_BELOW for r in review)
     assert sample("run", "categorize").stderr.count("nothing new") == 0   # stderr is not a terminal: silent
     ws = open_workspace(home)
     try:
