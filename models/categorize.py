@@ -37,6 +37,7 @@ MODEL_FILE = "model.joblib"
 FORMAT = 1
 SEED_WEIGHT = 1.0
 C = 10.0                    # inverse regularization strength of the logistic regression
+TOL = 1e-3                  # optimizer tolerance: tighter costs minutes on large label sets and changes no decision
 HOLDOUT = 0.2               # share of merchants, then of labels, held out to fit the temperatures
 MIN_HOLDOUT = 10            # fewer held-out labels than this in a group: no temperature of its own
 TEMPERATURES = (0.5, 5.0)   # searched range: a small, all-correct held-out set must not drive T to 0
@@ -227,7 +228,7 @@ def _fit(rows: list, y: list[str], weights, start: dict | None = None) -> dict:
     classes = sorted(set(y))
     if len(classes) < 2:
         return {"space": space.state(), "classes": classes, "coef": None, "intercept": None}
-    lr = LogisticRegression(C=C, max_iter=1000, tol=1e-4, random_state=0)
+    lr = LogisticRegression(C=C, max_iter=1000, tol=TOL, random_state=0)
     if start is not None and start["classes"] == classes and len(classes) > 2:
         names = {**start["space"]["vocab"], **start["space"]["amount"]}
         ours = [(j, names[name]) for name, j in {**space.vocab, **space.amount}.items() if name in names]
