@@ -237,7 +237,7 @@ def categorize(ws: Workspace, ids: list[str] | None = None, *, retrain: bool = F
             items.append(({"id": row[0], "source": "rule", "category": rule.category, "rule": rule.id}, row))
     result.by_rule = len(items)
     try:
-        if rest and (retrain or needs_training(ws, config)):
+        if retrain or (rest and needs_training(ws, config)):
             result.trained = train(ws, models_dir)
         for start in range(0, len(rest), PREDICT_BATCH):
             batch = rest[start:start + PREDICT_BATCH]

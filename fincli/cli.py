@@ -373,6 +373,13 @@ def categorize(
     from .categorize import run_all
 
     result = run_all(ws, retrain=retrain, models_dir=models_dir)
+    if fmt is not Format.table:
+        from .output import render_one
+
+        render_one({"considered": result.considered, "rule": result.by_rule, "model": result.by_model,
+                    "review": result.to_review, "changed": result.changed,
+                    "trained_on_labels": result.trained["labels"] if result.trained else None,
+                    "error": str(result.error) if result.error else None}, fmt)
     if result.trained:
         message(f"trained on {result.trained['labels']} labels and {result.trained['seed_rows']} seed entries")
     message(result.summary())
