@@ -138,11 +138,15 @@ def _groups(conn) -> dict[str, list[tuple[str, str]]]:
     return groups
 
 
-def _search(haystack, needles):
-    """numpy.searchsorted(side="left"), with the needles searched in ascending order (far fewer cache misses)."""
+def _search(haystack, needles, order=None):
+    """numpy.searchsorted(side="left"), with the needles searched in ascending order (far fewer cache misses).
+
+    `order` may give an ordering of the needles that is already (nearly) ascending.
+    """
     import numpy as np
 
-    order = np.argsort(needles, kind="stable")
+    if order is None:
+        order = np.argsort(needles, kind="stable")
     out = np.empty(len(needles), dtype=np.intp)
     out[order] = np.searchsorted(haystack, needles[order], side="left")
     return out
@@ -244,12 +248,14 @@ class _Sorted:
         return (code.astype(np.int64) << (self.dbits + self.rbits)) | (day << self.rbits) | rank
 
     def position(self, code, day, rank):
-        return _search(self.key, self.key_of(code, day, rank))
+        return _search(self.key, self.key_of(code, day, rank), getattr(self, "needle_order", None))
 
     def bounds(self, code, day, rank, cutoff):
         """(group start, end of history before the anchor, whether that whole prefix is visible)."""
         import numpy as np
 
+        # every search below is for the same anchors, so one ordering of them serves them all
+        self.needle_order = np.argsort(self.key_of(code, day, rank), kind="stable")
         g0 = self.position(code, np.full_like(day, self.dmin), np.zeros_like(rank))
         end = self.position(code, day, rank)
         last = np.maximum(end - 1, 0)
@@ -306,9 +312,12 @@ def _merchant_values(count, total, sq_hi, sq_lo, recent, day):
     days = np.where(recent != _NONE, recent, np.nan).astype(np.float64)
     gaps = np.diff(days, axis=1)
     has_gap = (~np.isnan(gaps)).any(axis=1)
-    median = np.full(len(count), np.nan)
-    if has_gap.any():
-        median[has_gap] = np.nanmedian(gaps[has_gap], axis=1)
+    # the median of each row's gaps (numpy.nanmedian, by hand: NaN sorts last, the middle one or two average)
+    present = (~np.isnan(gaps)).sum(axis=1)
+    ordered = np.sort(gaps, axis=1)
+    rows = np.arange(len(count))
+    low, high = np.maximum(present - 1, 0) // 2, present // 2
+    median = np.where(has_gap, (ordered[rows, low] + ordered[rows, np.minimum(high, gaps.shape[1] - 1)]) / 2, np.nan)
     since = day - recent[:, -1]
     return {"merchant_count": count, "merchant_mean_amount": (mean, count > 0),
             "merchant_std_amount": (std, count > 0), "merchant_days_since_last": (since, count > 0),
