@@ -73,26 +73,28 @@ class Groups:
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
-        self.codes: dict[str, dict[tuple[str, str], int]] | None = None     # read on first use
+        self.codes: dict[str, dict[tuple[str, str], int]] = {kind: {} for kind in KINDS}
+        for kind, code, name, currency in conn.execute("SELECT kind, code, name, currency FROM feature_groups"):
+            self.codes[kind][(name, currency)] = code
+        self.merchants, self.accounts = self.codes["merchant"], self.codes["account"]
         self.new: list[tuple[str, int, str, str]] = []
 
-    def code(self, kind: str, name: str, currency: str) -> int:
-        if self.codes is None:
-            self.codes = {k: {} for k in KINDS}
-            for k, code, group, cur in self.conn.execute("SELECT kind, code, name, currency FROM feature_groups"):
-                self.codes[k][(group, cur)] = code
+    def _add(self, kind: str, key: tuple[str, str]) -> int:
         codes = self.codes[kind]
-        code = codes.get((name, currency))
-        if code is None:
-            code = codes[(name, currency)] = len(codes)
-            self.new.append((kind, code, name, currency))
+        code = codes[key] = len(codes)
+        self.new.append((kind, code, *key))
         return code
 
+    # called once per imported row, so kept lean
     def merchant(self, description: str, currency: str) -> int:
-        return self.code("merchant", _normalize(description), currency)
+        key = (_normalize(description), currency)
+        code = self.merchants.get(key)
+        return self._add("merchant", key) if code is None else code
 
     def account(self, account: str, currency: str) -> int:
-        return self.code("account", account, currency)
+        key = (account, currency)
+        code = self.accounts.get(key)
+        return self._add("account", key) if code is None else code
 
     def save(self) -> None:
         self.conn.executemany("INSERT INTO feature_groups VALUES (?, ?, ?, ?)", self.new)
@@ -104,16 +106,19 @@ def catch_up(conn: sqlite3.Connection) -> int:
     position, head = cursor(conn), ev.head(conn)[0]
     if head <= position:
         return position
-    groups = Groups(conn)
-    conn.create_function("fin_feature_merchant", 2, groups.merchant)
-    conn.create_function("fin_feature_account", 2, groups.account)
     _bulk_labels(conn, position + 1, head)      # a label touches nothing else, so order does not matter
+    groups = None
     for lo, hi, bulk in _runs(conn, position, head):
+        if groups is None:
+            groups = Groups(conn)
+            conn.create_function("fin_feature_merchant", 2, groups.merchant)
+            conn.create_function("fin_feature_account", 2, groups.account)
         if bulk:
             _bulk_imported(conn, groups, lo, hi)
         else:
             _apply(conn, groups, _read_rest(conn, lo, hi))
-    groups.save()
+    if groups is not None:
+        groups.save()
     conn.execute("INSERT OR REPLACE INTO projection_cursors VALUES (?, ?)", (CURSOR, head))
     return head
 
