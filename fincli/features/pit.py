@@ -6,9 +6,9 @@ two cannot drift apart.
 
 How: the materialized history (store.feature_txns) is loaded once into numpy arrays and
 sorted by (group, date, seq), with one group per merchant+currency and one per
-account+currency (integer codes kept by the store). An anchor's history is the prefix of its group before its own
-(date, seq) key, and a window [t - w, t) is the slice from the key (group, t - w, 0) to
-the anchor: two binary searches (numpy.searchsorted) per anchor, no range join. When
+account+currency (integer codes kept by the store). An anchor's history is the prefix
+of its group before its own (date, seq) key, and a window [t - w, t) is the slice from
+the key (group, t - w, 0) to the anchor: two binary searches (numpy.searchsorted) per anchor, no range join. When
 every row of that prefix is visible at the anchor's cutoff (the usual case) the
 aggregates come from cumulative sums; otherwise (statements imported later, undone
 imports, pending rows replaced) the prefix is filtered by visibility for that anchor.
