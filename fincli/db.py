@@ -62,6 +62,20 @@ def _m004_categorization(conn: sqlite3.Connection) -> None:
     projections.catch_up(conn)
 
 
+def _m005_feature_group_codes(conn: sqlite3.Connection) -> None:
+    """Feature rows name their merchant and account groups by integer codes (feature_groups).
+
+    The feature tables are caches of the log: they are dropped, created anew and refilled
+    by the next catch-up.
+    """
+    from .features import store
+
+    for table in ("feature_txns", "feature_groups", "feature_labels"):
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    conn.execute("DELETE FROM projection_cursors WHERE name = ?", (store.CURSOR,))
+    store.create_tables(conn)
+
+
 def run_statements(conn: sqlite3.Connection, statements: list[str]) -> None:
     """Execute DDL one statement at a time (executescript would commit the open transaction)."""
     for statement in statements:
@@ -70,7 +84,8 @@ def run_statements(conn: sqlite3.Connection, statements: list[str]) -> None:
 
 # Numbered migrations: index + 1 is the schema version they bring the database to.
 # Each names the tables it creates, so a table added later comes with a migration of its own.
-MIGRATIONS = [_m001_event_log, _m002_projections, _m003_labels_and_features, _m004_categorization]
+MIGRATIONS = [_m001_event_log, _m002_projections, _m003_labels_and_features, _m004_categorization,
+              _m005_feature_group_codes]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

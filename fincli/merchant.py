@@ -22,6 +22,7 @@ _REFERENCE_WORDS = frozenset("ref reference id nr no txn trx".split())
 _ALIASES = {"amzn mktp": "amazon", "amazon.com": "amazon", "amzn": "amazon", "amazon mktplace": "amazon"}
 _STRIP = ".,:;-'\"()[]{}/\\|!?+=_~`^&%$€£"
 _HAS_DIGIT = re.compile(r"\d").search
+_ALIAS_PREFIXES = ("amzn", "amazon")             # every alias starts with one of these
 
 
 @lru_cache(maxsize=262144)
@@ -39,13 +40,13 @@ def normalize(description: str) -> str:
 
 def _name(text: str) -> str:
     words = text.lower().replace("*", " * ").replace("#", " #").split()
-    start = 0
-    while start < len(words):                    # leading payment words and `SQ *` prefixes
+    start, count = 0, len(words)
+    while start < count:                         # leading payment words and `SQ *` prefixes
         word = words[start].strip(_STRIP)
-        if word in _PAYMENT_WORDS or word == "*" or word == "payment" and start + 1 < len(words) \
+        if word in _PAYMENT_WORDS or word == "*" or word == "payment" and start + 1 < count \
                 and words[start + 1] == "to":
             start += 2 if word == "payment" else 1
-        elif word in _PROCESSORS and start + 1 < len(words) and words[start + 1] == "*":
+        elif word in _PROCESSORS and start + 1 < count and words[start + 1] == "*":
             start += 2
         else:
             break
@@ -55,12 +56,12 @@ def _name(text: str) -> str:
         if skip_next:
             skip_next = False
             continue
-        if raw == "*" or raw.startswith("#"):
+        if raw == "*" or raw[0] == "#":
             skip_next = raw == "*"                # `US*2K4L9`: what follows a star is a reference
             continue
         word = raw.strip(_STRIP)
-        if not word or _HAS_DIGIT(word):
-            continue                              # store numbers, dates, times, codes
+        if not word or not word.isalpha() and _HAS_DIGIT(word):
+            continue                              # store numbers, dates, times, codes (letters have no digit)
         if word in _REFERENCE_WORDS:
             skip_next = True
             continue
@@ -68,7 +69,8 @@ def _name(text: str) -> str:
         if len(kept) == 3:
             break
     name = " ".join(kept)
-    for alias, canonical in _ALIASES.items():
-        if name.startswith(alias):
-            return canonical
+    if name.startswith(_ALIAS_PREFIXES):
+        for alias, canonical in _ALIASES.items():
+            if name.startswith(alias):
+                return canonical
     return name

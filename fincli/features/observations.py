@@ -11,11 +11,10 @@ Later services plug in here (fraud feedback, bill payments) with their own funct
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 
-@dataclass(frozen=True)
-class Observation:
+class Observation(NamedTuple):
     id: int                     # the seq of the event that is the observation
     txn_id: str
     seq: int                    # the log position the observation was made at

@@ -6,9 +6,9 @@ two cannot drift apart.
 
 How: the materialized history (store.feature_txns) is loaded once into numpy arrays and
 sorted by (group, date, seq), with one group per merchant+currency and one per
-account+currency. An anchor's history is the prefix of its group before its own
-(date, seq) key, and a window [t - w, t) is the slice from the key (group, t - w, 0) to
-the anchor: two binary searches (numpy.searchsorted) per anchor, no range join. When
+account+currency (integer codes kept by the store). An anchor's history is the prefix
+of its group before its own (date, seq) key, and a window [t - w, t) is the slice from
+the key (group, t - w, 0) to the anchor: two binary searches (numpy.searchsorted) per anchor, no range join. When
 every row of that prefix is visible at the anchor's cutoff (the usual case) the
 aggregates come from cumulative sums; otherwise (statements imported later, undone
 imports, pending rows replaced) the prefix is filtered by visibility for that anchor.
@@ -43,19 +43,31 @@ class Query:
     cutoff: int | None = None
 
 
-@dataclass
-class Anchor:
-    seq: int
-    id: str
-    import_id: str
-    account: str
-    date: str
-    day: int
-    amount: int
-    currency: str
-    description: str
-    merchant: str
-    intervals: list[tuple[int, int]]
+class Anchors:
+    """The anchors of a list of queries, column by column; `found[i]` is False when query i has none.
+
+    Numbers are numpy arrays (0 where not found), texts are lists (None where not found).
+    """
+
+    TEXTS = ("id", "import_id", "account", "date", "currency", "description", "merchant")
+    NUMBERS = ("seq", "day", "amount", "merchant_group", "account_group")
+
+    def __init__(self, n: int, at: list[int], columns: dict[str, tuple]):
+        """at: the query index of each anchor found; columns: each of TEXTS and NUMBERS, one value per anchor."""
+        import numpy as np
+
+        at = np.array(at, dtype=np.int64)
+        self.found = np.zeros(n, dtype=bool)
+        self.found[at] = True
+        for name in self.TEXTS:
+            column = np.full(n, None, dtype=object)
+            if len(at):
+                column[at] = np.array(columns[name], dtype=object)
+            setattr(self, name, column.tolist())
+        for name in self.NUMBERS:
+            column = np.zeros(n, dtype=np.int64)
+            column[at] = np.array(columns[name], dtype=np.int64)
+            setattr(self, name, column)
 
 
 def day_number(iso: str) -> int:
@@ -65,38 +77,33 @@ def day_number(iso: str) -> int:
 # --- loading -----------------------------------------------------------------------------
 
 class History:
-    """The materialized transaction history as sorted numpy arrays (one load per command)."""
+    """The materialized transaction history as numpy arrays sorted by (seq, visible_from); one load per command."""
 
     def __init__(self, conn):
         import numpy as np
-        import pandas as pd
 
-        # one table scan in rowid order (NOT INDEXED), each column as one delimited string; the
-        # groupings come as "name\x1fcurrency" keys, so each needs one factorization
+        _map_file(conn)
+        # one table scan in rowid order (NOT INDEXED), each column as one delimited string of integers
         columns = conn.execute(
             "SELECT group_concat(seq), group_concat(visible_from), group_concat(coalesce(visible_until, ?)),"
-            " group_concat(day), group_concat(amount), group_concat(merchant || char(31) || currency, char(30)),"
-            " group_concat(account || char(31) || currency, char(30))"
+            " group_concat(day), group_concat(amount), group_concat(merchant_group), group_concat(account_group)"
             " FROM feature_txns NOT INDEXED", (INFINITE,)).fetchone()
-        seq, vfrom, vuntil, day, amount = (np.fromstring(columns[i] or "", dtype=np.int64, sep=",")
-                                           for i in range(5))
+        seq, vfrom, vuntil, day, amount, merchant, account = (
+            np.fromstring(text or "", dtype=np.int64, sep=",") for text in columns)
+        del columns
         # usually already in (seq, visible_from) order: then the sort is skipped (ties keep rowid order either way)
         ascending = (seq[1:] > seq[:-1]) | ((seq[1:] == seq[:-1]) & (vfrom[1:] >= vfrom[:-1]))
-        order = np.arange(len(seq)) if ascending.all() else np.lexsort((vfrom, seq))
+        order = None if ascending.all() else np.lexsort((vfrom, seq))
         del ascending
-        self.seq, self.vfrom, self.vuntil = seq[order], vfrom[order], vuntil[order]
-        self.day, self.amount = day[order], amount[order]
-
-        def groups(text):                       # "name\x1fcurrency" keys -> codes (first appearance order)
-            codes, keys = pd.factorize(pd.Series(text.split("\x1e") if text else [], dtype=object), sort=False)
-            return codes[order], pd.Index(keys, dtype=object)
-
-        self.merchant_code, self.merchants = groups(columns[5])
-        self.account_code, self.accounts = groups(columns[6])
-        del columns, seq, vfrom, vuntil, day, amount
-        currencies = [key.split("\x1f")[1] for key in self.merchants]
-        limit_of = {c: _small_limit(c) for c in set(currencies)}
-        limits = np.array([limit_of[c] for c in currencies] or [0], dtype=np.int64)
+        pick = (lambda a: a) if order is None else (lambda a: a[order])
+        self.seq, self.vfrom, self.vuntil = pick(seq), pick(vfrom), pick(vuntil)
+        self.day, self.amount = pick(day), pick(amount)
+        self.merchant_code, self.account_code = pick(merchant), pick(account)
+        del seq, vfrom, vuntil, day, amount, merchant, account
+        self.groups = _groups(conn)
+        self.merchants, self.accounts = self.groups["merchant"], self.groups["account"]
+        limit_of = {c: _small_limit(c) for c in {currency for _, currency in self.merchants}}
+        limits = np.array([limit_of[c] for _, c in self.merchants] or [0], dtype=np.int64)
         self.small_limit = limits[self.merchant_code] if len(self.seq) else np.zeros(0, np.int64)
         self.seqs = self.seq[np.r_[True, self.seq[1:] != self.seq[:-1]]] if len(self.seq) else self.seq
 
@@ -106,12 +113,40 @@ class History:
 
         return _search(self.seqs, np.asarray(seqs, dtype=np.int64)) + 1
 
+    def visible(self, seqs, cutoffs):
+        """Whether a row of each seq (an interval of that transaction) is visible at each cutoff."""
+        import numpy as np
 
-def _search(haystack, needles):
-    """numpy.searchsorted(side="left"), with the needles searched in ascending order (far fewer cache misses)."""
+        seqs, cutoffs = np.asarray(seqs, dtype=np.int64), np.asarray(cutoffs, dtype=np.int64)
+        lo = _search(self.seq, seqs)
+        hi = _search(self.seq, seqs + 1)
+        first = np.minimum(lo, max(len(self.seq) - 1, 0))
+        out = np.zeros(len(seqs), dtype=bool)
+        if len(self.seq):
+            out = (hi > lo) & (self.vfrom[first] <= cutoffs) & (self.vuntil[first] > cutoffs)
+        for i in np.flatnonzero(hi - lo > 1):    # a pending row brought back: several intervals
+            a, b, c = int(lo[i]), int(hi[i]), int(cutoffs[i])
+            out[i] = bool(((self.vfrom[a:b] <= c) & (self.vuntil[a:b] > c)).any())
+        return out
+
+
+def _groups(conn) -> dict[str, list[tuple[str, str]]]:
+    """(name, currency) of every group by code, per kind."""
+    groups: dict[str, list[tuple[str, str]]] = {"merchant": [], "account": []}
+    for kind, name, currency in conn.execute("SELECT kind, name, currency FROM feature_groups ORDER BY kind, code"):
+        groups[kind].append((name, currency))
+    return groups
+
+
+def _search(haystack, needles, order=None):
+    """numpy.searchsorted(side="left"), with the needles searched in ascending order (far fewer cache misses).
+
+    `order` may give an ordering of the needles that is already (nearly) ascending.
+    """
     import numpy as np
 
-    order = np.argsort(needles, kind="stable")
+    if order is None:
+        order = np.argsort(needles, kind="stable")
     out = np.empty(len(needles), dtype=np.intp)
     out[order] = np.searchsorted(haystack, needles[order], side="left")
     return out
@@ -129,40 +164,53 @@ def import_positions(conn) -> dict[str, int]:
                              " WHERE type = 'import.recorded' GROUP BY 1"))
 
 
-def resolve(conn, queries: list[Query], head: int, as_known_now: bool = False) -> tuple[list, list[int]]:
-    """Each query's anchor (or None) and knowledge cutoff."""
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS feature_queries (i INTEGER PRIMARY KEY, id TEXT, at INTEGER)")
+def resolve(conn, queries: list[Query], head: int, as_known_now: bool = False) -> tuple[Anchors, list[int]]:
+    """Each query's anchor and knowledge cutoff."""
+    _map_file(conn)
+    # the queries go in sorted by id, so the index lookups below walk the index in order
+    asked = sorted((q.txn_id, q.at_seq, i) for i, q in enumerate(queries) if q.txn_id is not None)
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS feature_queries (k INTEGER PRIMARY KEY, id TEXT, at INTEGER)")
     conn.execute("DELETE FROM feature_queries")
-    conn.execute("INSERT INTO feature_queries SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)",
-                 (json.dumps([(i, q.txn_id, q.at_seq) for i, q in enumerate(queries) if q.txn_id is not None]),))
-    found: list[Anchor | None] = [None] * len(queries)
-    for row in conn.execute(            # every version up to at_seq, in any order: the largest seq wins
-            "SELECT q.i, f.seq, f.id, f.import_id, f.account, f.date, f.day, f.amount, f.currency, f.description,"
-            " f.merchant, f.visible_from, coalesce(f.visible_until, ?) FROM feature_queries q"
-            " JOIN feature_txns f ON f.id = q.id AND f.seq <= q.at", (INFINITE,)):
-        i = row[0]
-        anchor = found[i]
-        if anchor is None or row[1] > anchor.seq:
-            found[i] = Anchor(*row[1:11], [row[11:13]])
-        elif row[1] == anchor.seq:
-            anchor.intervals.append(row[11:13])
+    conn.execute("INSERT INTO feature_queries SELECT key, value ->> 0, value ->> 1 FROM json_each(?)",
+                 (json.dumps([(txn_id, at) for txn_id, at, _ in asked]),))
+    # every version up to at_seq: the one with the largest seq wins (SQLite takes the bare columns
+    # from the row holding the max); rows of one seq differ only in their visibility interval
+    rows = conn.execute(
+        "SELECT q.k, f.import_id, f.date, f.description, max(f.seq), f.day, f.amount, f.merchant_group,"
+        " f.account_group FROM feature_queries q"
+        " JOIN feature_txns f ON f.id = q.id AND f.seq <= q.at GROUP BY q.k").fetchall()
     conn.execute("DELETE FROM feature_queries")
+    found = list(zip(*rows)) if rows else [()] * 9
+    del rows
+    columns = dict(zip(("k", "import_id", "date", "description", *Anchors.NUMBERS), found))
+    # the group's name and currency are the anchor's merchant (or account) and currency
+    groups = _groups(conn) if columns["k"] else {"merchant": [], "account": []}
+    merchants, accounts = groups["merchant"], groups["account"]
+    columns["merchant"] = [merchants[code][0] for code in columns["merchant_group"]]
+    columns["currency"] = [merchants[code][1] for code in columns["merchant_group"]]
+    columns["account"] = [accounts[code][0] for code in columns["account_group"]]
+    at = [asked[k][2] for k in columns["k"]]
+    columns["id"] = [queries[i].txn_id for i in at]
+    anchors = Anchors(len(queries), at, columns)
+    if as_known_now:
+        return anchors, [head] * len(queries)
     positions = import_positions(conn)
-    anchors, cutoffs = [], []
-    for q, anchor in zip(queries, found):
-        if as_known_now:
-            cutoff = head
-        elif q.cutoff is not None:
-            cutoff = q.cutoff
-        elif anchor is None:
-            cutoff = q.at_seq
+    cutoffs = []
+    for q, found, import_id in zip(queries, anchors.found.tolist(), anchors.import_id):
+        if q.cutoff is not None:
+            cutoffs.append(q.cutoff)
+        elif not found:
+            cutoffs.append(q.at_seq)
         else:
-            if anchor.import_id not in positions:      # a log without import.recorded: its last event
-                positions[anchor.import_id] = _last_seq_of_import(conn, anchor.import_id)
-            cutoff = positions[anchor.import_id]
-        anchors.append(anchor)
-        cutoffs.append(cutoff)
+            if import_id not in positions:       # a log without import.recorded: its last event
+                positions[import_id] = _last_seq_of_import(conn, import_id)
+            cutoffs.append(positions[import_id])
     return anchors, cutoffs
+
+
+def _map_file(conn) -> None:
+    """Read the database through memory mapping: the lookups and scans here touch much of it."""
+    conn.execute(f"PRAGMA mmap_size = {1 << 34}")
 
 
 def _last_seq_of_import(conn, import_id: str) -> int:
@@ -200,12 +248,14 @@ class _Sorted:
         return (code.astype(np.int64) << (self.dbits + self.rbits)) | (day << self.rbits) | rank
 
     def position(self, code, day, rank):
-        return _search(self.key, self.key_of(code, day, rank))
+        return _search(self.key, self.key_of(code, day, rank), getattr(self, "needle_order", None))
 
     def bounds(self, code, day, rank, cutoff):
         """(group start, end of history before the anchor, whether that whole prefix is visible)."""
         import numpy as np
 
+        # every search below is for the same anchors, so one ordering of them serves them all
+        self.needle_order = np.argsort(self.key_of(code, day, rank), kind="stable")
         g0 = self.position(code, np.full_like(day, self.dmin), np.zeros_like(rank))
         end = self.position(code, day, rank)
         last = np.maximum(end - 1, 0)
@@ -262,9 +312,12 @@ def _merchant_values(count, total, sq_hi, sq_lo, recent, day):
     days = np.where(recent != _NONE, recent, np.nan).astype(np.float64)
     gaps = np.diff(days, axis=1)
     has_gap = (~np.isnan(gaps)).any(axis=1)
-    median = np.full(len(count), np.nan)
-    if has_gap.any():
-        median[has_gap] = np.nanmedian(gaps[has_gap], axis=1)
+    # the median of each row's gaps (numpy.nanmedian, by hand: NaN sorts last, the middle one or two average)
+    present = (~np.isnan(gaps)).sum(axis=1)
+    ordered = np.sort(gaps, axis=1)
+    rows = np.arange(len(count))
+    low, high = np.maximum(present - 1, 0) // 2, present // 2
+    median = np.where(has_gap, (ordered[rows, low] + ordered[rows, np.minimum(high, gaps.shape[1] - 1)]) / 2, np.nan)
     since = day - recent[:, -1]
     return {"merchant_count": count, "merchant_mean_amount": (mean, count > 0),
             "merchant_std_amount": (std, count > 0), "merchant_days_since_last": (since, count > 0),
@@ -302,27 +355,22 @@ def _account(idx: _Sorted, code, day, rank, cutoff):
 
 # --- rows --------------------------------------------------------------------------------
 
-def _codes(index, keys):
-    import numpy as np
-    import pandas as pd
+def history_values(hist: History, merchant_code, account_code, day, rank, cutoff) -> dict:
+    """Merchant and account features for anchors given as (group codes, day, seq rank, cutoff).
 
-    codes = pd.Index(index).get_indexer(pd.Index(keys, dtype=object)) if len(keys) else np.zeros(0, int)
-    return np.asarray(codes, dtype=np.int64)
-
-
-def history_values(hist: History, merchant_keys, account_keys, day, rank, cutoff) -> dict:
-    """Merchant and account features for anchors given as (group keys, day, seq rank, cutoff)."""
+    A code of -1 is a group with no history: it has nothing before (count 0, nulls).
+    """
     import numpy as np
 
     day, rank, cutoff = (np.asarray(x, dtype=np.int64) for x in (day, rank, cutoff))
     values: dict = {}
     if not len(hist.seq):                        # an empty log: compute over one never-visible dummy row
         hist = _dummy(hist)
-    for keys, entities, codes_of, compute in ((merchant_keys, hist.merchants, hist.merchant_code, _merchant),
-                                              (account_keys, hist.accounts, hist.account_code, _account)):
-        code = _codes(entities, keys)
-        known = code >= 0                        # an entity with no history has nothing before
-        idx = _Sorted(hist, np.asarray(codes_of, dtype=np.int64), day)
+    for code, codes_of, compute in ((merchant_code, hist.merchant_code, _merchant),
+                                    (account_code, hist.account_code, _account)):
+        code = np.asarray(code, dtype=np.int64)
+        known = code >= 0
+        idx = _Sorted(hist, codes_of, day)
         part = compute(idx, np.where(known, code, 0), day, rank, cutoff)
         for name, value in part.items():
             if isinstance(value, tuple):
@@ -341,21 +389,20 @@ def _dummy(hist: History) -> History:
         setattr(empty, name, np.zeros(1, np.int64))
     empty.vfrom[:] = INFINITE                  # never visible
     empty.seqs = np.zeros(1, np.int64)
-    empty.merchants = empty.accounts = hist.merchants
+    empty.groups, empty.merchants, empty.accounts = hist.groups, hist.merchants, hist.accounts
     return empty
 
 
-def columns_for(conn, hist: History, anchors: list, cutoffs: list[int]) -> dict[str, list]:
+def columns_for(hist: History, anchors: Anchors, cutoffs: list[int]) -> dict[str, list]:
     """Every row feature as one list per feature (in ROW_FEATURES order), one item per anchor."""
     import numpy as np
 
-    sep = "\x1f"
-    merchant_keys = [f"{a.merchant}{sep}{a.currency}" if a else "" for a in anchors]
-    account_keys = [f"{a.account}{sep}{a.currency}" if a else "" for a in anchors]
-    day = np.array([a.day if a else 0 for a in anchors], dtype=np.int64)
-    rank = hist.rank(np.array([a.seq if a else 0 for a in anchors], dtype=np.int64))
-    values = history_values(hist, merchant_keys, account_keys, day, rank, cutoffs)
-    unused = [i for i, a in enumerate(anchors) if a is None]
+    found = anchors.found
+    merchant = np.where(found, anchors.merchant_group, -1)
+    account = np.where(found, anchors.account_group, -1)
+    rank = hist.rank(np.where(found, anchors.seq, 0))
+    values = history_values(hist, merchant, account, anchors.day, rank, cutoffs)
+    unused = np.flatnonzero(~found).tolist()
     columns = {}
     for name, (array, present) in values.items():
         if array.dtype.kind == "f":
@@ -367,24 +414,30 @@ def columns_for(conn, hist: History, anchors: list, cutoffs: list[int]) -> dict[
         for i in unused:
             plain[i] = fill
         columns[name] = plain
+
+    def column(values):
+        for i in unused:
+            values[i] = None
+        return values
+
     tokens = _TOKEN.findall
     columns.update({
-        "merchant": [a.merchant if a else None for a in anchors],
-        "description_tokens": [" ".join(tokens(a.description.lower())) if a else None for a in anchors],
-        "amount": [a.amount if a else None for a in anchors],
-        "sign": [((a.amount > 0) - (a.amount < 0)) if a else None for a in anchors],
-        "day_of_week": [(a.day + 3) % 7 if a else None for a in anchors],
-        "day_of_month": [int(a.date[8:10]) if a else None for a in anchors],
-        "currency": [a.currency if a else None for a in anchors],
+        "merchant": anchors.merchant,
+        "description_tokens": [" ".join(tokens(d.lower())) if d is not None else None for d in anchors.description],
+        "amount": column(anchors.amount.tolist()),
+        "sign": column(np.sign(anchors.amount).tolist()),
+        "day_of_week": column(((anchors.day + 3) % 7).tolist()),
+        "day_of_month": [int(d[8:10]) if d is not None else None for d in anchors.date],
+        "currency": anchors.currency,
     })
     return {f.name: columns[f.name] for f in ROW_FEATURES}
 
 
-def rows_for(conn, hist: History, anchors: list, cutoffs: list[int]) -> list[dict]:
+def rows_for(hist: History, anchors: Anchors, cutoffs: list[int]) -> list[dict]:
     """Every row feature, one dict per anchor, in order; history features see only (cutoff, before anchor)."""
-    columns = columns_for(conn, hist, anchors, cutoffs)
+    columns = columns_for(hist, anchors, cutoffs)
     names = list(columns)
-    return [dict(zip(names, row)) for row in zip(*columns.values())] if anchors else []
+    return [dict(zip(names, row)) for row in zip(*columns.values())] if len(cutoffs) else []
 
 
 def online_features(ws, txn_ids: list[str]) -> list[dict]:
@@ -393,5 +446,5 @@ def online_features(ws, txn_ids: list[str]) -> list[dict]:
 
     head = refresh(ws)
     anchors, cutoffs = resolve(ws.conn, [Query(t, head, head) for t in txn_ids], head)
-    rows = rows_for(ws.conn, History(ws.conn), anchors, cutoffs)
+    rows = rows_for(History(ws.conn), anchors, cutoffs)
     return [{"id": t, **row} for t, row in zip(txn_ids, rows)]

@@ -56,20 +56,22 @@ def _history_values(conn, f: Feature, entity: str | None, day: date, head: int) 
     from .pit import History, day_number, history_values
 
     hist = History(conn)
-    groups = hist.merchants if f.entity == "merchant" else hist.accounts
-    keys = sorted(k for k in groups if entity is None or k.split("\x1f")[0] == entity)
+    groups = hist.groups[f.entity]
+    used = np.unique(hist.merchant_code if f.entity == "merchant" else hist.account_code).tolist()
+    keys = sorted(((groups[code], code) for code in used if entity is None or groups[code][0] == entity),
+                  key=lambda item: "\x1f".join(item[0]))        # in order of "name\x1fcurrency"
     if entity is not None and not keys:
         raise InputError(f"no {f.entity} {entity!r} in the history", f"see `fin features show {f.name}`")
     n = len(keys)
-    blank = [""] * n
+    codes = np.array([code for _, code in keys], dtype=np.int64)
+    none = np.full(n, -1, dtype=np.int64)
     at = np.full(n, day_number(day.isoformat()) + 1, dtype=np.int64)
-    result = history_values(hist, keys if f.entity == "merchant" else blank,
-                            keys if f.entity == "account" else blank, at, np.zeros(n, np.int64),
+    result = history_values(hist, codes if f.entity == "merchant" else none,
+                            codes if f.entity == "account" else none, at, np.zeros(n, np.int64),
                             np.full(n, head, np.int64))
     array, present = result[f.name]
     out = []
-    for i, key in enumerate(keys):
-        name, currency = key.split("\x1f")
+    for i, ((name, currency), _) in enumerate(keys):
         value = array[i].item() if present[i] else None
         out.append({"entity": name, "currency": currency,
                     "value": round(value, 4) if isinstance(value, float) else value})

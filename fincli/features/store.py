@@ -7,7 +7,10 @@ which it was visible (`visible_from`) and the one at which it was retracted
 observation with knowledge cutoff c sees a row iff visible_from <= c < visible_until.
 A pending row brought back by undoing the import of its posted version gets a new
 interval. `superseded` is 0 while the row's id is present in the transactions projection,
-else the seq of the event that ended that. `feature_labels` holds every label.set event. Both are caches of the log: the
+else the seq of the event that ended that. Each row names its merchant+currency and
+account+currency groups by integer codes (`feature_groups`: dense per kind, given in
+order of first appearance), so the computation never factorizes strings.
+`feature_labels` holds every label.set event. All are caches of the log: the
 cursor `features` in projection_cursors is written in the same transaction as the rows,
 `rebuild` replays them from scratch, and `digest` proves the two paths agree.
 """
@@ -18,6 +21,7 @@ import hashlib
 import sqlite3
 
 from .. import db, events as ev, projections
+from ..merchant import normalize
 
 CURSOR = "features"
 TABLES = {
@@ -25,8 +29,11 @@ TABLES = {
         seq INTEGER NOT NULL, visible_from INTEGER NOT NULL, visible_until INTEGER,
         retracted_by TEXT, superseded INTEGER NOT NULL DEFAULT 0,
         id TEXT NOT NULL, import_id TEXT NOT NULL, account TEXT NOT NULL, date TEXT NOT NULL,
-        day INTEGER NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL,
-        description TEXT NOT NULL, merchant TEXT NOT NULL)""",
+        day INTEGER NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL, description TEXT NOT NULL,
+        merchant_group INTEGER NOT NULL, account_group INTEGER NOT NULL)""",
+    "feature_groups": """CREATE TABLE feature_groups (
+        kind TEXT NOT NULL, code INTEGER NOT NULL, name TEXT NOT NULL, currency TEXT NOT NULL,
+        PRIMARY KEY (kind, code), UNIQUE (kind, name, currency))""",
     "feature_labels": """CREATE TABLE feature_labels (
         seq INTEGER PRIMARY KEY, id TEXT NOT NULL, category TEXT NOT NULL, occurred_at TEXT NOT NULL)""",
 }
@@ -37,8 +44,14 @@ INDEXES = [
     "CREATE UNIQUE INDEX feature_txns_id ON feature_txns(id, superseded)",
     "CREATE INDEX feature_labels_id ON feature_labels(id, seq)",
 ]
+KINDS = ("merchant", "account")
 _DAY = "CAST(julianday({}) - 2440587.5 AS INTEGER)"     # days since 1970-01-01
 _PAYLOAD_DAY = _DAY.format("payload ->> '$.date'")
+_LABEL = ("label.set", ev.TYPES["label.set"].version)
+_LABEL_VALID = projections._valid_sql(ev.TYPES["label.set"])
+# the shared cache of merchant.normalize pays off on repeated descriptions; over a million
+# mostly distinct ones it costs more than it saves, so the bulk path calls the plain function
+_normalize = getattr(normalize, "__wrapped__", normalize)
 
 
 def create_tables(conn: sqlite3.Connection) -> None:
@@ -51,73 +64,183 @@ def cursor(conn: sqlite3.Connection) -> int:
     return row[0] if row else 0
 
 
+class Groups:
+    """Codes of the merchant+currency and account+currency groups, given in order of first use.
+
+    A code is given the first time an accepted transaction.imported event names its group,
+    events taken in seq order, so catch-up and rebuild give every group the same code.
+    """
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.codes: dict[str, dict[tuple[str, str], int]] = {kind: {} for kind in KINDS}
+        for kind, code, name, currency in conn.execute("SELECT kind, code, name, currency FROM feature_groups"):
+            self.codes[kind][(name, currency)] = code
+        self.merchants, self.accounts = self.codes["merchant"], self.codes["account"]
+        self.new: list[tuple[str, int, str, str]] = []
+
+    def _add(self, kind: str, key: tuple[str, str]) -> int:
+        codes = self.codes[kind]
+        code = codes[key] = len(codes)
+        self.new.append((kind, code, *key))
+        return code
+
+    # called once per imported row, so kept lean
+    def merchant(self, description: str, currency: str) -> int:
+        key = (_normalize(description), currency)
+        code = self.merchants.get(key)
+        return self._add("merchant", key) if code is None else code
+
+    def account(self, account: str, currency: str) -> int:
+        key = (account, currency)
+        code = self.accounts.get(key)
+        return self._add("account", key) if code is None else code
+
+    def save(self) -> None:
+        self.conn.executemany("INSERT INTO feature_groups VALUES (?, ?, ?, ?)", self.new)
+        self.new.clear()
+
+
 def catch_up(conn: sqlite3.Connection) -> int:
     """Materialize every event after the cursor, inside the caller's write transaction; returns the head."""
     position, head = cursor(conn), ev.head(conn)[0]
     if head <= position:
         return position
-    runs = conn.execute(
-        "SELECT min(seq), max(seq), bulk FROM ("
-        "  SELECT seq, bulk, seq - row_number() OVER (PARTITION BY bulk ORDER BY seq) AS island FROM ("
-        "    SELECT seq, (type = ? AND version = ?) AS bulk FROM events WHERE seq > ? AND seq <= ?))"
-        " GROUP BY bulk, island ORDER BY 1", (*projections._BULK, position, head)).fetchall()
-    for lo, hi, bulk in runs:
+    _bulk_labels(conn, position + 1, head)      # a label touches nothing else, so order does not matter
+    groups = None
+    for lo, hi, bulk in _runs(conn, position, head):
+        if groups is None:
+            groups = Groups(conn)
+            conn.create_function("fin_feature_merchant", 2, groups.merchant)
+            conn.create_function("fin_feature_account", 2, groups.account)
         if bulk:
-            _bulk_imported(conn, lo, hi)
+            _bulk_imported(conn, groups, lo, hi)
         else:
-            _apply(conn, ev.read(conn, after=lo - 1, upto=hi))
+            _apply(conn, groups, _read_rest(conn, lo, hi))
+    if groups is not None:
+        groups.save()
     conn.execute("INSERT OR REPLACE INTO projection_cursors VALUES (?, ?)", (CURSOR, head))
     return head
 
 
-def _bulk_imported(conn, lo: int, hi: int) -> None:
+def _runs(conn, position: int, head: int) -> list[tuple[int, int, bool]]:
+    """(first seq, last seq, bulk) of each run of events in (position, head]; bulk: transaction.imported.
+
+    Only the few other events are read; the bulk runs are the gaps between them.
+    """
+    others = [seq for (seq,) in conn.execute("SELECT seq FROM events WHERE seq > ? AND seq <= ?"
+                                             " AND NOT (type = ? AND version = ?) ORDER BY seq",
+                                             (position, head, *projections._BULK))]
+    runs: list[tuple[int, int, bool]] = []
+    last = position
+    for seq in others + [head + 1]:
+        if seq > last + 1:
+            runs.append((last + 1, seq - 1, True))
+        if seq <= head:
+            if runs and not runs[-1][2] and runs[-1][1] == seq - 1:
+                runs[-1] = (runs[-1][0], seq, False)
+            else:
+                runs.append((seq, seq, False))
+        last = seq
+    return runs
+
+
+def _bulk_labels(conn, lo: int, hi: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO feature_labels SELECT seq, payload ->> '$.id', payload ->> '$.category',"
+                 f" occurred_at FROM events WHERE type = ? AND version = ? AND seq BETWEEN ? AND ? AND {_LABEL_VALID}",
+                 (*_LABEL, lo, hi))
+
+
+def _read_rest(conn, lo: int, hi: int, batch: int = 20_000):
+    """The events in [lo, hi] that _bulk_labels did not take, decoded, in seq order."""
+    while lo <= hi:
+        rows = conn.execute(
+            "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload FROM events"
+            f" WHERE seq BETWEEN ? AND ? AND NOT (type = ? AND version = ? AND {_LABEL_VALID})"
+            " ORDER BY seq LIMIT ?", (lo, hi, *_LABEL, batch)).fetchall()
+        if not rows:
+            return
+        yield from (ev.decode(*row) for row in rows)
+        lo = rows[-1][0] + 1
+
+
+_INSERT_BULK = (
+    "INSERT {verb} INTO feature_txns (seq, visible_from, id, import_id, account, date, day, amount,"
+    " currency, description, merchant_group, account_group)"
+    " SELECT seq, seq, payload ->> '$.id', payload ->> '$.import_id', payload ->> '$.account',"
+    f" payload ->> '$.date', {_PAYLOAD_DAY},"
+    " payload ->> '$.amount', payload ->> '$.currency', payload ->> '$.description',"
+    " fin_feature_merchant(payload ->> '$.description', payload ->> '$.currency'),"
+    " fin_feature_account(payload ->> '$.account', payload ->> '$.currency')"
+    " FROM events WHERE seq BETWEEN ? AND ? AND {accepted} ORDER BY seq")
+_SELECT_EVENTS = "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload FROM events"
+BIG_RUN = 50_000
+
+
+def _bulk_imported(conn, groups: Groups, lo: int, hi: int) -> None:
+    if hi - lo + 1 >= BIG_RUN and hi - lo + 1 > (conn.execute("SELECT max(rowid) FROM feature_txns").fetchone()[0]
+                                                  or 0):
+        return _big_run(conn, groups, lo, hi)
     # events the statement must not accept are found once (validation is the costly part of the scan)
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS feature_rejects (seq INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM feature_rejects")
     conn.execute(f"INSERT INTO feature_rejects SELECT seq FROM events WHERE seq BETWEEN ? AND ?"
                  f" AND NOT ({projections._BULK_VALID})", (lo, hi))
-    conn.execute(
-        "INSERT OR IGNORE INTO feature_txns (seq, visible_from, id, import_id, account, date, day, amount,"
-        " currency, description, merchant)"
-        " SELECT seq, seq, payload ->> '$.id', payload ->> '$.import_id', payload ->> '$.account',"
-        f" payload ->> '$.date', {_PAYLOAD_DAY},"
-        " payload ->> '$.amount', payload ->> '$.currency', payload ->> '$.description',"
-        " fin_merchant(payload ->> '$.description')"
-        " FROM events WHERE seq BETWEEN ? AND ? AND seq NOT IN (SELECT seq FROM feature_rejects) ORDER BY seq",
-        (lo, hi))
+    conn.execute(_INSERT_BULK.format(verb="OR IGNORE", accepted="seq NOT IN (SELECT seq FROM feature_rejects)"),
+                 (lo, hi))
     # whatever the statement did not accept is decoded in Python (quarantined there, skipped here)
-    rest = conn.execute("SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload"
-                        " FROM events WHERE seq IN (SELECT seq FROM feature_rejects) ORDER BY seq").fetchall()
+    rest = conn.execute(f"{_SELECT_EVENTS} WHERE seq IN (SELECT seq FROM feature_rejects) ORDER BY seq").fetchall()
     conn.execute("DELETE FROM feature_rejects")
-    _apply(conn, (ev.decode(*row) for row in rest))
+    _apply(conn, groups, (ev.decode(*row) for row in rest))
 
 
-def _apply(conn, items) -> None:
+def _big_run(conn, groups: Groups, lo: int, hi: int) -> None:
+    """A run larger than the table (a rebuild, a first import): the same rows, with the id index built after.
+
+    Building the index once from sorted keys costs far less than a million random inserts into
+    it. Without the index the insert cannot ignore an id that is already present, so the
+    later duplicates are deleted afterwards: what INSERT OR IGNORE in seq order would have kept.
+    """
+    before = conn.execute("SELECT coalesce(max(rowid), 0) FROM feature_txns").fetchone()[0]
+    conn.execute("DROP INDEX feature_txns_id")
+    inserted = conn.execute(_INSERT_BULK.format(verb="", accepted=f"({projections._BULK_VALID})"), (lo, hi)).rowcount
+    try:
+        conn.execute(INDEXES[0])
+    except sqlite3.IntegrityError:
+        conn.execute("DELETE FROM feature_txns WHERE rowid > ? AND rowid NOT IN"
+                     " (SELECT min(rowid) FROM feature_txns WHERE superseded = 0 GROUP BY id)", (before,))
+        conn.execute(INDEXES[0])
+    if inserted < hi - lo + 1:                   # seqs have no gaps: some events were not accepted
+        rest = conn.execute(f"{_SELECT_EVENTS} WHERE seq BETWEEN ? AND ? AND NOT ({projections._BULK_VALID})"
+                            " ORDER BY seq", (lo, hi)).fetchall()
+        _apply(conn, groups, (ev.decode(*row) for row in rest))
+
+
+def _apply(conn, groups: Groups, items) -> None:
     for e in items:
         if isinstance(e, ev.Rejected):
             continue
         handler = _HANDLERS.get(e.type)
         if handler:
-            handler(conn, e)
+            handler(conn, groups, e)
 
 
-def _imported(conn, e: ev.Event) -> None:
-    from ..merchant import normalize
-
+def _imported(conn, groups: Groups, e: ev.Event) -> None:
     p = e.payload
     conn.execute(
         "INSERT OR IGNORE INTO feature_txns (seq, visible_from, id, import_id, account, date, day, amount,"
-        f" currency, description, merchant) VALUES (?,?,?,?,?,?,{_DAY.format('?')},?,?,?,?)",
+        f" currency, description, merchant_group, account_group) VALUES (?,?,?,?,?,?,{_DAY.format('?')},?,?,?,?,?)",
         (e.seq, e.seq, p["id"], p["import_id"], p["account"], p["date"], p["date"], p["amount"],
-         p["currency"], p["description"], normalize(p["description"])))
+         p["currency"], p["description"], groups.merchant(p["description"], p["currency"]),
+         groups.account(p["account"], p["currency"])))
 
 
-def _posted(conn, e: ev.Event) -> None:
+def _posted(conn, groups: Groups, e: ev.Event) -> None:
     conn.execute("UPDATE feature_txns SET retracted_by = ?, visible_until = coalesce(visible_until, ?)"
                  " WHERE id = ? AND superseded = 0", (e.payload["id"], e.seq, e.payload["pending_id"]))
 
 
-def _undone(conn, e: ev.Event) -> None:
+def _undone(conn, groups: Groups, e: ev.Event) -> None:
     """Pending rows replaced by this import's rows come back (a new interval); its rows leave."""
     import_id = e.payload["import_id"]
     ids = "SELECT id FROM feature_txns WHERE import_id = ? AND superseded = 0"
@@ -127,12 +250,13 @@ def _undone(conn, e: ev.Event) -> None:
         conn.execute("UPDATE feature_txns SET superseded = ? WHERE rowid = ?", (-e.seq, rowid))
         conn.execute(
             "INSERT INTO feature_txns SELECT seq, ?, NULL, NULL, 0, id, import_id, account, date, day, amount,"
-            " currency, description, merchant FROM feature_txns WHERE rowid = ?", (e.seq, rowid))
+            " currency, description, merchant_group, account_group FROM feature_txns WHERE rowid = ?",
+            (e.seq, rowid))
     conn.execute("UPDATE feature_txns SET visible_until = coalesce(visible_until, ?), superseded = ?"
                  " WHERE import_id = ? AND superseded = 0", (e.seq, e.seq, import_id))
 
 
-def _label(conn, e: ev.Event) -> None:
+def _label(conn, groups: Groups, e: ev.Event) -> None:
     conn.execute("INSERT OR REPLACE INTO feature_labels VALUES (?,?,?,?)",
                  (e.seq, e.payload["id"], e.payload["category"], e.occurred_at))
 
@@ -150,7 +274,8 @@ def clear(conn: sqlite3.Connection) -> None:
 def digest(conn: sqlite3.Connection) -> str:
     """A hash of every materialized row in key order, and the cursor."""
     h = hashlib.sha256(f"cursor {cursor(conn)}".encode())
-    for table, order in (("feature_txns", "seq, visible_from, superseded"), ("feature_labels", "seq")):
+    for table, order in (("feature_txns", "seq, visible_from, superseded"), ("feature_groups", "kind, code"),
+                         ("feature_labels", "seq")):
         h.update(f"\x1e{table}\x1e".encode())
         rows = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")
         while chunk := rows.fetchmany(20_000):
@@ -173,7 +298,8 @@ def refresh(ws) -> int:
 def rebuild(ws, verify: bool = False) -> tuple[int, str, str | None]:
     """Drop the materialized rows and replay the log; with verify, first digest the incremental state.
 
-    Returns (head, digest after rebuild, digest of the incremental state or None).
+    Returns (head, digest after rebuild, digest of the incremental state); both digests are None
+    without verify (hashing every row costs about as much as a fifth of the rebuild).
     """
     with ws.lock(), db.transaction(ws.conn):
         before = None
@@ -182,4 +308,4 @@ def rebuild(ws, verify: bool = False) -> tuple[int, str, str | None]:
             before = digest(ws.conn)
         clear(ws.conn)
         head = catch_up(ws.conn)
-        return head, digest(ws.conn), before
+        return head, digest(ws.conn) if verify else None, before

@@ -43,22 +43,27 @@ def build_columns(conn, service: str, as_known_now: bool = False, queries: list[
     if service not in SOURCES:
         raise InputError(f"no observations for service {service!r} yet",
                          f"known: {', '.join(sorted(SOURCES))}")
+    import numpy as np
+
     source = SOURCES[service]
     head = ev.head(conn)[0]
     observations = source.load(conn) if queries is None else []
     if queries is None:
         queries = [Query(o.txn_id, o.seq) for o in observations]
     anchors, cutoffs = resolve(conn, queries, head, as_known_now)
-    features = columns_for(conn, History(conn), anchors, cutoffs) if queries else {}
+    hist = History(conn) if queries else None
+    features = columns_for(hist, anchors, cutoffs) if queries else {}
     targets = source.target_at(conn, observations, cutoffs) if observations else [None] * len(queries)
+    retracted = (~hist.visible(anchors.seq, cutoffs)).astype(int).tolist() if queries else []
+    for i in np.flatnonzero(~anchors.found).tolist():
+        retracted[i] = None
     keys = {
         "observation": [o.id for o in observations] if observations else list(range(1, len(queries) + 1)),
         "txn_id": [q.txn_id for q in queries],
         "cutoff": cutoffs,
-        "account": [a.account if a else None for a in anchors],
-        "date": [a.date if a else None for a in anchors],
-        "retracted": [None if a is None else int(not any(lo <= c < hi for lo, hi in a.intervals))
-                      for a, c in zip(anchors, cutoffs)],
+        "account": anchors.account,
+        "date": anchors.date,
+        "retracted": retracted,
         source.target: targets,
     }
     features = features or {f.name: [] for f in ROW_FEATURES}
