@@ -55,3 +55,17 @@ def test_a_file_where_the_workspace_should_be_is_one_clear_error(tmp_path, fin):
     target.write_text("x")
     result = fin.runner.invoke(__import__("fincli.cli").cli.app, ["--home", str(target), "status"])
     assert result.exit_code == 1 and "is not a directory" in result.stderr
+
+
+def test_several_fin_processes_creating_one_workspace_at_once_all_open_it(tmp_path):
+    import subprocess
+    import sys
+
+    opener = "import sys; from fincli.workspace import open_workspace; open_workspace(sys.argv[1]).close()"
+    for attempt in range(8):
+        home = tmp_path / f"ws{attempt}"
+        procs = [subprocess.Popen([sys.executable, "-c", opener, str(home)], stderr=subprocess.PIPE, text=True)
+                 for _ in range(3)]
+        errors = [p.communicate(timeout=60)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0], errors
+        assert db.schema_version(open_workspace(home).conn) == db.SCHEMA_VERSION
