@@ -57,15 +57,17 @@ def test_a_file_where_the_workspace_should_be_is_one_clear_error(tmp_path, fin):
     assert result.exit_code == 1 and "is not a directory" in result.stderr
 
 
-def test_several_fin_processes_creating_one_workspace_at_once_all_open_it(tmp_path):
+def test_two_imports_creating_one_workspace_at_once_both_complete(tmp_path):
+    """Both processes create the database, switch it to WAL and migrate it at the same moment."""
     import subprocess
     import sys
+    from pathlib import Path
 
-    opener = "import sys; from fincli.workspace import open_workspace; open_workspace(sys.argv[1]).close()"
-    for attempt in range(8):
+    samples = sorted((Path(__file__).resolve().parents[1] / "data" / "samples" / "exports").glob("*.csv"))[:2]
+    for attempt in range(10):
         home = tmp_path / f"ws{attempt}"
-        procs = [subprocess.Popen([sys.executable, "-c", opener, str(home)], stderr=subprocess.PIPE, text=True)
-                 for _ in range(3)]
+        procs = [subprocess.Popen([sys.executable, "-m", "fincli.cli", "--home", str(home), "import", "--no-services",
+                                   str(sample)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                 for sample in samples]
         errors = [p.communicate(timeout=60)[1] for p in procs]
-        assert [p.returncode for p in procs] == [0, 0, 0], errors
-        assert db.schema_version(open_workspace(home).conn) == db.SCHEMA_VERSION
+        assert [p.returncode for p in procs] == [0, 0], errors
