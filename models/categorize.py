@@ -333,8 +333,6 @@ def _weights(rows: list):
 
 def _train(rows: list) -> tuple[dict, dict]:
     """(model, metrics) from labelled rows."""
-    import numpy as np
-
     _check_rows(rows, need_label=True)
     if not rows:
         raise ValueError("no labelled rows to train on")

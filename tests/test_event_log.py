@@ -9,7 +9,7 @@ from fincli import events as ev, ledger, projections
 from fincli.events import Event
 from fincli.workspace import open_workspace
 
-from eventkit import append_and_project, import_events
+from eventkit import append_and_project, import_events, raw_append
 
 
 def test_appending_the_same_event_twice_stores_it_once(ws):
@@ -76,19 +76,11 @@ def test_upcasting_a_v1_transaction_gives_the_current_shape(amount):
     assert ev.TYPES["transaction.imported"].problem(event.payload) is None
 
 
-def _raw_append(conn, event_id, type_, version, payload_json):
-    """Write an event as an older or foreign fin might have, keeping the hash chain valid."""
-    seq, prev = ev.head(conn)
-    recorded = ev.now()
-    digest = ev.chain_hash(prev, seq + 1, event_id, type_, version, "2024-01-05", recorded, "other", payload_json)
-    conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)",
-                 (seq + 1, event_id, type_, version, "2024-01-05", recorded, "other", payload_json, digest))
-
 
 def test_bad_events_are_quarantined_and_replay_continues(ws, fin):
     append_and_project(ws, import_events("imp1", "checking", [("t1", "2024-01-02", -500, "COFFEE")]))
-    _raw_append(ws.conn, "x1", "budget.exploded", 1, "{}")
-    _raw_append(ws.conn, "x2", "transaction.imported", 2, json.dumps({"id": "t9", "amount": "lots"}))
+    raw_append(ws.conn, "x1", "budget.exploded", 1, "{}")
+    raw_append(ws.conn, "x2", "transaction.imported", 2, json.dumps({"id": "t9", "amount": "lots"}))
     append_and_project(ws, import_events("imp2", "checking", [("t3", "2024-01-04", -900, "BOOKS")]))
     result = fin("rebuild")
     assert result.exit_code == 0, result.stderr
@@ -168,7 +160,7 @@ def test_replaying_the_whole_log_equals_applying_events_one_by_one(tmp_path_fact
 def test_an_old_version_event_in_the_log_replays_in_its_current_shape(ws, fin):
     v1 = {"id": "t7", "account": "checking", "date": "2024-01-05", "amount": "-12.34", "currency": "USD",
           "description": "OLD FIN", "import_id": "old", "line": 2, "key": "k7"}
-    _raw_append(ws.conn, "old:t7", "transaction.imported", 1, json.dumps(v1))
+    raw_append(ws.conn, "old:t7", "transaction.imported", 1, json.dumps(v1))
     append_and_project(ws, import_events("imp2", "checking", [("t8", "2024-01-06", -900, "NEW FIN")]))
     assert fin("rebuild", "--verify").exit_code == 0
     rows = dict(ws.conn.execute("SELECT id, amount FROM transactions").fetchall())

@@ -6,15 +6,8 @@ from fincli import db, events as ev
 from fincli.events import Event
 from fincli.features import store
 
-from eventkit import append_and_project, import_events
+from eventkit import append_and_project, import_events, raw_append
 
-
-def _raw_append(conn, event_id, type_, version, payload_json):
-    seq, prev = ev.head(conn)
-    recorded = ev.now()
-    digest = ev.chain_hash(prev, seq + 1, event_id, type_, version, "2024-01-05", recorded, "other", payload_json)
-    conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)",
-                 (seq + 1, event_id, type_, version, "2024-01-05", recorded, "other", payload_json, digest))
 
 
 def _rows(import_id, rows):
@@ -29,11 +22,11 @@ def _history(ws):
     b = _rows("b", [("t3", "2024-01-05", -100, "BOOK SHOP"), ("t1", "2024-01-05", -501, "COFFEE BAR")])
     again = _rows("b", [("t3", "2024-01-06", -999, "BOOK SHOP 2")])[0]
     append_and_project(ws, b + [Event(again.type, "b:t3:again", again.occurred_at, again.source, again.payload)])
-    _raw_append(ws.conn, "bad", "transaction.imported", 2, json.dumps({"id": "t9", "amount": "lots"}))
+    raw_append(ws.conn, "bad", "transaction.imported", 2, json.dumps({"id": "t9", "amount": "lots"}))
     append_and_project(ws, _rows("c", [("t4", "2024-01-07", 250, "ACME PAYROLL"),
                                        ("t3", "2024-01-08", -5, "BOOK SHOP")]))
     append_and_project(ws, [Event("label.set", "l1", "2024-01-09", "user", {"id": "t3", "category": "books"})])
-    _raw_append(ws.conn, "badlabel", "label.set", 1, json.dumps({"id": "t3"}))
+    raw_append(ws.conn, "badlabel", "label.set", 1, json.dumps({"id": "t3"}))
     append_and_project(ws, import_events("d", "card", [("t5", "2024-01-09", -300, "TEA HOUSE")]))
 
 
