@@ -53,7 +53,7 @@ def evaluate(seed: int, months: int) -> tuple[list[tuple[str, str, str]], list[t
         failed = [r.error for r in reports if r.status == "failed"]
         got = list(ledger.list_transactions(ws))
         possible = ws.conn.execute("SELECT count(*) FROM possible_duplicates").fetchone()[0]
-        categorization = categorization_rows(ws, out / "history", got, date(2023, 1, 1))
+        categorization = categorization_rows(ws, out / "history", date(2023, 1, 1))
     finally:
         ws.close()
 
@@ -81,17 +81,14 @@ def evaluate(seed: int, months: int) -> tuple[list[tuple[str, str, str]], list[t
     ]
 
 
-def categorization_rows(ws, history: Path, got: list[dict], start: date) -> list[tuple]:
+def categorization_rows(ws, history: Path, start: date) -> list[tuple]:
     """Label the workspace as the user did, then evaluate with 3 and 12 months of labels."""
     from fincli.evaluation import COVERAGES, evaluate as evaluate_categories
     from fincli.features.labels import set_labels
 
-    with open(history / "truth" / "transactions.csv", newline="", encoding="utf-8") as handle:
-        truth = list(csv.DictReader(handle))
-    free: dict[tuple, list[str]] = {}
-    for t in got:
-        free.setdefault(_key(t), []).append(t["id"])
-    ids = {r["key"]: free[_key(r)].pop(0) for r in truth if free.get(_key(r))}
+    from fincli.synth import truth_ids
+
+    ids = truth_ids(ws.conn, history)
     with open(history / "truth" / "labels.csv", newline="", encoding="utf-8") as handle:
         labels = [(ids[r["key"]], r["category"], r["labelled_at"], "labels.csv")
                   for r in csv.DictReader(handle) if r["key"] in ids]

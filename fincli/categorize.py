@@ -62,7 +62,7 @@ def settings(ws: Workspace) -> Settings:
 
 def seed_rows() -> list[dict]:
     """The shipped cold-start list as training rows (the service decides their weight)."""
-    from .features.pit import _TOKEN
+    from .features.pit import description_tokens
     from .merchant import normalize
     from .paths import data_dir
 
@@ -70,7 +70,7 @@ def seed_rows() -> list[dict]:
     if not path.is_file():
         return []
     with open(path, newline="", encoding="utf-8") as handle:
-        return [{"description_tokens": " ".join(_TOKEN.findall(r["text"].lower())), "merchant": normalize(r["text"]),
+        return [{"description_tokens": description_tokens(r["text"]), "merchant": normalize(r["text"]),
                  "amount": None, "sign": None, "currency": None, "label": r["category"], "seed": True}
                 for r in csv.DictReader(handle)]
 
@@ -104,12 +104,9 @@ def labelled(ws: Workspace) -> Labelled:
     return out
 
 
-def latest_per_transaction(indices) -> list[int]:
-    """Of label rows in label order, the last one of each transaction (its latest label)."""
-    last: dict[str, int] = {}
-    for i, txn_id in indices:
-        last[txn_id] = i
-    return sorted(last.values())
+def latest_per_transaction(txn_ids: list[str]) -> list[int]:
+    """Of label rows in label order, the index of the last one of each transaction (its latest label)."""
+    return sorted({txn_id: i for i, txn_id in enumerate(txn_ids)}.values())
 
 
 # --- the model -----------------------------------------------------------------------------
@@ -148,15 +145,14 @@ def train(ws: Workspace, models_dir: Path | None = None) -> dict:
     from .services import trained_artifacts
 
     data = labelled(ws)
-    keep = latest_per_transaction(enumerate(data.txn_ids))
+    keep = latest_per_transaction(data.txn_ids)
     rows = [data.rows[i] for i in keep] + seed_rows()
     label_seq = max(data.label_seqs, default=0)
     outcome = runner.run(ws, SERVICE, "train", rows, fields=_TRAINED, models_dir=models_dir)
     try:
-        saved = trained_artifacts(ws, SERVICE, outcome)
-        if not any(e.payload["file"] == MODEL_FILE for e in saved) and \
-                not (outcome.model_dir / MODEL_FILE).is_file():
+        if not (outcome.model_dir / MODEL_FILE).is_file():
             raise runner.ServiceError(SERVICE, f"invalid response: train wrote no {MODEL_FILE}", outcome.log)
+        saved = trained_artifacts(ws, SERVICE, outcome)
         metrics = {**outcome.result, "op": "train", "label_seq": label_seq, "seconds": round(outcome.seconds, 3)}
         with db.transaction(ws.conn):
             head = ev.head(ws.conn)[0]

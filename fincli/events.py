@@ -203,18 +203,19 @@ class Rejected:
 
 
 def read(conn: sqlite3.Connection, after: int = 0, upto: int | None = None,
-         batch: int = 20_000) -> Iterator[Event | Rejected]:
-    """Yield events in (after, upto] in seq order, upcast to current versions; bad ones as Rejected."""
+         batch: int = 20_000, type_: str | None = None) -> Iterator[Event | Rejected]:
+    """Yield events in (after, upto] (of one type, if given) in seq order, upcast; bad ones as Rejected."""
     last = after
     upto = (1 << 62) if upto is None else upto
+    only, kind = (" AND type = ?", (type_,)) if type_ else ("", ())
     while True:
         rows = conn.execute(
             "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload "
-            "FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?", (last, upto, batch)).fetchall()
+            f"FROM events WHERE seq > ? AND seq <= ?{only} ORDER BY seq LIMIT ?", (last, upto, *kind, batch)).fetchall()
         if not rows:
             return
-        for seq, event_id, type_, version, occurred_at, recorded_at, source, payload_json in rows:
-            yield decode(seq, event_id, type_, version, occurred_at, recorded_at, source, payload_json)
+        for row in rows:
+            yield decode(*row)
         last = rows[-1][0]
 
 

@@ -53,26 +53,12 @@ class Service:
 def new_transactions(ws: Workspace, after: int, upto: int) -> Rows:
     """(account, date, amount, currency) of the transactions imported in (after, upto]."""
     rows = []
-    for item in _read_type(ws.conn, "transaction.imported", after, upto):
+    for item in ev.read(ws.conn, after, upto, type_="transaction.imported"):
+        if not isinstance(item, Event):         # failed validation: quarantined by the projection
+            continue
         p = item.payload
         rows.append({"account": p["account"], "date": p["date"], "amount": p["amount"], "currency": p["currency"]})
     return rows
-
-
-def _read_type(conn: sqlite3.Connection, type_: str, after: int, upto: int):
-    """Events of one type in (after, upto], decoded and upcast; ones that fail validation are skipped."""
-    last = after
-    while True:
-        batch = conn.execute(
-            "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload FROM events"
-            " WHERE type = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT 20000", (type_, last, upto)).fetchall()
-        if not batch:
-            return
-        for row in batch:
-            item = ev.decode(*row)
-            if isinstance(item, Event):
-                yield item
-        last = batch[-1][0]
 
 
 # --- the summary service -------------------------------------------------------------------

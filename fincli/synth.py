@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-__all__ = ["generate", "write_large_export", "SAMPLE_PARAMS", "write_sample", "main"]
+__all__ = ["generate", "write_large_export", "SAMPLE_PARAMS", "write_sample", "truth_ids", "main"]
 
 # The bundled sample in data/samples/ is exactly generate(**SAMPLE_PARAMS).
 SAMPLE_PARAMS: dict = {"seed": 7, "start": date(2025, 1, 1), "months": 4,
@@ -1277,6 +1277,28 @@ def write_large_export(path: Path, rows: int, seed: int) -> None:
     out_lines.append('Details,Posting Date,"Description",Amount,Type,Balance,Check or Slip #,')
     out_lines.reverse()
     Path(path).write_text("\n".join(out_lines) + "\n", encoding="ascii")
+
+
+def truth_ids(conn, history: Path) -> dict[str, str]:
+    """Truth key -> the id fin gave that transaction, matched on (account, date, amount, currency,
+    description); identical rows are paired in date and import order."""
+    import csv
+    from decimal import Decimal
+
+    from .money import to_minor
+
+    free: dict[tuple, list[str]] = {}
+    for row in conn.execute("SELECT id, account, date, amount, currency, description FROM transactions"
+                            " WHERE replaced_by IS NULL ORDER BY date, import_id, line"):
+        free.setdefault(row[1:], []).append(row[0])
+    ids = {}
+    with open(Path(history) / "truth" / "transactions.csv", newline="", encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            key = (r["account"], r["date"], to_minor(Decimal(r["amount"]), r["currency"]), r["currency"],
+                   r["description"])
+            if free.get(key):
+                ids[r["key"]] = free[key].pop(0)
+    return ids
 
 
 # ---------------------------------------------------------------- script

@@ -9,9 +9,7 @@ visible transaction to compute each feature. No index, no numpy, no shared code.
 import csv
 import json
 import statistics
-from collections import defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 
@@ -21,8 +19,7 @@ from fincli.features.store import refresh
 from fincli.features.training import build
 from fincli.ingest.importer import Options, import_files
 from fincli.merchant import normalize
-from fincli.money import to_minor
-from fincli.synth import generate
+from fincli.synth import generate, truth_ids
 
 
 def labelled_history(ws, out, seed=7, months=3, start=date(2023, 3, 1)):
@@ -30,28 +27,12 @@ def labelled_history(ws, out, seed=7, months=3, start=date(2023, 3, 1)):
     generate(seed, out, start=start, months=months)
     exports = sorted((out / "exports").glob("*.csv"), key=lambda p: (p.stem.split("_")[1], p.name))
     assert all(r.error is None for r in import_files(ws, [str(p) for p in exports], Options()))
-    ids = truth_ids(ws, out)
+    ids = truth_ids(ws.conn, out)
     with open(out / "truth" / "labels.csv", newline="", encoding="utf-8") as handle:
         rows = [(ids[r["key"]], r["category"], r["labelled_at"], "labels.csv") for r in csv.DictReader(handle)
                 if r["key"] in ids]
     set_labels(ws, rows)
     return len(rows)
-
-
-def truth_ids(ws, out) -> dict[str, str]:
-    """truth key -> fin's transaction id, matched on (account, date, amount, currency, description)."""
-    free = defaultdict(list)
-    for row in ws.conn.execute("SELECT id, account, date, amount, currency, description FROM transactions"
-                               " WHERE replaced_by IS NULL ORDER BY date, import_id, line"):
-        free[row[1:]].append(row[0])
-    ids = {}
-    with open(out / "truth" / "transactions.csv", newline="", encoding="utf-8") as handle:
-        for r in csv.DictReader(handle):
-            key = (r["account"], r["date"], to_minor(Decimal(r["amount"]), r["currency"]), r["currency"],
-                   r["description"])
-            if free[key]:
-                ids[r["key"]] = free[key].pop(0)
-    return ids
 
 
 # --- the reference -----------------------------------------------------------------------

@@ -31,6 +31,11 @@ _EPOCH = Date(1970, 1, 1).toordinal()
 _TOKEN = re.compile(r"[^\W\d_]{2,}")
 
 
+def description_tokens(text: str) -> str:
+    """The `description_tokens` feature: lower-cased runs of 2+ letters, joined by one space."""
+    return " ".join(_TOKEN.findall(text.lower()))
+
+
 @dataclass
 class Query:
     """One row to compute: the transaction it is anchored to and what it may know.
@@ -420,10 +425,9 @@ def columns_for(hist: History, anchors: Anchors, cutoffs: list[int]) -> dict[str
             values[i] = None
         return values
 
-    tokens = _TOKEN.findall
     columns.update({
         "merchant": anchors.merchant,
-        "description_tokens": [" ".join(tokens(d.lower())) if d is not None else None for d in anchors.description],
+        "description_tokens": [description_tokens(d) if d is not None else None for d in anchors.description],
         "amount": column(anchors.amount.tolist()),
         "sign": column(np.sign(anchors.amount).tolist()),
         "day_of_week": column(((anchors.day + 3) % 7).tolist()),
