@@ -135,6 +135,37 @@ def canonical(payload: dict) -> str:
     return _CANONICAL.encode(payload)
 
 
+_json_str = json.encoder.encode_basestring     # the string encoder canonical() uses (ensure_ascii=False)
+
+
+def imported_transaction_json(id: str, account: str, date: str, amount: int, currency: str, description: str,
+                              import_id: str, line: int, key: str, bank_id: str | None = None,
+                              balance: int | None = None, pending: bool = False,
+                              value_date: str | None = None) -> str:
+    """canonical() of a transaction.imported payload, written out field by field.
+
+    An import appends one of these per row; this is several times faster than
+    building a dict and encoding it, and gives the same text (tests check both
+    the equality and that the payload is valid).
+    """
+    if type(amount) is not int or type(line) is not int or (balance is not None and type(balance) is not int):
+        raise TypeError("amount, line and balance must be integers (minor units)")
+    parts = ['{"account":', _json_str(account), ',"amount":', str(amount)]
+    if balance is not None:
+        parts += [',"balance":', str(balance)]
+    if bank_id:
+        parts += [',"bank_id":', _json_str(bank_id)]
+    parts += [',"currency":', _json_str(currency), ',"date":', _json_str(date),
+              ',"description":', _json_str(description), ',"id":', _json_str(id),
+              ',"import_id":', _json_str(import_id), ',"key":', _json_str(key), ',"line":', str(line)]
+    if pending:
+        parts.append(',"pending":true')
+    if value_date:
+        parts += [',"value_date":', _json_str(value_date)]
+    parts.append("}")
+    return "".join(parts)
+
+
 def chain_hash(prev: str, seq: int, event_id: str, type_: str, version: int,
                occurred_at: str, recorded_at: str, source: str, payload_json: str) -> str:
     text = "\x1f".join((prev, str(seq), event_id, type_, str(version), occurred_at, recorded_at, source, payload_json))
@@ -191,6 +222,29 @@ def append(conn: sqlite3.Connection, events: list[Event]) -> list[Event]:
         stored.append(event)
     conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
     return stored
+
+
+def append_encoded(conn: sqlite3.Connection, type_: str, source: str,
+                   items: list[tuple[str, str, str]]) -> int:
+    """append() for events of one type whose payloads are already canonical and valid.
+
+    `items` are (event_id, occurred_at, payload_json). The ids must be new (an
+    import's carry its import id); the log's unique index refuses a repeat, which
+    fails the caller's transaction. Returns the seq of the first event.
+    """
+    if not conn.in_transaction:
+        raise RuntimeError("append_encoded() must run inside a write transaction")
+    version = TYPES[type_].version
+    seq, prev = head(conn)
+    first = seq + 1
+    recorded_at = now()
+    rows = []
+    for event_id, occurred_at, payload_json in items:
+        seq += 1
+        prev = chain_hash(prev, seq, event_id, type_, version, occurred_at, recorded_at, source, payload_json)
+        rows.append((seq, event_id, type_, version, occurred_at, recorded_at, source, payload_json, prev))
+    conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    return first
 
 
 @dataclass(frozen=True)

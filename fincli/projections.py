@@ -60,23 +60,54 @@ def create_tables(conn: sqlite3.Connection, names: list[str] | None = None) -> N
 # --- handlers: one per event type; each takes a batch of events of that type -------------
 
 def _transactions_imported(conn, batch: list[Event]) -> None:
-    """New rows; an id that is already live keeps its first import (replay stays deterministic)."""
+    insert_transactions(conn, [
+        (p["id"], p["account"], p["date"], p["amount"], p["currency"], p["description"], p["import_id"],
+         p["line"], p["key"], p.get("bank_id"), p.get("balance"), int(bool(p.get("pending"))), e.seq)
+        for e in batch for p in (e.payload,)])
+
+
+def insert_transactions(conn, rows: list[tuple]) -> None:
+    """New rows of imported transactions, each (id, account, date, amount, currency, description,
+    import_id, line, key, bank_id, balance, pending, seq) in seq order.
+
+    An id that is already live keeps its first import (replay stays deterministic).
+    """
     from .merchant import normalize
 
     conn.executemany(
-        "INSERT OR IGNORE INTO transactions (id, account, date, amount, currency, description, merchant,"
-        " import_id, line, key, bank_id, balance, pending, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [(p["id"], p["account"], p["date"], p["amount"], p["currency"], p["description"],
-          normalize(p["description"]), p["import_id"], p["line"], p["key"], p.get("bank_id"),
-          p.get("balance"), int(bool(p.get("pending"))), e.seq)
-         for e in batch for p in (e.payload,)])
-    _restore_labels(conn, batch[0].seq, batch[-1].seq)
+        "INSERT OR IGNORE INTO transactions (id, account, date, amount, currency, description, import_id,"
+        " line, key, bank_id, balance, pending, seq, merchant) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [(*row, normalize(row[5])) for row in rows])
+    if rows:
+        _restore_labels(conn, rows[0][-1], rows[-1][-1])
+
+
+def apply_imported(conn, rows: list[tuple]) -> None:
+    """Project transaction.imported events just appended, from the rows they were built from.
+
+    The live twin of the handler: the import hands over the same fields it wrote
+    into the events instead of having them decoded again. Events that do not
+    directly follow the cursor are read back from the log instead.
+    """
+    if not rows:
+        return
+    if cursor(conn) != rows[0][-1] - 1 or ev.head(conn)[0] != rows[-1][-1]:
+        catch_up(conn)
+        return
+    insert_transactions(conn, rows)
+    _set_cursor(conn, rows[-1][-1])
 
 
 def _restore_labels(conn, lo: int, hi: int) -> None:
-    """A transaction imported again (after an undo) gets back the category the user gave it."""
+    """A transaction imported again (after an undo) gets back the category the user gave it.
+
+    Walks the labels (`+labels.id` keeps SQLite from walking the transactions
+    instead, which have no index on seq), and only when there are any.
+    """
+    if conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone() is None:
+        return
     conn.execute("UPDATE transactions SET category = labels.category, category_source = 'user' FROM labels"
-                 " WHERE transactions.id = labels.id AND transactions.seq BETWEEN ? AND ?"
+                 " WHERE transactions.id = +labels.id AND transactions.seq BETWEEN ? AND ?"
                  " AND transactions.category_source IS NULL", (lo, hi))
 
 

@@ -5,7 +5,8 @@ import sqlite3
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from fincli import events as ev, ledger, projections
+from fincli import db, events as ev, ledger, projections
+from fincli.merchant import normalize
 from fincli.events import Event
 from fincli.workspace import open_workspace
 
@@ -169,3 +170,38 @@ def test_an_old_version_event_in_the_log_replays_in_its_current_shape(ws, fin):
 
 def test_every_event_type_has_a_projection_handler():
     assert set(ev.TYPES) == set(projections.HANDLERS)
+
+
+text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@given(id=text, account=text, date=text, amount=st.integers(-10**15, 10**15), currency=text, description=text,
+       import_id=text, line=st.integers(1, 10**9), key=text, bank_id=st.none() | text,
+       balance=st.none() | st.integers(-10**15, 10**15), pending=st.booleans(), value_date=st.none() | text)
+def test_the_import_payload_writer_gives_exactly_the_canonical_valid_payload(**fields):
+    written = ev.imported_transaction_json(**fields)
+    payload = {k: v for k, v in fields.items() if v not in (None, False, "") or k not in
+               ("bank_id", "balance", "pending", "value_date")}
+    assert written == ev.canonical(payload)
+    assert ev.TYPES["transaction.imported"].problem(json.loads(written)) is None
+
+
+def test_the_import_payload_writer_refuses_a_non_integer_amount():
+    with pytest.raises(TypeError):
+        ev.imported_transaction_json("t", "a", "2024-01-01", 1.5, "USD", "x", "imp", 1, "k")
+
+
+def test_appending_encoded_payloads_chains_and_replays_like_appending_events(ws, fin):
+    append_and_project(ws, import_events("imp1", "checking", [("t1", "2024-01-02", -500, "COFFEE")]))
+    fields = [("t2", "checking", "2024-01-03", -700, "USD", "LUNCH ☕", "imp2", 2, "k2"),
+              ("t3", "checking", "2024-01-04", 2500, "USD", "REFUND", "imp2", 3, "k3")]
+    with db.transaction(ws.conn):
+        first = ev.append_encoded(ws.conn, "transaction.imported", "imp2",
+                                  [(f"imp2:{f[7]}", f[2], ev.imported_transaction_json(*f)) for f in fields])
+        projections.apply_imported(ws.conn, [(*f, None, None, 0, seq) for seq, f in enumerate(fields, first)])
+    assert first == 3
+    assert [e.payload["id"] for e in ev.read(ws.conn, after=2)] == ["t2", "t3"]
+    assert ws.conn.execute("SELECT merchant FROM transactions WHERE id = 't2'").fetchone()[0] == normalize("LUNCH ☕")
+    assert projections.cursor(ws.conn) == 4
+    result = fin("verify")
+    assert result.exit_code == 0, result.output

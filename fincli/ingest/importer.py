@@ -141,9 +141,7 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
         for start in range(0, len(plan.add), APPEND_CHUNK):
             if progress:
                 progress(start, len(plan.add), "recording")
-            stored = ev.append(ws.conn, [_transaction_event(row, account, import_id)
-                                         for row in plan.add[start:start + APPEND_CHUNK]])
-            projections.catch_up(ws.conn, fresh=stored)
+            _record(ws, plan.add[start:start + APPEND_CHUNK], account, import_id)
         flagged = {new for new, _ in plan.posted} | {new for new, _ in plan.possible_duplicates}
         date_of = {p.id: p.date for p in plan.add if p.id in flagged} if flagged else {}
         ev.append(ws.conn, [Event("transaction.posted", f"{import_id}:posted:{new}", date_of[new], import_id,
@@ -215,20 +213,14 @@ def _plan(ws: Workspace, account: str, rows: list[Prepared]) -> dedup.Plan:
     return dedup.plan(rows, existing, covered if covered[0] else None)
 
 
-def _transaction_event(row: Prepared, account: str, import_id: str) -> Event:
-    payload = {"id": row.id, "account": account, "date": row.date, "amount": row.amount,
-               "currency": row.currency, "description": row.description, "import_id": import_id,
-               "line": row.line, "key": row.key}
-    if row.bank_id:
-        payload["bank_id"] = row.bank_id
-    if row.balance is not None:
-        payload["balance"] = row.balance
-    if row.pending:
-        payload["pending"] = True
-    if row.value_date:
-        payload["value_date"] = row.value_date
-    # ids in file order, so the log's unique index grows at its end instead of at random places
-    return Event("transaction.imported", f"{import_id}:{row.line:09d}", row.date, import_id, payload)
+def _record(ws: Workspace, rows: list[Prepared], account: str, import_id: str) -> None:
+    """One transaction.imported event per row, and the rows projected from the same fields."""
+    fields = [(row.id, account, row.date, row.amount, row.currency, row.description, import_id, row.line,
+               row.key, row.bank_id or None, row.balance, row.pending, row.value_date or None) for row in rows]
+    # event ids in file order, so the log's unique index grows at its end instead of at random places
+    first = ev.append_encoded(ws.conn, "transaction.imported", import_id,
+                              [(f"{import_id}:{f[7]:09d}", f[2], ev.imported_transaction_json(*f)) for f in fields])
+    projections.apply_imported(ws.conn, [(*f[:11], int(f[11]), seq) for seq, f in enumerate(fields, first)])
 
 
 def _transfers(ws: Workspace, account: str, import_id: str) -> list[tuple[str, str]]:
