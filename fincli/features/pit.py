@@ -57,21 +57,19 @@ class Anchors:
     TEXTS = ("id", "import_id", "account", "date", "currency", "description", "merchant")
     NUMBERS = ("seq", "day", "amount", "merchant_group", "account_group")
 
-    def __init__(self, n: int, at: list[int], columns: dict[str, tuple]):
+    def __init__(self, n: int, at, columns: dict):
         """at: the query index of each anchor found; columns: each of TEXTS and NUMBERS, one value per anchor."""
         import numpy as np
 
-        at = np.array(at, dtype=np.int64)
         self.found = np.zeros(n, dtype=bool)
         self.found[at] = True
         for name in self.TEXTS:
             column = np.full(n, None, dtype=object)
-            if len(at):
-                column[at] = np.array(columns[name], dtype=object)
+            column[at] = columns[name]
             setattr(self, name, column.tolist())
         for name in self.NUMBERS:
             column = np.zeros(n, dtype=np.int64)
-            column[at] = np.array(columns[name], dtype=np.int64)
+            column[at] = columns[name]
             setattr(self, name, column)
 
 
@@ -110,7 +108,9 @@ class History:
         limit_of = {c: _small_limit(c) for c in {currency for _, currency in self.merchants}}
         limits = np.array([limit_of[c] for _, c in self.merchants] or [0], dtype=np.int64)
         self.small_limit = limits[self.merchant_code] if len(self.seq) else np.zeros(0, np.int64)
-        self.seqs = self.seq[np.r_[True, self.seq[1:] != self.seq[:-1]]] if len(self.seq) else self.seq
+        first = np.r_[True, self.seq[1:] != self.seq[:-1]] if len(self.seq) else np.zeros(0, bool)
+        self.seqs = self.seq[first]
+        self.row_rank = np.cumsum(first)            # = self.rank(self.seq), one pass over the sorted seqs
 
     def rank(self, seqs):
         """1 + the position of each seq among the history's seqs (0 sorts before every event)."""
@@ -169,48 +169,71 @@ def import_positions(conn) -> dict[str, int]:
                              " WHERE type = 'import.recorded' GROUP BY 1"))
 
 
-def resolve(conn, queries: list[Query], head: int, as_known_now: bool = False) -> tuple[Anchors, list[int]]:
-    """Each query's anchor and knowledge cutoff."""
+def resolve(conn, groups, txn_ids: list, at_seqs: list[int], head: int, cutoffs: list | None = None,
+            as_known_now: bool = False) -> tuple[Anchors, list[int]]:
+    """Each query's anchor and knowledge cutoff; query i is `Query(txn_ids[i], at_seqs[i], cutoffs[i])`.
+
+    groups: the (name, currency) of every group code, as `History.groups`.
+    """
+    import numpy as np
+
     _map_file(conn)
-    # the queries go in sorted by id, so the index lookups below walk the index in order
-    asked = sorted((q.txn_id, q.at_seq, i) for i, q in enumerate(queries) if q.txn_id is not None)
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS feature_queries (k INTEGER PRIMARY KEY, id TEXT, at INTEGER)")
-    conn.execute("DELETE FROM feature_queries")
-    conn.execute("INSERT INTO feature_queries SELECT key, value ->> 0, value ->> 1 FROM json_each(?)",
-                 (json.dumps([(txn_id, at) for txn_id, at, _ in asked]),))
-    # every version up to at_seq: the one with the largest seq wins (SQLite takes the bare columns
-    # from the row holding the max); rows of one seq differ only in their visibility interval
+    n = len(txn_ids)
+    # every row of each query's id: an index-only lookup (the id index holds the rowid)
+    query, rowid = _int_columns(conn.execute(
+        "SELECT group_concat(q.key), group_concat(f.rowid) FROM json_each(?) q JOIN feature_txns f ON f.id = q.value",
+        (json.dumps(txn_ids),)).fetchone())
+    # then those rows, in rowid order (a walk through the table instead of jumps)
+    rowids = np.unique(rowid)
     rows = conn.execute(
-        "SELECT q.k, f.import_id, f.date, f.description, max(f.seq), f.day, f.amount, f.merchant_group,"
-        " f.account_group FROM feature_queries q"
-        " JOIN feature_txns f ON f.id = q.id AND f.seq <= q.at GROUP BY q.k").fetchall()
-    conn.execute("DELETE FROM feature_queries")
-    found = list(zip(*rows)) if rows else [()] * 9
+        "SELECT f.rowid, f.seq, f.day, f.amount, f.merchant_group, f.account_group, f.import_id, f.date,"
+        " f.description FROM json_each(?) j JOIN feature_txns f ON f.rowid = j.value",
+        (json.dumps(rowids.tolist()),)).fetchall()
+    fetched = list(zip(*rows)) if rows else [()] * 9
     del rows
-    columns = dict(zip(("k", "import_id", "date", "description", *Anchors.NUMBERS), found))
+    row = np.empty(len(rowids), dtype=np.intp)
+    row[np.searchsorted(rowids, np.array(fetched[0], dtype=np.int64))] = np.arange(len(fetched[0]))
+    numbers = [np.array(c, dtype=np.int64)[row] for c in fetched[1:6]]
+    texts = [np.array(c, dtype=object)[row] for c in fetched[6:]]
+    # the anchor is the version with the largest seq up to at_seq (versions of one seq differ only in
+    # their visibility interval); a query with no such version has no anchor
+    candidate = np.searchsorted(rowids, rowid)
+    seq = numbers[0][candidate]
+    ok = seq <= np.array(at_seqs, dtype=np.int64)[query]
+    query, candidate, seq = query[ok], candidate[ok], seq[ok]
+    order = np.lexsort((seq, query))
+    last = order[np.r_[query[order][1:] != query[order][:-1], True]] if len(order) else order
+    at, pick = query[last], candidate[last]
+    columns = dict(zip(("seq", "day", "amount", "merchant_group", "account_group"), (c[pick] for c in numbers)))
+    columns.update(zip(("import_id", "date", "description"), (c[pick] for c in texts)))
     # the group's name and currency are the anchor's merchant (or account) and currency
-    groups = _groups(conn) if columns["k"] else {"merchant": [], "account": []}
-    merchants, accounts = groups["merchant"], groups["account"]
-    columns["merchant"] = [merchants[code][0] for code in columns["merchant_group"]]
-    columns["currency"] = [merchants[code][1] for code in columns["merchant_group"]]
-    columns["account"] = [accounts[code][0] for code in columns["account_group"]]
-    at = [asked[k][2] for k in columns["k"]]
-    columns["id"] = [queries[i].txn_id for i in at]
-    anchors = Anchors(len(queries), at, columns)
+    merchants = np.array([name for name, _ in groups["merchant"]] or [None], dtype=object)
+    currencies = np.array([currency for _, currency in groups["merchant"]] or [None], dtype=object)
+    accounts = np.array([name for name, _ in groups["account"]] or [None], dtype=object)
+    columns["merchant"] = merchants[columns["merchant_group"]]
+    columns["currency"] = currencies[columns["merchant_group"]]
+    columns["account"] = accounts[columns["account_group"]]
+    columns["id"] = np.array(txn_ids, dtype=object)[at] if n else []
+    anchors = Anchors(n, at, columns)
     if as_known_now:
-        return anchors, [head] * len(queries)
+        return anchors, [head] * n
     positions = import_positions(conn)
-    cutoffs = []
-    for q, found, import_id in zip(queries, anchors.found.tolist(), anchors.import_id):
-        if q.cutoff is not None:
-            cutoffs.append(q.cutoff)
-        elif not found:
-            cutoffs.append(q.at_seq)
-        else:
-            if import_id not in positions:       # a log without import.recorded: its last event
-                positions[import_id] = _last_seq_of_import(conn, import_id)
-            cutoffs.append(positions[import_id])
-    return anchors, cutoffs
+    for import_id in set(columns["import_id"].tolist()) - positions.keys():
+        positions[import_id] = _last_seq_of_import(conn, import_id)     # a log without import.recorded
+    cut = np.array(at_seqs, dtype=np.int64)
+    cut[at] = [positions[import_id] for import_id in columns["import_id"].tolist()]
+    cut = cut.tolist()
+    for i, given in enumerate(cutoffs or ()):
+        if given is not None:
+            cut[i] = given
+    return anchors, cut
+
+
+def _int_columns(texts) -> list:
+    """Comma-separated integers (a group_concat, None when there were no rows) as int64 arrays."""
+    import numpy as np
+
+    return [np.fromstring(text or "", dtype=np.int64, sep=",") for text in texts]
 
 
 def _map_file(conn) -> None:
@@ -236,8 +259,9 @@ class _Sorted:
         self.dbits = span.bit_length()
         if int(code.max(initial=0) + 1).bit_length() + self.dbits + self.rbits > 62:
             raise OverflowError("history too large for the packed sort key")
-        key = self.key_of(code, hist.day, hist.rank(hist.seq))
-        order = np.argsort(key, kind="stable")
+        key = self.key_of(code, hist.day, hist.row_rank)
+        # rows with equal keys are intervals of one transaction (same day and amount): their order never matters
+        order = np.argsort(key)
         self.key = key[order]
         self.day, self.amount = hist.day[order], hist.amount[order]
         self.vfrom, self.vuntil = hist.vfrom[order], np.minimum(hist.vuntil[order], INFINITE)
@@ -393,7 +417,7 @@ def _dummy(hist: History) -> History:
     for name in ("seq", "vfrom", "vuntil", "day", "amount", "small_limit", "merchant_code", "account_code"):
         setattr(empty, name, np.zeros(1, np.int64))
     empty.vfrom[:] = INFINITE                  # never visible
-    empty.seqs = np.zeros(1, np.int64)
+    empty.seqs, empty.row_rank = np.zeros(1, np.int64), np.ones(1, np.int64)
     empty.groups, empty.merchants, empty.accounts = hist.groups, hist.merchants, hist.accounts
     return empty
 
@@ -449,6 +473,7 @@ def online_features(ws, txn_ids: list[str]) -> list[dict]:
     from .store import refresh
 
     head = refresh(ws)
-    anchors, cutoffs = resolve(ws.conn, [Query(t, head, head) for t in txn_ids], head)
-    rows = rows_for(History(ws.conn), anchors, cutoffs)
+    hist = History(ws.conn)
+    anchors, cutoffs = resolve(ws.conn, hist.groups, txn_ids, [head] * len(txn_ids), head, [head] * len(txn_ids))
+    rows = rows_for(hist, anchors, cutoffs)
     return [{"id": t, **row} for t, row in zip(txn_ids, rows)]
