@@ -24,8 +24,12 @@ class Observations(NamedTuple):
 
 def category_labels(conn) -> Observations:
     """Every label.set event, in log order; a transaction labelled twice gives two observations."""
-    rows = conn.execute("SELECT seq, id, seq, category FROM feature_labels ORDER BY seq").fetchall()
-    return Observations(*(list(column) for column in zip(*rows))) if rows else Observations([], [], [], [])
+    from .pit import select_columns
+
+    # seq is the table's rowid, so a scan of the table (NOT INDEXED) reads the labels in seq order
+    [seqs], [txn_ids, categories] = select_columns(conn, ["seq"], ["id", "category"], "FROM feature_labels NOT INDEXED")
+    seqs = seqs.tolist()
+    return Observations(seqs, txn_ids, seqs, categories)
 
 
 def latest_labels(conn, observations: Observations, cutoffs) -> list[str | None]:

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date as Date
 from decimal import Decimal
+from pathlib import Path
 
 from .catalog import GAP_CHARGES, ROW_FEATURES, SMALL_CHARGE, WINDOWS
 
@@ -82,18 +84,11 @@ def day_number(iso: str) -> int:
 class History:
     """The materialized transaction history as numpy arrays sorted by (seq, visible_from); one load per command."""
 
-    def __init__(self, conn):
+    def __init__(self, conn, groups: dict | None = None, scan: "Scan | None" = None):
+        """groups: `load_groups(conn)` if already read; scan: the table scan if already started."""
         import numpy as np
 
-        _map_file(conn)
-        # one table scan in rowid order (NOT INDEXED), each column as one delimited string of integers
-        columns = conn.execute(
-            "SELECT group_concat(seq), group_concat(visible_from), group_concat(coalesce(visible_until, ?)),"
-            " group_concat(day), group_concat(amount), group_concat(merchant_group), group_concat(account_group)"
-            " FROM feature_txns NOT INDEXED", (INFINITE,)).fetchone()
-        seq, vfrom, vuntil, day, amount, merchant, account = (
-            np.fromstring(text or "", dtype=np.int64, sep=",") for text in columns)
-        del columns
+        seq, vfrom, vuntil, day, amount, merchant, account = (scan or Scan()).columns(conn)
         # usually already in (seq, visible_from) order: then the sort is skipped (ties keep rowid order either way)
         ascending = (seq[1:] > seq[:-1]) | ((seq[1:] == seq[:-1]) & (vfrom[1:] >= vfrom[:-1]))
         order = None if ascending.all() else np.lexsort((vfrom, seq))
@@ -103,7 +98,7 @@ class History:
         self.day, self.amount = pick(day), pick(amount)
         self.merchant_code, self.account_code = pick(merchant), pick(account)
         del seq, vfrom, vuntil, day, amount, merchant, account
-        self.groups = _groups(conn)
+        self.groups = load_groups(conn) if groups is None else groups
         self.merchants, self.accounts = self.groups["merchant"], self.groups["account"]
         limit_of = {c: _small_limit(c) for c in {currency for _, currency in self.merchants}}
         limits = np.array([limit_of[c] for _, c in self.merchants] or [0], dtype=np.int64)
@@ -135,12 +130,73 @@ class History:
         return out
 
 
-def _groups(conn) -> dict[str, list[tuple[str, str]]]:
+def load_groups(conn) -> dict[str, list[tuple[str, str]]]:
     """(name, currency) of every group by code, per kind."""
     groups: dict[str, list[tuple[str, str]]] = {"merchant": [], "account": []}
     for kind, name, currency in conn.execute("SELECT kind, name, currency FROM feature_groups ORDER BY kind, code"):
         groups[kind].append((name, currency))
     return groups
+
+
+class Scan:
+    """The one full scan of the history: the numeric columns of every row of feature_txns.
+
+    `Scan(conn)` reads them when asked for; `Scan.in_background(conn)` starts reading them at
+    once on a second, read-only connection in a thread (SQLite works without holding the GIL),
+    so the caller can go on with its own queries meanwhile. The caller then holds a read
+    transaction on conn, and the two snapshots are compared through the features cursor (a
+    materialized history is a function of its cursor): if they differ, conn reads it again.
+    """
+
+    # read in rowid order (NOT INDEXED): History sorts them
+    COLUMNS = ["seq", "visible_from", f"coalesce(visible_until, {INFINITE})", "day", "amount", "merchant_group",
+               "account_group"]
+
+    def __init__(self, future=None):
+        self.future = future
+
+    @classmethod
+    def in_background(cls, conn) -> "Scan":
+        """Start reading at once; conn must hold the read transaction whose snapshot the result must match."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        path = conn.execute("PRAGMA database_list").fetchone()[2]
+        if not path:                            # an in-memory database: no second connection to it
+            return cls()
+        pool = ThreadPoolExecutor(1)
+        future = pool.submit(cls._read_at, Path(path).resolve().as_uri() + "?mode=ro")
+        pool.shutdown(wait=False)
+        return cls(future)
+
+    @classmethod
+    def _read_at(cls, uri: str):
+        import sqlite3
+
+        from .store import cursor
+
+        with closing(sqlite3.connect(uri, uri=True, isolation_level=None)) as other:
+            other.execute("BEGIN")
+            return cursor(other), cls._read(other)
+
+    @classmethod
+    def _read(cls, conn) -> list:
+        _map_file(conn)
+        return select_columns(conn, cls.COLUMNS, [], "FROM feature_txns NOT INDEXED")[0]
+
+    def columns(self, conn) -> list:
+        """[seq, visible_from, visible_until, day, amount, merchant_group, account_group], in rowid order."""
+        import sqlite3
+
+        from .store import cursor
+
+        if self.future is not None:
+            try:
+                at, columns = self.future.result()
+                if at == cursor(conn):
+                    return columns
+            except sqlite3.Error:
+                pass
+        return self._read(conn)
 
 
 def _search(haystack, needles, order=None):
@@ -179,33 +235,22 @@ def resolve(conn, groups, txn_ids: list, at_seqs: list[int], head: int, cutoffs:
 
     _map_file(conn)
     n = len(txn_ids)
-    # every row of each query's id: an index-only lookup (the id index holds the rowid)
-    query, rowid = _int_columns(conn.execute(
-        "SELECT group_concat(q.key), group_concat(f.rowid) FROM json_each(?) q JOIN feature_txns f ON f.id = q.value",
-        (json.dumps(txn_ids),)).fetchone())
-    # then those rows, in rowid order (a walk through the table instead of jumps)
-    rowids = np.unique(rowid)
-    rows = conn.execute(
-        "SELECT f.rowid, f.seq, f.day, f.amount, f.merchant_group, f.account_group, f.import_id, f.date,"
-        " f.description FROM json_each(?) j JOIN feature_txns f ON f.rowid = j.value",
-        (json.dumps(rowids.tolist()),)).fetchall()
-    fetched = list(zip(*rows)) if rows else [()] * 9
-    del rows
-    row = np.empty(len(rowids), dtype=np.intp)
-    row[np.searchsorted(rowids, np.array(fetched[0], dtype=np.int64))] = np.arange(len(fetched[0]))
-    numbers = [np.array(c, dtype=np.int64)[row] for c in fetched[1:6]]
-    texts = [np.array(c, dtype=object)[row] for c in fetched[6:]]
+    # every row of each query's id: found through the id index (which holds the rowid), then read
+    # in rowid order (a walk through the table instead of jumps)
+    ints, texts = select_columns(
+        conn, ["c.k", "f.seq", "f.day", "f.amount", "f.merchant_group", "f.account_group"],
+        ["f.import_id", "f.date", "f.description"],
+        "FROM (SELECT q.key AS k, f.rowid AS r FROM json_each(?) q JOIN feature_txns f ON f.id = q.value"
+        " ORDER BY f.rowid) c JOIN feature_txns f ON f.rowid = c.r", (json.dumps(txn_ids),))
+    query, seq = ints[0], ints[1]
     # the anchor is the version with the largest seq up to at_seq (versions of one seq differ only in
     # their visibility interval); a query with no such version has no anchor
-    candidate = np.searchsorted(rowids, rowid)
-    seq = numbers[0][candidate]
-    ok = seq <= np.array(at_seqs, dtype=np.int64)[query]
-    query, candidate, seq = query[ok], candidate[ok], seq[ok]
     order = np.lexsort((seq, query))
-    last = order[np.r_[query[order][1:] != query[order][:-1], True]] if len(order) else order
-    at, pick = query[last], candidate[last]
-    columns = dict(zip(("seq", "day", "amount", "merchant_group", "account_group"), (c[pick] for c in numbers)))
-    columns.update(zip(("import_id", "date", "description"), (c[pick] for c in texts)))
+    order = order[seq[order] <= np.array(at_seqs, dtype=np.int64)[query[order]]]
+    pick = order[np.r_[query[order][1:] != query[order][:-1], True]] if len(order) else order
+    at = query[pick]
+    columns = dict(zip(Anchors.NUMBERS, (c[pick] for c in ints[1:])))
+    columns.update(zip(("import_id", "date", "description"), (np.array(c, dtype=object)[pick] for c in texts)))
     # the group's name and currency are the anchor's merchant (or account) and currency
     merchants = np.array([name for name, _ in groups["merchant"]] or [None], dtype=object)
     currencies = np.array([currency for _, currency in groups["merchant"]] or [None], dtype=object)
@@ -229,11 +274,19 @@ def resolve(conn, groups, txn_ids: list, at_seqs: list[int], head: int, cutoffs:
     return anchors, cut
 
 
-def _int_columns(texts) -> list:
-    """Comma-separated integers (a group_concat, None when there were no rows) as int64 arrays."""
+def select_columns(conn, ints: list[str], texts: list[str], rest: str, params=()) -> tuple[list, list]:
+    """`SELECT ints, texts rest` as columns: int64 arrays for `ints` (never NULL), lists for `texts`.
+
+    SQLite hands each column over as one aggregate (group_concat, json_group_array): one row
+    instead of one per result row, about twice as fast. The columns stay aligned (every
+    aggregate sees the same rows in the same order), but that order is the query's own.
+    """
     import numpy as np
 
-    return [np.fromstring(text or "", dtype=np.int64, sep=",") for text in texts]
+    aggregates = [f"group_concat({c})" for c in ints] + [f"json_group_array({c})" for c in texts]
+    values = conn.execute(f"SELECT {', '.join(aggregates)} {rest}", params).fetchone()
+    return ([np.fromstring(text or "", dtype=np.int64, sep=",") for text in values[:len(ints)]],
+            [json.loads(text) for text in values[len(ints):]])
 
 
 def _map_file(conn) -> None:
@@ -422,8 +475,8 @@ def _dummy(hist: History) -> History:
     return empty
 
 
-def columns_for(hist: History, anchors: Anchors, cutoffs: list[int]) -> dict[str, list]:
-    """Every row feature as one list per feature (in ROW_FEATURES order), one item per anchor."""
+def history_columns(hist: History, anchors: Anchors, cutoffs: list[int]) -> dict[str, list]:
+    """The merchant and account features, one list per feature, one item per anchor."""
     import numpy as np
 
     found = anchors.found
@@ -443,13 +496,21 @@ def columns_for(hist: History, anchors: Anchors, cutoffs: list[int]) -> dict[str
         for i in unused:
             plain[i] = fill
         columns[name] = plain
+    return columns
+
+
+def anchor_columns(anchors: Anchors) -> dict[str, list]:
+    """The transaction features: the anchor's own fields, one list per feature (None where there is no anchor)."""
+    import numpy as np
+
+    unused = np.flatnonzero(~anchors.found).tolist()
 
     def column(values):
         for i in unused:
             values[i] = None
         return values
 
-    columns.update({
+    return {
         "merchant": anchors.merchant,
         "description_tokens": [description_tokens(d) if d is not None else None for d in anchors.description],
         "amount": column(anchors.amount.tolist()),
@@ -457,7 +518,12 @@ def columns_for(hist: History, anchors: Anchors, cutoffs: list[int]) -> dict[str
         "day_of_week": column(((anchors.day + 3) % 7).tolist()),
         "day_of_month": [int(d[8:10]) if d is not None else None for d in anchors.date],
         "currency": anchors.currency,
-    })
+    }
+
+
+def columns_for(hist: History, anchors: Anchors, cutoffs: list[int]) -> dict[str, list]:
+    """Every row feature as one list per feature (in ROW_FEATURES order), one item per anchor."""
+    columns = {**anchor_columns(anchors), **history_columns(hist, anchors, cutoffs)}
     return {f.name: columns[f.name] for f in ROW_FEATURES}
 
 

@@ -13,13 +13,14 @@ import csv
 import hashlib
 import io
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 from .. import events as ev
 from ..errors import InputError
 from .catalog import ROW_FEATURES, definition_hashes
 from .observations import SOURCES
-from .pit import History, Query, columns_for, resolve
+from .pit import History, Query, Scan, anchor_columns, history_columns, load_groups, resolve
 
 KEY_COLUMNS = ["observation", "txn_id", "cutoff", "account", "date", "retracted"]
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -46,17 +47,22 @@ def build_columns(conn, service: str, as_known_now: bool = False, queries: list[
     import numpy as np
 
     source = SOURCES[service]
-    head = ev.head(conn)[0]
-    observations = source.load(conn) if queries is None else None
-    if queries is None:
-        txn_ids, at_seqs, given = observations.txn_id, observations.seq, None
-    else:
-        txn_ids, at_seqs, given = [q.txn_id for q in queries], [q.at_seq for q in queries], [q.cutoff for q in queries]
-    hist = History(conn) if txn_ids else None
-    groups = hist.groups if hist else {"merchant": [], "account": []}
-    anchors, cutoffs = resolve(conn, groups, txn_ids, at_seqs, head, given, as_known_now)
-    features = columns_for(hist, anchors, cutoffs) if txn_ids else {f.name: [] for f in ROW_FEATURES}
-    targets = source.target_at(conn, observations, cutoffs) if observations else [None] * len(txn_ids)
+    with _snapshot(conn) as own:
+        head = ev.head(conn)[0]
+        observations = source.load(conn) if queries is None else None
+        if queries is None:
+            txn_ids, at_seqs, given = observations.txn_id, observations.seq, None
+        else:
+            txn_ids, at_seqs, given = [q.txn_id for q in queries], [q.at_seq for q in queries], [q.cutoff for q in queries]
+        # the history scan (the longest read) runs beside the rest when this build has its own snapshot
+        scan = (Scan.in_background(conn) if own else Scan()) if txn_ids else None
+        groups = load_groups(conn)
+        anchors, cutoffs = resolve(conn, groups, txn_ids, at_seqs, head, given, as_known_now)
+        features = anchor_columns(anchors)
+        targets = source.target_at(conn, observations, cutoffs) if observations else [None] * len(txn_ids)
+        hist = History(conn, groups, scan) if txn_ids else None
+    features.update(history_columns(hist, anchors, cutoffs) if txn_ids else {})
+    features = {f.name: features.get(f.name, []) for f in ROW_FEATURES}
     retracted = (~hist.visible(anchors.seq, cutoffs)).astype(int).tolist() if txn_ids else []
     for i in np.flatnonzero(~anchors.found).tolist():
         retracted[i] = None
@@ -70,6 +76,22 @@ def build_columns(conn, service: str, as_known_now: bool = False, queries: list[
         source.target: targets,
     }
     return columns(service), {**keys, **features}, head
+
+
+@contextmanager
+def _snapshot(conn):
+    """One read transaction around a build, so every query sees the same log; yields whether it is this one's.
+
+    Inside a caller's transaction the build reads within that one.
+    """
+    if conn.in_transaction:
+        yield False
+        return
+    conn.execute("BEGIN")
+    try:
+        yield True
+    finally:
+        conn.execute("COMMIT")
 
 
 def write(path: Path, cols: list[str], rows: list[dict]) -> None:
