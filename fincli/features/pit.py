@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date as Date
@@ -84,7 +85,7 @@ def day_number(iso: str) -> int:
 class History:
     """The materialized transaction history as numpy arrays sorted by (seq, visible_from); one load per command."""
 
-    def __init__(self, conn, groups: dict | None = None, scan: "Scan | None" = None):
+    def __init__(self, conn, groups: dict | None = None, scan: Scan | None = None):
         """groups: `load_groups(conn)` if already read; scan: the table scan if already started."""
         import numpy as np
 
@@ -141,11 +142,12 @@ def load_groups(conn) -> dict[str, list[tuple[str, str]]]:
 class Scan:
     """The one full scan of the history: the numeric columns of every row of feature_txns.
 
-    `Scan(conn)` reads them when asked for; `Scan.in_background(conn)` starts reading them at
-    once on a second, read-only connection in a thread (SQLite works without holding the GIL),
-    so the caller can go on with its own queries meanwhile. The caller then holds a read
-    transaction on conn, and the two snapshots are compared through the features cursor (a
-    materialized history is a function of its cursor): if they differ, conn reads it again.
+    `Scan()` reads them on conn when asked for them; `Scan.in_background(conn)` starts reading
+    them at once on a second, read-only connection in a thread (SQLite runs without holding
+    the GIL), so that the caller goes on with its own queries meanwhile. The caller holds a
+    read transaction on conn, and the two snapshots are compared through the features cursor
+    (the materialized history is a function of the log up to its cursor): if they differ,
+    or the second connection failed, conn reads them after all.
     """
 
     # read in rowid order (NOT INDEXED): History sorts them
@@ -156,7 +158,7 @@ class Scan:
         self.future = future
 
     @classmethod
-    def in_background(cls, conn) -> "Scan":
+    def in_background(cls, conn) -> Scan:
         """Start reading at once; conn must hold the read transaction whose snapshot the result must match."""
         from concurrent.futures import ThreadPoolExecutor
 
@@ -170,8 +172,6 @@ class Scan:
 
     @classmethod
     def _read_at(cls, uri: str):
-        import sqlite3
-
         from .store import cursor
 
         with closing(sqlite3.connect(uri, uri=True, isolation_level=None)) as other:
@@ -185,8 +185,6 @@ class Scan:
 
     def columns(self, conn) -> list:
         """[seq, visible_from, visible_until, day, amount, merchant_group, account_group], in rowid order."""
-        import sqlite3
-
         from .store import cursor
 
         if self.future is not None:

@@ -49,25 +49,27 @@ def build_columns(conn, service: str, as_known_now: bool = False, queries: list[
     source = SOURCES[service]
     with _snapshot(conn) as own:
         head = ev.head(conn)[0]
-        observations = source.load(conn) if queries is None else None
         if queries is None:
+            observations = source.load(conn)
             txn_ids, at_seqs, given = observations.txn_id, observations.seq, None
         else:
+            observations = None
             txn_ids, at_seqs, given = [q.txn_id for q in queries], [q.at_seq for q in queries], [q.cutoff for q in queries]
-        # the history scan (the longest read) runs beside the rest when this build has its own snapshot
-        scan = (Scan.in_background(conn) if own else Scan()) if txn_ids else None
+        if not txn_ids:
+            return columns(service), {c: [] for c in columns(service)}, head
+        # the history scan, the longest read, runs beside the queries below when this build has its own snapshot
+        scan = Scan.in_background(conn) if own else Scan()
         groups = load_groups(conn)
         anchors, cutoffs = resolve(conn, groups, txn_ids, at_seqs, head, given, as_known_now)
         features = anchor_columns(anchors)
-        targets = source.target_at(conn, observations, cutoffs) if observations else [None] * len(txn_ids)
-        hist = History(conn, groups, scan) if txn_ids else None
-    features.update(history_columns(hist, anchors, cutoffs) if txn_ids else {})
-    features = {f.name: features.get(f.name, []) for f in ROW_FEATURES}
-    retracted = (~hist.visible(anchors.seq, cutoffs)).astype(int).tolist() if txn_ids else []
+        targets = source.target_at(conn, observations, cutoffs) if observations is not None else [None] * len(txn_ids)
+        hist = History(conn, groups, scan)
+    features.update(history_columns(hist, anchors, cutoffs))
+    retracted = (~hist.visible(anchors.seq, cutoffs)).astype(int).tolist()
     for i in np.flatnonzero(~anchors.found).tolist():
         retracted[i] = None
     keys = {
-        "observation": observations.id if observations else list(range(1, len(txn_ids) + 1)),
+        "observation": observations.id if observations is not None else list(range(1, len(txn_ids) + 1)),
         "txn_id": txn_ids,
         "cutoff": cutoffs,
         "account": anchors.account,
@@ -75,7 +77,7 @@ def build_columns(conn, service: str, as_known_now: bool = False, queries: list[
         "retracted": retracted,
         source.target: targets,
     }
-    return columns(service), {**keys, **features}, head
+    return columns(service), {**keys, **{f.name: features[f.name] for f in ROW_FEATURES}}, head
 
 
 @contextmanager
