@@ -75,6 +75,7 @@ def _csv_module(cols, rows):
     (["txn_id", "label"], [["t\n1", "new\nline"], ["t\r2", "carriage\rreturn"], ["t3", "nul\0char"], ["é", "ü"]]),
     (["only"], [[None], [""], ["x"], [3], ["a,b"]]),
     (["name, with comma", 'q"uote'], [[1, 2]]),
+    (["json", "n"], [[[1, 2], 3], [{"a": "b"}, None]]),
     (["a", "b"], []),
 ])
 def test_the_csv_writer_writes_what_the_csv_module_writes(tmp_path, cols, rows):

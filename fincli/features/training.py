@@ -142,14 +142,15 @@ def _csv_text(cols: list[str], data: dict[str, list]) -> str:
 def _csv_values(values: list, dtype: str, alone: bool) -> list:
     """The values of one column ready for "%s": None as "", texts the csv module might quote written by it."""
     out = ["" if v is None else v for v in values]
-    if dtype in ("int", "float") and not alone:
+    if dtype in ("int", "float") and not alone:         # numbers: nothing to quote
         return out
-    text = "".join(map(str, out))
-    if alone or any(c in text for c in _CSV_SPECIAL):
-        for i, v in enumerate(out):
-            if (alone and v == "") or (isinstance(v, str) and any(c in v for c in _CSV_SPECIAL)):
+    texts = list(map(str, out))
+    joined = "".join(texts)
+    if alone or any(c in joined for c in _CSV_SPECIAL):
+        for i, text in enumerate(texts):
+            if (alone and not text) or any(c in text for c in _CSV_SPECIAL):
                 buf = io.StringIO()
-                csv.writer(buf, lineterminator="\n").writerow([v] if alone else [v, None])
+                csv.writer(buf, lineterminator="\n").writerow([text] if alone else [text, None])
                 out[i] = buf.getvalue()[:-1] if alone else buf.getvalue()[:-2]
     return out
 
