@@ -14,25 +14,30 @@ from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 
-class Observation(NamedTuple):
-    id: int                     # the seq of the event that is the observation
-    txn_id: str
-    seq: int                    # the log position the observation was made at
-    target: str | None
+class Observations(NamedTuple):
+    """A source's observations column by column (one item per observation, in order)."""
+    id: list[int]               # the seq of the event that is the observation
+    txn_id: list[str]
+    seq: list[int]              # the log position the observation was made at
+    target: list
 
 
-def category_labels(conn) -> list[Observation]:
+def category_labels(conn) -> Observations:
     """Every label.set event, in log order; a transaction labelled twice gives two observations."""
-    return [Observation(seq, txn_id, seq, category) for seq, txn_id, category in conn.execute(
-        "SELECT seq, id, category FROM feature_labels ORDER BY seq")]
+    from .pit import select_columns
+
+    # seq is the table's rowid, so a scan of the table (NOT INDEXED) reads the labels in seq order
+    [seqs], [txn_ids, categories] = select_columns(conn, ["seq"], ["id", "category"], "FROM feature_labels NOT INDEXED")
+    seqs = seqs.tolist()
+    return Observations(seqs, txn_ids, seqs, categories)
 
 
-def latest_labels(conn, observations: list[Observation], cutoffs: list[int]) -> list[str | None]:
+def latest_labels(conn, observations: Observations, cutoffs) -> list[str | None]:
     """The target as known at max(observation, cutoff): a later correction counts only once known."""
     import bisect
 
-    out = [obs.target for obs in observations]
-    late = [i for i, (obs, cutoff) in enumerate(zip(observations, cutoffs)) if cutoff > obs.seq]
+    out = list(observations.target)
+    late = [i for i, (seq, cutoff) in enumerate(zip(observations.seq, cutoffs)) if cutoff > seq]
     if not late:                                # the usual case: nothing after the observation is known
         return out
     history: dict[str, tuple[list[int], list[str]]] = {}
@@ -41,7 +46,7 @@ def latest_labels(conn, observations: list[Observation], cutoffs: list[int]) -> 
         seqs.append(seq)
         cats.append(category)
     for k in late:
-        seqs, cats = history[observations[k].txn_id]
+        seqs, cats = history[observations.txn_id[k]]
         out[k] = cats[bisect.bisect_right(seqs, cutoffs[k]) - 1]
     return out
 
@@ -50,7 +55,7 @@ def latest_labels(conn, observations: list[Observation], cutoffs: list[int]) -> 
 class Source:
     service: str
     target: str                                             # the target column's name
-    load: Callable[..., list[Observation]]
+    load: Callable[..., Observations]
     target_at: Callable[..., list]                          # (conn, observations, cutoffs) -> targets
 
 
