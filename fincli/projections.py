@@ -9,6 +9,7 @@ from the log) go through the same handlers, so a rebuild gives the same state.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from typing import Callable, Iterable
 
@@ -267,19 +268,23 @@ _BULK_VALID = _valid_sql(ev.TYPES[_BULK[0]])
 
 
 def _bulk_transactions(conn: sqlite3.Connection, lo: int, hi: int) -> int:
-    conn.execute(
+    inserted = conn.execute(
         "INSERT OR IGNORE INTO transactions (id, account, date, amount, currency, description, merchant,"
         " import_id, line, key, bank_id, balance, pending, seq)"
         " SELECT payload ->> '$.id', payload ->> '$.account', payload ->> '$.date', payload ->> '$.amount',"
         " payload ->> '$.currency', payload ->> '$.description', fin_merchant(payload ->> '$.description'),"
         " payload ->> '$.import_id', payload ->> '$.line', payload ->> '$.key', payload ->> '$.bank_id',"
         " payload ->> '$.balance', coalesce(payload ->> '$.pending', 0), seq"
-        f" FROM events WHERE seq BETWEEN ? AND ? AND {_BULK_VALID} ORDER BY seq", (lo, hi))
+        f" FROM events WHERE seq BETWEEN ? AND ? AND {_BULK_VALID} ORDER BY seq RETURNING seq", (lo, hi)).fetchall()
     _restore_labels(conn, lo, hi)
-    rest = [row for row in conn.execute(
-        "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload FROM events"
-        f" WHERE seq BETWEEN ? AND ? AND NOT ({_BULK_VALID})", (lo, hi))]
-    return _apply_decoded(conn, (ev.decode(*row) for row in rest))
+    if len(inserted) == hi - lo + 1:
+        return 0
+    # the rest: invalid events (quarantined with the reason) and repeated ids (ignored again)
+    done = {seq for seq, in inserted}
+    rest = [seq for seq in range(lo, hi + 1) if seq not in done]
+    rows = conn.execute("SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload FROM events"
+                        " WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq", (json.dumps(rest),))
+    return _apply_decoded(conn, (ev.decode(*row) for row in rows.fetchall()))
 
 
 def catch_up(conn: sqlite3.Connection, fresh: list[Event] | None = None) -> int:

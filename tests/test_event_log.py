@@ -93,6 +93,24 @@ def test_bad_events_are_quarantined_and_replay_continues(ws, fin):
     assert fin("verify").exit_code == 0
 
 
+def test_a_rebuild_keeps_the_first_of_two_imports_of_one_id_and_quarantines_a_bad_row_between(ws, fin):
+    def txn(amount):
+        return json.dumps({"id": "t1", "account": "checking", "date": "2024-01-02", "amount": amount,
+                           "currency": "USD", "description": "COFFEE", "import_id": "other", "line": 2, "key": "k1"},
+                          sort_keys=True, separators=(",", ":"))
+
+    with db.transaction(ws.conn):
+        raw_append(ws.conn, "a", "transaction.imported", 2, txn(-500))
+        raw_append(ws.conn, "b", "transaction.imported", 2, json.dumps({"id": "t2", "amount": "lots"}))
+        raw_append(ws.conn, "c", "transaction.imported", 2, txn(-700))
+    result = fin("rebuild")
+    assert result.exit_code == 0, result.stderr
+    assert "1 quarantined" in result.stderr
+    assert ws.conn.execute("SELECT id, amount, seq FROM transactions").fetchall() == [("t1", -500, 1)]
+    assert ws.conn.execute("SELECT event_id FROM quarantine").fetchall() == [("b",)]
+    assert fin("verify").exit_code == 0
+
+
 # --- replay equals incremental --------------------------------------------------------------
 
 dates = st.dates(min_value=__import__("datetime").date(2024, 1, 1),
