@@ -1,0 +1,154 @@
+"""Ground truth of a history: the files in ``truth/`` (what really happened behind the exports)
+with the README that documents them, and :func:`truth_ids`, which finds the id fin gave each
+truth transaction after an import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from .model import ACCOUNTS, LAYOUT, _dec
+
+
+def write_truth(g, tru: Path):
+    def write_csv(path: Path, header, rows):
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+        path.write_bytes(buf.getvalue().encode("utf-8"))
+    write_csv(tru / "transactions.csv",
+              ["key", "account", "date", "amount", "currency", "description", "merchant",
+               "category", "transfer_id", "fraud_kind", "stream_id", "pending_seen", "time",
+               "post_date"],
+              [[t.key, t.account, t.date.isoformat(), _dec(t.amount), t.currency,
+                t.description, t.merchant, t.category, t.transfer_id, t.fraud_kind,
+                t.stream_id, "1" if t.pending_seen else "0",
+                f"{t.time // 60:02d}:{t.time % 60:02d}",
+                t.post_date.isoformat() if t.post_date else ""] for t in g.txns])
+    cols = ["stream_id", "merchant", "account", "category", "period", "amount_model",
+            "currency", "typical_amount", "min_amount", "max_amount", "status",
+            "first_date", "last_date", "occurrences", "next_expected_date",
+            "next_expected_amount"]
+    write_csv(tru / "streams.csv", cols, [[s[c] for c in cols] for s in g.streams])
+    write_csv(tru / "fraud.csv", ["key", "kind", "episode_id"],
+              [[t.key, t.fraud_kind, t.fraud_episode] for t in
+               sorted((t for t in g.txns if t.fraud_kind),
+                      key=lambda t: (t.fraud_episode, t.key))])
+    labels = g.make_labels()
+    g.n_labels = len(labels)
+    write_csv(tru / "labels.csv", ["key", "category", "labelled_at"], labels)
+    write_csv(tru / "exports.csv", ["file", "account", "layout", "from", "to"],
+              [[f"{a}_{f.isoformat()}_{t.isoformat()}.csv", a, LAYOUT[a], f.isoformat(),
+                t.isoformat()] for a in ACCOUNTS for f, t in g.windows[a]])
+    (tru / "README.md").write_bytes(_TRUTH_README.encode("utf-8"))
+
+
+_TRUTH_README = """\
+# Ground truth of a synthetic history (written by `fincli.synth.generate`)
+
+The files in `../exports/` are what the household downloaded from its banks; the files here
+are what really happened. Everything is a deterministic function of the generator's
+parameters (recorded in `manifest.json`): the same parameters give byte-identical files.
+
+## Accounts and export layouts (`../exports/<account>_<from>_<to>.csv`)
+
+Each account was downloaded several times (every ~2 months, each covering the last ~3
+months, the first one clipped at the start of the history), so consecutive exports overlap.
+`<from>`/`<to>` (ISO) are the window the file covers; `exports.csv` lists them.
+
+| account | currency | layout | encoding, delimiter, line ends | dates | amounts |
+|---|---|---|---|---|---|
+| `checking` | USD | Chase-style checking: `Details,Posting Date,"Description",Amount,Type,Balance,Check or Slip #,` (header and rows end with `,`); newest first; Description always quoted | ASCII, `,`, LF | `m/d/yyyy`, no zero padding | one signed column (negative = out) + running `Balance`; `Details` DEBIT/CREDIT/CHECK, `Type` ACH_CREDIT/ACH_DEBIT/DEBIT_CARD/ATM/ACCT_XFER/QUICKPAY_DEBIT/CHECK_PAID/FEE_TRANSACTION |
+| `card` | USD | Chase-style credit card: `Transaction Date,Post Date,Description,Category,Type,Amount,Status`; newest first | ASCII, `,`, CRLF | `mm/dd/yyyy` | purchases NEGATIVE (`Type` Sale), payments and returns positive (`Payment`, `Return`); `Status` `Posted` or `Pending` (pending rows have an empty Post Date); `Category` is the bank's category, not the user's |
+| `eurgiro` | EUR | ING Germany giro: 13 metadata/blank lines (IBAN, Kunde, Zeitraum, Saldo, a note) before the header `Buchung;Valuta;Auftraggeber/Empfänger;Buchungstext;Verwendungszweck;Saldo;Währung;Betrag;Währung`; newest first | cp1252, `;`, LF | `dd.mm.yyyy` (booking + value date) | one signed `Betrag` with decimal comma and `.` thousands (`-1.234,56`) + running `Saldo` |
+| `savings` | USD | Lloyds-style: `Transaction Date,Transaction Type,Sort Code,Account Number,Transaction Description,Debit Amount,Credit Amount,Balance,` (header ends with `,`); sort code written `'30-94-57`; newest first | ASCII, `,`, LF | `dd/mm/yyyy` | split unsigned `Debit Amount` / `Credit Amount` + `Balance` |
+
+Every export spans at least three weeks and contains a day of month > 12 in each date
+column, so day/month order is decidable from the file alone.
+
+## `transactions.csv` — one row per real transaction (after dedup)
+
+| column | meaning |
+|---|---|
+| `key` | stable id: `chk-`/`crd-`/`eur-`/`sav-` + 6-digit sequence in (date, time) order within the account |
+| `account` | `checking`, `card`, `eurgiro`, `savings` |
+| `date` | ISO date as the export prints it: checking `Posting Date`, card `Transaction Date` of the posted row, giro `Buchung`, savings `Transaction Date` |
+| `amount` | signed decimal string in major units (`-12.34`); negative = money leaving the account holder (a card purchase is negative, a card payment positive) |
+| `currency` | ISO code (USD or EUR) |
+| `description` | as the bank printed it; for `eurgiro` the three text columns `Auftraggeber/Empfänger | Buchungstext | Verwendungszweck` joined with ` | ` |
+| `merchant` | normalized merchant (one merchant appears under many raw descriptions) |
+| `category` | the true category (one of: groceries, restaurants, coffee, fuel, transport, shopping, online_shopping, utilities, phone, subscriptions, rent, income, health, travel, entertainment, fees, transfers, cash, household) |
+| `transfer_id` | set on both legs of a transfer between own accounts (`X00001`); the legs have opposite amounts and dates 0–3 days apart |
+| `fraud_kind` | empty, or `card_testing`, `foreign_large`, `duplicate`, `spike`, `burst` |
+| `stream_id` | the recurring stream (see `streams.csv`) this transaction belongs to, or empty |
+| `pending_seen` | `1` if some card export showed this transaction as `Pending` (the posted row is the truth; the pending row is the same transaction, possibly with an earlier date and a smaller amount — a tip added later) |
+| `time` | `HH:MM` time of day (not in any export; orders events within a day, e.g. "within an hour") |
+| `post_date` | card `Post Date` / giro `Valuta`; empty for checking and savings |
+
+Several rows may be identical in (account, date, amount, description): two coffees on the
+same day are two transactions, and a fraudulent `duplicate` is a second, separate row; an
+importer must keep all of them. A pending row and its posted version are one transaction.
+
+## `streams.csv` — recurring streams
+
+`stream_id, merchant, account, category, period (weekly|monthly|quarterly|yearly),
+amount_model (fixed|variable|stepped — stepped = a price increase partway), currency,
+typical_amount (median), min_amount, max_amount, status (active|cancelled), first_date,
+last_date, occurrences, next_expected_date, next_expected_amount` — the last two are the
+stream's true next occurrence after the end of the history (empty when cancelled). Amounts
+are signed like `transactions.csv` (a bill is `-85.00`, salary positive); the stream's
+transactions carry its `stream_id`; `first_date`/`last_date`/`occurrences` count only
+transactions inside the history. Rent is due on the 1st and moves to the next business day on
+weekends; salary is paid on the 25th or the business day before. `card-payment` is the
+monthly transfer from checking that pays the card's previous-month statement; its card leg
+has the same `stream_id`.
+
+## `fraud.csv`
+
+`key, kind, episode_id` — every fraudulent card transaction, grouped into episodes:
+`card_testing` (3–8 charges under $2 within an hour at an unseen merchant), `foreign_large`
+(one large purchase at a never-seen foreign merchant), `duplicate` (the second of two
+identical charges minutes apart; the first one is legitimate), `spike` (~10× the usual
+amount at a known merchant), `burst` (10–16 charges in one day).
+
+## `labels.csv`
+
+`key, category, labelled_at` (ISO local datetime), sorted by `labelled_at`: the categories
+the user gave over time, a few days to weeks after each transaction. A key may be labelled
+twice: the later label corrects the earlier one. The latest label of a key always equals its
+`category` in `transactions.csv`. Labels given after the end of the history are not
+included.
+
+## `exports.csv`
+
+`file, account, layout, from, to` — every export file and the window it covers.
+
+## `manifest.json`
+
+The generator's parameters and the summary it returned (counts per account, file lists).
+"""
+
+
+def truth_ids(conn, history: Path) -> dict[str, str]:
+    """Truth key -> the id fin gave that transaction, matched on (account, date, amount, currency,
+    description); identical rows are paired in date and import order."""
+    import csv
+    from decimal import Decimal
+
+    from ..money import to_minor
+
+    free: dict[tuple, list[str]] = {}
+    for row in conn.execute("SELECT id, account, date, amount, currency, description FROM transactions"
+                            " WHERE replaced_by IS NULL ORDER BY date, import_id, line"):
+        free.setdefault(row[1:], []).append(row[0])
+    ids = {}
+    with open(Path(history) / "truth" / "transactions.csv", newline="", encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            key = (r["account"], r["date"], to_minor(Decimal(r["amount"]), r["currency"]), r["currency"],
+                   r["description"])
+            if free.get(key):
+                ids[r["key"]] = free[key].pop(0)
+    return ids
