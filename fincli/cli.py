@@ -34,6 +34,7 @@ rules_app = typer.Typer(help="Your categorization rules: they come before the mo
 app.add_typer(rules_app, name="rules")
 
 FORMAT = typer.Option(Format.table, "--format", "-f", help="Output format: table, json or csv.")
+MODELS_DIR = typer.Option(None, "--models-dir", help="Folder of service files (default: the shipped models/).")
 
 
 def command(target: typer.Typer = app, name: str | None = None):
@@ -359,8 +360,7 @@ def categorize(
                                   help="Train on the earlier labels, score the later ones, compare with baselines."),
     split: Optional[str] = typer.Option(None, "--split", help="With --evaluate: labels given before this date "
                                         "(YYYY-MM-DD) train, later ones are scored (default: the last 20%)."),
-    models_dir: Optional[Path] = typer.Option(None, "--models-dir",
-                                              help="Folder of service files (default: the shipped models/)."),
+    models_dir: Optional[Path] = MODELS_DIR,
     fmt: Format = FORMAT,
 ):
     """Categorize every transaction without a label: your rules first, then the model; unsure ones go to review."""
@@ -392,8 +392,7 @@ def categorize(
 def run(
     ctx: typer.Context,
     names: List[str] = typer.Argument(..., metavar="SERVICE...", help="Services to run, or `all`."),
-    models_dir: Optional[Path] = typer.Option(None, "--models-dir",
-                                              help="Folder of service files (default: the shipped models/)."),
+    models_dir: Optional[Path] = MODELS_DIR,
 ):
     """Run model services on what is new in the log; exit 3 when some failed while others finished."""
     from .services import run_services

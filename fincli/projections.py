@@ -2,8 +2,9 @@
 
 Each projection keeps a cursor (the last seq it applied) written in the same
 transaction as its changes, so catching up is exactly-once and restartable.
-The live path (events just appended) and the replay path (events read back
-from the log) go through the same handlers, so a rebuild gives the same state.
+Events are applied by reading them back from the log after the cursor, through
+one handler per type; an import's rows go through `insert_transactions`, the
+same function the replay's handler uses, so a rebuild gives the same state.
 """
 
 from __future__ import annotations
@@ -287,20 +288,12 @@ def _bulk_transactions(conn: sqlite3.Connection, lo: int, hi: int) -> int:
     return _apply_decoded(conn, (ev.decode(*row) for row in rows.fetchall()))
 
 
-def catch_up(conn: sqlite3.Connection, fresh: list[Event] | None = None) -> int:
+def catch_up(conn: sqlite3.Connection) -> int:
     """Apply every event after the cursor, in seq order, inside the caller's transaction.
 
-    `fresh` are events this transaction has just appended (validated on the way
-    in): when they are exactly what follows the cursor they are applied as they
-    are, through the same handlers, instead of being read back from the log.
     Returns how many events were quarantined.
     """
     position = cursor(conn)
-    if (fresh and fresh[0].seq == position + 1 and fresh[-1].seq == ev.head(conn)[0]
-            and fresh[-1].seq - fresh[0].seq + 1 == len(fresh)):
-        rejected = _apply_decoded(conn, fresh)
-        _set_cursor(conn, fresh[-1].seq)
-        return rejected
     runs = conn.execute(
         "SELECT min(seq), max(seq), bulk FROM ("
         "  SELECT seq, bulk, seq - row_number() OVER (PARTITION BY bulk ORDER BY seq) AS island FROM ("

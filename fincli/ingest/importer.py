@@ -219,7 +219,8 @@ def _record(ws: Workspace, rows: list[Prepared], account: str, import_id: str) -
                row.key, row.bank_id or None, row.balance, row.pending, row.value_date or None) for row in rows]
     # event ids in file order, so the log's unique index grows at its end instead of at random places
     first = ev.append_encoded(ws.conn, "transaction.imported", import_id,
-                              [(f"{import_id}:{f[7]:09d}", f[2], ev.imported_transaction_json(*f)) for f in fields])
+                              [(f"{import_id}:{row.line:09d}", row.date, ev.imported_transaction_json(*f))
+                               for row, f in zip(rows, fields)])
     projections.apply_imported(ws.conn, [(*f[:11], int(f[11]), seq) for seq, f in enumerate(fields, first)])
 
 
