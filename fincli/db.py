@@ -48,11 +48,8 @@ def _m003_labels_and_features(conn: sqlite3.Connection) -> None:
     store.create_tables(conn)
 
 
-def _m004_categorization(conn: sqlite3.Connection) -> None:
-    """Transactions gain review, suggestion and rule columns, and rules get a table.
-
-    Projections are caches of the log: they are recreated in the new shape and replayed.
-    """
+def _rebuild_projections(conn: sqlite3.Connection) -> None:
+    """Projections are caches of the log: recreate them in their current shape and replay."""
     from . import projections
 
     for table in projections.TABLES:
@@ -60,6 +57,16 @@ def _m004_categorization(conn: sqlite3.Connection) -> None:
     projections.create_tables(conn)
     conn.execute("DELETE FROM projection_cursors WHERE name = ?", (projections.CURSOR,))
     projections.catch_up(conn)
+
+
+def _m004_categorization(conn: sqlite3.Connection) -> None:
+    """Transactions gain review, suggestion and rule columns, and rules get a table."""
+    _rebuild_projections(conn)
+
+
+def _m006_bank_category(conn: sqlite3.Connection) -> None:
+    """Transactions keep the bank's own category column, where the export has one."""
+    _rebuild_projections(conn)
 
 
 def _m005_feature_group_codes(conn: sqlite3.Connection) -> None:
@@ -85,7 +92,7 @@ def run_statements(conn: sqlite3.Connection, statements: list[str]) -> None:
 # Numbered migrations: index + 1 is the schema version they bring the database to.
 # Each names the tables it creates, so a table added later comes with a migration of its own.
 MIGRATIONS = [_m001_event_log, _m002_projections, _m003_labels_and_features, _m004_categorization,
-              _m005_feature_group_codes]
+              _m005_feature_group_codes, _m006_bank_category]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

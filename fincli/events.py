@@ -111,7 +111,8 @@ _TYPES = [
     EventType("transaction.imported", 2,
               {"id": (str,), "account": (str,), "date": (str,), "amount": (int,), "currency": (str,),
                "description": (str,), "import_id": (str,), "line": (int,), "key": (str,)},
-              {"bank_id": (str,), "balance": (int,), "pending": (bool,), "value_date": (str,)},
+              {"bank_id": (str,), "balance": (int,), "pending": (bool,), "value_date": (str,),
+               "bank_category": (str,)},
               upcasters={1: _transaction_v1_to_v2}),
     EventType("transaction.posted", 1, {"id": (str,), "pending_id": (str,)}),
     EventType("transaction.duplicate_suspected", 1, {"id": (str,), "of": (str,), "reason": (str,)}),
@@ -141,7 +142,7 @@ _json_str = json.encoder.encode_basestring     # the string encoder canonical() 
 def imported_transaction_json(id: str, account: str, date: str, amount: int, currency: str, description: str,
                               import_id: str, line: int, key: str, bank_id: str | None = None,
                               balance: int | None = None, pending: bool = False,
-                              value_date: str | None = None) -> str:
+                              value_date: str | None = None, bank_category: str | None = None) -> str:
     """canonical() of a transaction.imported payload, written out field by field.
 
     An import appends one of these per row; this is several times faster than
@@ -153,6 +154,8 @@ def imported_transaction_json(id: str, account: str, date: str, amount: int, cur
     parts = ['{"account":', _json_str(account), ',"amount":', str(amount)]
     if balance is not None:
         parts += [',"balance":', str(balance)]
+    if bank_category:
+        parts += [',"bank_category":', _json_str(bank_category)]
     if bank_id:
         parts += [',"bank_id":', _json_str(bank_id)]
     parts += [',"currency":', _json_str(currency), ',"date":', _json_str(date),

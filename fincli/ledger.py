@@ -111,7 +111,8 @@ def list_events(ws: Workspace, type_: str | None, limit: int) -> list[dict]:
 
 
 TRANSACTION_FIELDS = ("id", "account", "date", "amount", "currency", "description", "merchant",
-                      "category", "category_source", "confidence", "import_id", "pending", "transfer_id")
+                      "category", "category_source", "confidence", "import_id", "pending", "transfer_id",
+                      "bank_category")
 
 
 def list_transactions(ws: Workspace, *, account: str | None = None, since: str | None = None,

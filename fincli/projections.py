@@ -26,7 +26,7 @@ TABLES = {
         import_id TEXT NOT NULL, line INTEGER NOT NULL, key TEXT NOT NULL,
         bank_id TEXT, balance INTEGER, pending INTEGER NOT NULL DEFAULT 0,
         replaced_by TEXT, transfer_id TEXT, seq INTEGER NOT NULL,
-        suggestion TEXT, review INTEGER NOT NULL DEFAULT 0, rule_id TEXT)""",
+        suggestion TEXT, review INTEGER NOT NULL DEFAULT 0, rule_id TEXT, bank_category TEXT)""",
     "imports": """CREATE TABLE imports (
         import_id TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL,
         account TEXT NOT NULL, rows INTEGER NOT NULL, added INTEGER NOT NULL,
@@ -64,13 +64,14 @@ def create_tables(conn: sqlite3.Connection, names: list[str] | None = None) -> N
 def _transactions_imported(conn, batch: list[Event]) -> None:
     insert_transactions(conn, [
         (p["id"], p["account"], p["date"], p["amount"], p["currency"], p["description"], p["import_id"],
-         p["line"], p["key"], p.get("bank_id"), p.get("balance"), int(bool(p.get("pending"))), e.seq)
+         p["line"], p["key"], p.get("bank_id"), p.get("balance"), int(bool(p.get("pending"))),
+         p.get("bank_category"), e.seq)
         for e in batch for p in (e.payload,)])
 
 
 def insert_transactions(conn, rows: list[tuple]) -> None:
     """New rows of imported transactions, each (id, account, date, amount, currency, description,
-    import_id, line, key, bank_id, balance, pending, seq) in seq order.
+    import_id, line, key, bank_id, balance, pending, bank_category, seq) in seq order.
 
     An id that is already live keeps its first import (replay stays deterministic).
     """
@@ -78,7 +79,8 @@ def insert_transactions(conn, rows: list[tuple]) -> None:
 
     conn.executemany(
         "INSERT OR IGNORE INTO transactions (id, account, date, amount, currency, description, import_id,"
-        " line, key, bank_id, balance, pending, seq, merchant) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " line, key, bank_id, balance, pending, bank_category, seq, merchant)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [(*row, normalize(row[5])) for row in rows])
     if rows:
         _restore_labels(conn, rows[0][-1], rows[-1][-1])
@@ -271,11 +273,11 @@ _BULK_VALID = _valid_sql(ev.TYPES[_BULK[0]])
 def _bulk_transactions(conn: sqlite3.Connection, lo: int, hi: int) -> int:
     inserted = conn.execute(
         "INSERT OR IGNORE INTO transactions (id, account, date, amount, currency, description, merchant,"
-        " import_id, line, key, bank_id, balance, pending, seq)"
+        " import_id, line, key, bank_id, balance, pending, bank_category, seq)"
         " SELECT payload ->> '$.id', payload ->> '$.account', payload ->> '$.date', payload ->> '$.amount',"
         " payload ->> '$.currency', payload ->> '$.description', fin_merchant(payload ->> '$.description'),"
         " payload ->> '$.import_id', payload ->> '$.line', payload ->> '$.key', payload ->> '$.bank_id',"
-        " payload ->> '$.balance', coalesce(payload ->> '$.pending', 0), seq"
+        " payload ->> '$.balance', coalesce(payload ->> '$.pending', 0), payload ->> '$.bank_category', seq"
         f" FROM events WHERE seq BETWEEN ? AND ? AND {_BULK_VALID} ORDER BY seq RETURNING seq", (lo, hi)).fetchall()
     _restore_labels(conn, lo, hi)
     if len(inserted) == hi - lo + 1:

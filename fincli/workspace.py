@@ -45,14 +45,17 @@ timeout_s = 300
 
 
 def resolve_home(home: str | Path | None) -> Path:
-    """--home, else $FIN_HOME, else the platform's user data directory."""
+    """--home, else $FIN_HOME, else the platform's user data directory; always absolute,
+    so that service subprocesses (which run elsewhere), logs and messages all name one place."""
     if home:
-        return Path(home).expanduser()
-    if os.environ.get("FIN_HOME"):
-        return Path(os.environ["FIN_HOME"]).expanduser()
-    from platformdirs import user_data_dir
+        path = Path(home).expanduser()
+    elif os.environ.get("FIN_HOME"):
+        path = Path(os.environ["FIN_HOME"]).expanduser()
+    else:
+        from platformdirs import user_data_dir
 
-    return Path(user_data_dir("fin", appauthor=False))
+        path = Path(user_data_dir("fin", appauthor=False))
+    return Path(os.path.abspath(path))
 
 
 @dataclass

@@ -96,6 +96,11 @@ DESC_WORDS = ("descr", "detail", "payee", "memo", "name", "narrat", "particular"
 CURRENCY_WORDS = ("currency", "wahrung", "munt", "devise", "moneda", "mena", "devizanem", "valuta", "ccy", "waehrung")
 ID_NAMES = {"id", "transaction id", "transaction_id", "transactie id", "id transakce", "buchungsreferenz",
             "reference", "referentie", "referenz", "transaction reference", "transactionid", "txn id", "ref"}
+# A posting-date column beside the transaction date (Chase: `Post Date`), empty while a row is pending.
+POSTED_DATE_WORDS = ("post", "posted", "posting", "booked", "booking date", "cleared", "settled", "settlement")
+# The bank's own category of a transaction (Chase, Monzo, Barclaycard with a header, ...).
+CATEGORY_NAMES = {"category", "categorie", "kategorie", "categoria", "transaction category", "spending category",
+                  "merchant category", "category name", "kategoria", "kategorija", "rubrik", "rubrique"}
 STATUS_NAMES = {"status", "state", "transaction status", "pending", "booking status", "buchungsstatus", "stav"}
 DIRECTION_NAMES = ("details", "af bij", "d/k", "creditdebet", "debit/credit", "dr/cr", "cd", "c/d", "d/c",
                    "indicator", "sign", "type", "bevetel/kiadas", "direction", "soll/haben", "s/h", "credit debit",

@@ -17,6 +17,9 @@ from fincli.ingest.sniff import Table
 
 CREDIT_WORDS = re.compile(r"payment (received|thank)|thank you|refund|credit|gutschrift|remboursement|devoluci|"
                           r"terugbetaling|cashback|rembours|storno|reversal|abono|^payment$|^autopay", re.I)
+# Words of a withdrawal or a transfer out: a negative row that is money leaving a bank account.
+OUT_WORDS = re.compile(r"withdraw|transfer to|to savings|to checking|atm|cash|überweisung|lastschrift|"
+                       r"retrait|prelevement|opname|bill pay|check ?#?\d|cheque", re.I)
 LAYOUT_VERSION = 1
 
 
@@ -49,8 +52,9 @@ def ambiguous_dates(path, example: str, pair) -> AmbiguousInputError:
 
 
 def detect(table: Table, encoding: str, path, complete: bool, *, date_format=None, decimal_mark=None,
-           sign=None) -> tuple[dict, str | None]:
-    """Return (layout, alternative date format still to be ruled out over the whole file)."""
+           sign=None) -> tuple[dict, str | None, dict | None]:
+    """Return (layout, alternative date format still to be ruled out over the whole file,
+    the sign evidence of a signed amount column when the file's rows decided the sign)."""
     header = table.header
     width = max(table.ncols, len(header or []))
     wide = max(2, int(table.ncols * 0.6))
@@ -94,6 +98,9 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
     if vcol:
         vfmt = dfmt if dfmt in vcol[2] else vcol[2][0]
     date_cols = {d[0].j for d in dates}
+    # A second date column that is the posting date: a row without one is not booked yet.
+    posted = next((d[0] for d in rest if header and C._has(d[0].h, *C.POSTED_DATE_WORDS)
+                   and not C._has(dcol.h, *C.POSTED_DATE_WORDS)), None)
 
     # amounts
     kinds = {c.j: C.amount_kind(c.h) for c in cols}
@@ -132,7 +139,7 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
         raise ParseError(path, None, "no column of amounts found", "the file needs a money amount column")
 
     used = {c.j for c in roles.values() if c is not None} | date_cols
-    layout_sign, plus_credit, direction = "normal", False, None
+    layout_sign, plus_credit, direction, evidence = "normal", False, None, None
     amt = roles["amount"]
     if amt is not None and not amt.negative:
         direction = _direction(cols, used, header)
@@ -140,7 +147,8 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
         if direction:
             layout_sign = sign or "normal"
         elif amt.negative:
-            layout_sign = sign or _card_sign(amt, data, cols, used)
+            evidence = None if sign else sign_evidence(amt, data, cols, used)
+            layout_sign = sign or evidence["sign"]
         elif sign:
             layout_sign = sign
         elif amt.plus:
@@ -176,7 +184,9 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
     ccol = _currency_col(cols, used, amt or roles["debit"], header)
     status = next((c for c in cols if c.h in C.STATUS_NAMES and c.j not in used), None) if header else None
     bank_id = next((c for c in cols if c.h in C.ID_NAMES and c.j not in used), None) if header else None
-    for c in (ccol, status, bank_id):
+    bank_category = next((c for c in cols if c.h in C.CATEGORY_NAMES and c.j not in used and not c.is_number),
+                         None) if header else None
+    for c in (ccol, status, bank_id, bank_category):
         if c is not None:
             used.add(c.j)
     desc = _descriptions(cols, used, header, direction)
@@ -202,6 +212,8 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
             "currency": ccol.j if ccol is not None else None,
             "bank_id": bank_id.j if bank_id is not None else None,
             "status": status.j if status is not None else None,
+            "posted_date": posted.j if posted is not None else None,
+            "bank_category": bank_category.j if bank_category is not None else None,
         },
         "date_format": dfmt,
         "value_date_format": vfmt,
@@ -213,7 +225,7 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
         "direction_blank": direction[3] if direction else None,
         "currency": _default_currency(roles, cols, header),
     }
-    return layout, alt
+    return layout, alt, evidence
 
 
 def _q(name: str) -> str:
@@ -260,26 +272,48 @@ def _direction(cols, used, header):
     return best
 
 
-def _card_sign(amt, data, cols, used) -> str:
-    """'inverted' when negatives appear only on payment/refund/credit rows (card export)."""
+def sign_evidence(amt, data, cols, used) -> dict:
+    """What the file's own rows say about the sign of a signed amount column.
+
+    Card exports where a charge is positive (American Express and others) carry
+    their payments and credits as the few negative rows; bank accounts, and cards
+    written the other way, carry them as positive rows. So the side on which the
+    payment/credit words sit decides, and the share of positive rows must agree:
+    most rows are spending. A refund without a credit word weighs nothing either
+    way. Returns the decision with its strength (strong, weak, none) and counts.
+    """
     texts = [c for c in cols if c.j not in used and not c.is_number and c.h and C._has(c.h, *C.DESC_WORDS)]
     if not texts:
         texts = [c for c in cols if c.j not in used and not c.is_number and not c.constant]
-    neg = pos = 0
-    for i, r in enumerate(data):
-        cell = amt.cells[i]
+    neg = pos = neg_credit = pos_credit = neg_out = 0
+    positive_texts = set()
+    for i in range(len(data)):
         try:
-            minus = split_sign(cell)[2]
+            body, _, minus, _ = split_sign(amt.cells[i])
         except AmountError:
             continue
+        if not any(ch in "123456789" for ch in body):
+            continue                                    # zero rows say nothing
+        words = " ".join(t.cells[i] for t in texts)
+        credit = bool(CREDIT_WORDS.search(words))
         if minus:
             neg += 1
-            words = " ".join(t.cells[i] for t in texts)
-            if not CREDIT_WORDS.search(words):
-                return "normal"
+            neg_credit += credit
+            neg_out += bool(OUT_WORDS.search(words)) and not credit
         else:
             pos += 1
-    return "inverted" if neg and pos >= 2 and pos > neg else "normal"
+            pos_credit += credit
+            positive_texts.add(" ".join(words.casefold().split()))
+    counts = {"rows": neg + pos, "positive": pos, "credits_negative": neg_credit, "credits_positive": pos_credit}
+    if neg_credit > 2 * pos_credit and pos > neg:
+        return {"sign": "inverted", "strength": "strong", **counts}
+    if pos_credit > 2 * neg_credit:
+        return {"sign": "normal", "strength": "strong", **counts}
+    # No payment or credit words to go by: many different positive rows and few negatives,
+    # none of them a withdrawal or transfer out, is a card's purchases written positive.
+    if neg and pos >= 8 and pos >= 4 * neg and len(positive_texts) >= 0.5 * pos and not neg_out:
+        return {"sign": "inverted", "strength": "weak", **counts}
+    return {"sign": "normal", "strength": "weak" if neg else "none", **counts}
 
 
 def _currency_col(cols, used, amt, header):

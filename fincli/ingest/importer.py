@@ -17,7 +17,7 @@ from ..errors import FinError, InputError
 from ..events import Event
 from ..money import to_minor
 from ..workspace import Workspace
-from . import dedup
+from . import dedup, sign as signs
 from .rows import ParsedFile
 
 
@@ -50,6 +50,7 @@ class FileReport:
     skipped: list[tuple[int, str]] = field(default_factory=list)
     currency: str | None = None
     currency_assumed: bool = False
+    sign: signs.SignDecision | None = None
     error: str | None = None
 
 
@@ -66,6 +67,7 @@ class Prepared:
     balance: int | None
     pending: bool
     value_date: str | None
+    bank_category: str | None
 
     @property
     def id(self) -> str:
@@ -123,7 +125,7 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
     fallback = known or ws.config().get("default_currency", "USD")
     report.currency = fallback
     report.currency_assumed = not known and any(r.currency is None for r in parsed.rows)
-    prepared = _prepare(parsed, account, fallback.upper())
+    prepared = _prepare(parsed, fallback.upper())
 
     with ws.lock(), db.transaction(ws.conn):
         import_id = _new_import_id(ws, account, data_sha)
@@ -131,6 +133,9 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
         if import_id is None:
             report.status = "already imported"
             return
+        report.sign = _settle_sign(ws, str(path), account, parsed, prepared)
+        for row, key in zip(prepared, dedup.row_keys(account, prepared)):
+            row.key = key
         plan = _plan(ws, account, prepared)
         report.added, report.already_present = len(plan.add), plan.already_present
         report.posted, report.pending_already_posted = plan.posted, plan.pending_already_posted
@@ -165,14 +170,25 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
                            {"import_id": import_id, "file": str(path.resolve()), "sha256": data_sha,
                             "account": account, "rows": len(prepared), "added": len(plan.add),
                             "date_from": first, "date_to": last, "layout": parsed.layout,
-                            "currency": fallback.upper()}))
+                            "currency": fallback.upper(), "sign": report.sign.record()}))
         ev.append(ws.conn, later)
         projections.catch_up(ws.conn)
         report.status = "imported"
 
 
-def _prepare(parsed: ParsedFile, account: str, fallback_currency: str) -> list[Prepared]:
-    """Money in minor units, dedup keys and ids. Consumes parsed.rows to keep one copy in memory."""
+def _settle_sign(ws: Workspace, path: str, account: str, parsed: ParsedFile,
+                 prepared: list[Prepared]) -> signs.SignDecision:
+    """Decide the sign with the account's evidence; turn the rows round if the file was read the wrong way."""
+    decision = signs.decide(ws.conn, path, account, parsed.layout, parsed.sign_evidence, prepared)
+    if decision.flipped:
+        for row in prepared:
+            row.amount = -row.amount
+        parsed.layout["sign"] = decision.convention
+    return decision
+
+
+def _prepare(parsed: ParsedFile, fallback_currency: str) -> list[Prepared]:
+    """Money in minor units (keys come once the sign is settled). Consumes parsed.rows to keep one copy."""
     prepared = []
     rows = parsed.rows
     for i, row in enumerate(rows):
@@ -184,9 +200,7 @@ def _prepare(parsed: ParsedFile, account: str, fallback_currency: str) -> list[P
         except InputError as exc:
             raise InputError(f"{parsed.path}:{row.line}: {exc.message}", exc.hint) from None
         prepared.append(Prepared("", row.date, amount, currency, row.description, row.line,
-                                 row.bank_id, balance, row.pending, row.value_date))
-    for row, key in zip(prepared, dedup.row_keys(account, prepared)):
-        row.key = key
+                                 row.bank_id, balance, row.pending, row.value_date, row.bank_category))
     return prepared
 
 
@@ -216,12 +230,13 @@ def _plan(ws: Workspace, account: str, rows: list[Prepared]) -> dedup.Plan:
 def _record(ws: Workspace, rows: list[Prepared], account: str, import_id: str) -> None:
     """One transaction.imported event per row, and the rows projected from the same fields."""
     fields = [(row.id, account, row.date, row.amount, row.currency, row.description, import_id, row.line,
-               row.key, row.bank_id or None, row.balance, row.pending, row.value_date or None) for row in rows]
+               row.key, row.bank_id or None, row.balance, row.pending, row.value_date or None,
+               row.bank_category or None) for row in rows]
     # event ids in file order, so the log's unique index grows at its end instead of at random places
     first = ev.append_encoded(ws.conn, "transaction.imported", import_id,
                               [(f"{import_id}:{row.line:09d}", row.date, ev.imported_transaction_json(*f))
                                for row, f in zip(rows, fields)])
-    projections.apply_imported(ws.conn, [(*f[:11], int(f[11]), seq) for seq, f in enumerate(fields, first)])
+    projections.apply_imported(ws.conn, [(*f[:11], int(f[11]), f[13], seq) for seq, f in enumerate(fields, first)])
 
 
 def _transfers(ws: Workspace, account: str, import_id: str) -> list[tuple[str, str]]:

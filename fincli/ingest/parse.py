@@ -28,7 +28,7 @@ from fincli.paths import data_dir
 __all__ = ["parse_file", "parse_bytes", "builtin_profiles", "fingerprint"]
 
 ROLES = ("date", "value_date", "description", "amount", "debit", "credit", "fee", "direction", "balance",
-         "currency", "bank_id", "status")
+         "currency", "bank_id", "status", "posted_date", "bank_category")
 SAFETY_NET = True   # turn unexpected exceptions into ParseError; tests switch it off to find bugs
 
 
@@ -117,7 +117,7 @@ def _parse(data, name, date_format, decimal_mark, sign, profile, skip_bad_rows, 
     if "\r" in text and "\n" not in text:
         text = text.replace("\r", "\n")
     sample, complete = sample_text(text)
-    alt = None
+    alt = evidence = None
     if layout is not None:
         layout = dict(layout)
         for key, val in (("date_format", date_format), ("decimal_mark", decimal_mark), ("sign", sign)):
@@ -139,8 +139,8 @@ def _parse(data, name, date_format, decimal_mark, sign, profile, skip_bad_rows, 
             layout = dict(builtin, encoding=enc, header=table.header, header_line=table.header_line,
                           skip_lines=table.header_line - 1)
         else:
-            layout, alt = detect(table, enc, name, complete, date_format=date_format,
-                                 decimal_mark=decimal_mark, sign=sign)
+            layout, alt, evidence = detect(table, enc, name, complete, date_format=date_format,
+                                           decimal_mark=decimal_mark, sign=sign)
         start = layout["header_line"] if layout.get("header") else layout["skip_lines"]
     try:
         rows, skipped = read_rows(text, layout, name, start, skip_bad_rows, alt, progress, len(data))
@@ -151,7 +151,7 @@ def _parse(data, name, date_format, decimal_mark, sign, profile, skip_bad_rows, 
         rows, skipped = read_rows(text, layout, name, start, skip_bad_rows, None, progress, len(data))
     fp = fingerprint(layout.get("header"), layout["delimiter"], layout["ncols"])
     layout["fingerprint"] = fp
-    return ParsedFile(path=name, layout=layout, rows=rows, skipped=skipped, fingerprint=fp)
+    return ParsedFile(path=name, layout=layout, rows=rows, skipped=skipped, fingerprint=fp, sign_evidence=evidence)
 
 
 def _validated_profile(profile, name) -> dict:

@@ -36,7 +36,8 @@ def summary_record(report: FileReport) -> dict:
         "rows": report.rows, "added": report.added, "already_present": report.already_present,
         "posted": len(report.posted), "pending_already_posted": len(report.pending_already_posted),
         "possible_duplicates": len(report.possible_duplicates), "transfers": len(report.transfers),
-        "skipped": len(report.skipped), "currency": report.currency, "error": report.error,
+        "skipped": len(report.skipped), "currency": report.currency,
+        "sign": report.sign.summary() if report.sign else None, "error": report.error,
     }
 
 
@@ -51,6 +52,8 @@ def run_import(ws: Workspace, files: list[str], fmt: Format, services: bool = Tr
         if report.error:
             message(f"fin: {report.error}")
             continue
+        if report.sign and report.sign.basis != "layout":
+            message(f"{report.path}: sign: {report.sign.summary()}")
         for line, reason in report.skipped:
             message(f"{report.path}:{line}: skipped: {reason}")
         for new, old in report.posted:

@@ -2,7 +2,8 @@
 
 Row kinds in the data region:
 - a transaction: the date cell parses;
-- a pending row: the date cell is literally `Pending`, or a status column says pending.
+- a pending row: the date cell is literally `Pending`, or a status column says pending, or
+  (without a status column) the posting-date column beside the transaction date is empty.
   A `Pending` date has no date of its own: it gets the most recent date of the file's
   other rows (the export date is rarely stated reliably), and `pending=True`;
 - a continuation: empty date and no amount, only text → appended to the previous
@@ -77,9 +78,11 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
     value_of = AmountReader(layout["decimal_mark"]).value
     amount_cols = [cols[k] for k in ("amount", "debit", "credit") if cols.get(k) is not None]
     bi, ci, si, idi = cols.get("balance"), cols.get("currency"), cols.get("status"), cols.get("bank_id")
+    posted_i, cat_i = cols.get("posted_date"), cols.get("bank_category")
     mark = layout["decimal_mark"]
     default_cur = layout.get("currency")
-    used = [j for j in (di, vi, bi, ci, si, idi, cols.get("fee"), cols.get("direction")) if j is not None]
+    used = [j for j in (di, vi, bi, ci, si, idi, posted_i, cat_i, cols.get("fee"), cols.get("direction"))
+            if j is not None]
     need = max(used + descs + amount_cols) + 1
     pending_values = C.PENDING_VALUES
     summary, record, prefixes = C.SUMMARY.match, C.BALANCE_RECORD.match, C.SUMMARY_PREFIXES
@@ -171,6 +174,8 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
                 continue
             if si is not None and row[si].strip().lower() in pending_values:
                 pending = True
+            elif si is None and posted_i is not None and not row[posted_i].strip():
+                pending = True                          # no posting date yet: the bank has not booked it
             balance = None
             if bi is not None:
                 cell = row[bi]
@@ -187,7 +192,8 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
             if pending and iso is None:
                 undated.append(len(rows))
                 iso = ""
-            add(ParsedRow(line, iso, amount, desc, currency, bank_id, balance, pending, vdate))
+            category = row[cat_i].strip() or None if cat_i is not None else None
+            add(ParsedRow(line, iso, amount, desc, currency, bank_id, balance, pending, vdate, category))
     except csv.Error as e:
         raise ParseError(name, prev + 1, f"broken CSV quoting ({e})", "check for an unclosed quote") from None
     finally:

@@ -19,6 +19,7 @@ class ParsedRow(NamedTuple):
     balance: Decimal | None = None # running balance after the row, if the file has one
     pending: bool = False          # the bank marks the row as pending/not yet booked
     value_date: str | None = None  # ISO value/settlement date, if any
+    bank_category: str | None = None  # the bank's own category of the row, where the export has one
 
 
 @dataclass
@@ -28,3 +29,4 @@ class ParsedFile:
     rows: list[ParsedRow]
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason) with --skip-bad-rows
     fingerprint: str = ""          # shape of the file (header/column count/delimiter) to match profiles
+    sign_evidence: dict | None = None  # what the rows said about the amount's sign, when they decided it
