@@ -44,11 +44,22 @@ def _pick_format(name, vals, fmts, path, complete, others):
     return pair[0], pair[1]
 
 
-def ambiguous_dates(path, example: str, pair) -> AmbiguousInputError:
+class UndecidedLayout(AmbiguousInputError):
+    """The file alone cannot tell one setting of its layout (`option`: sign or date_format).
+    The account's earlier imports of the same layout (`fingerprint`, set by the parser) may."""
+
+    fingerprint = ""
+
+    def __init__(self, option: str, path, line, message, hint=None):
+        super().__init__(path, line, message, hint)
+        self.option = option
+
+
+def ambiguous_dates(path, example: str, pair) -> UndecidedLayout:
     a, b = pair
-    return AmbiguousInputError(
-        path, None, f"dates like {clean(example)} fit both {human(a)} and {human(b)}; "
-                    f"pass --date-format {a} or --date-format {b}")
+    return UndecidedLayout(
+        "date_format", path, None, f"dates like {clean(example)} fit both {human(a)} and {human(b)}; "
+                                   f"pass --date-format {a} or --date-format {b}")
 
 
 def detect(table: Table, encoding: str, path, complete: bool, *, date_format=None, decimal_mark=None,
@@ -153,9 +164,11 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
             layout_sign = sign
         elif amt.plus:
             layout_sign, plus_credit = "inverted", True
+        elif (evidence := sign_evidence(amt, data, cols, used))["sign"] == "inverted":
+            layout_sign = "inverted"          # many purchases, no money in: a card export
         else:
-            raise AmbiguousInputError(
-                path, None, f"amounts in column {amt.j + 1}{_q(amt.name)} are never negative and no column says "
+            raise UndecidedLayout(
+                "sign", path, None, f"amounts in column {amt.j + 1}{_q(amt.name)} are never negative and no column says "
                             "debit or credit; pass --sign normal (positive = money in) or --sign inverted "
                             "(positive = money out, as on card statements)")
     elif orientation_from_counts:
@@ -309,9 +322,10 @@ def sign_evidence(amt, data, cols, used) -> dict:
         return {"sign": "inverted", "strength": "strong", **counts}
     if pos_credit > 2 * neg_credit:
         return {"sign": "normal", "strength": "strong", **counts}
-    # No payment or credit words to go by: many different positive rows and few negatives,
-    # none of them a withdrawal or transfer out, is a card's purchases written positive.
-    if neg and pos >= 8 and pos >= 4 * neg and len(positive_texts) >= 0.5 * pos and not neg_out:
+    # No payment or credit words to go by: many positive rows at several different places and
+    # few negatives, none a withdrawal or transfer out, are a card's purchases written positive
+    # (a savings account's deposits repeat one or two descriptions).
+    if pos >= 8 and pos >= 4 * neg and len(positive_texts) >= max(4, 0.2 * pos) and not neg_out:
         return {"sign": "inverted", "strength": "weak", **counts}
     return {"sign": "normal", "strength": "weak" if neg else "none", **counts}
 

@@ -93,7 +93,13 @@ def import_files(ws: Workspace, paths: list[str], options: Options, progress=Non
     return reports
 
 
-def _parse(ws: Workspace, path: Path, options: Options, progress) -> ParsedFile:
+def _parse(ws: Workspace, path: Path, options: Options, account: str,
+           progress) -> tuple[ParsedFile, signs.SignDecision | None]:
+    """The parsed file, and the sign decision when the account's history had to settle it.
+
+    What the file alone cannot tell (the sign of amounts that are never negative, day/month
+    order) the account's earlier imports of the same layout settle, when they agree."""
+    from .detect import UndecidedLayout
     from .parse import parse_file
     from .profiles import get_profile, matching_profile, saved_profiles
 
@@ -101,9 +107,23 @@ def _parse(ws: Workspace, path: Path, options: Options, progress) -> ParsedFile:
         layout = get_profile(ws, options.profile)["layout"]
     else:
         layout = matching_profile(path, saved_profiles(ws))
-    return parse_file(path, date_format=options.date_format, decimal_mark=options.decimal_mark,
-                      sign=options.sign, profile=layout, skip_bad_rows=options.skip_bad_rows,
-                      progress=progress)
+    settled = {"sign": options.sign, "date_format": options.date_format}
+    decision = None
+    while True:
+        try:
+            parsed = parse_file(path, date_format=settled["date_format"], decimal_mark=options.decimal_mark,
+                                sign=settled["sign"], profile=layout, skip_bad_rows=options.skip_bad_rows,
+                                progress=progress)
+            return parsed, decision
+        except UndecidedLayout as exc:
+            earlier = signs.earlier_imports(ws.conn, account, exc.fingerprint)
+            known = {lay.get(exc.option) for lay in earlier.values()} - {None}
+            if settled[exc.option] or len(known) != 1:
+                raise
+            settled[exc.option] = known.pop()
+            if exc.option == "sign":
+                reason = f"{signs.count(len(earlier), 'earlier import')} of this account (no negative rows here)"
+                decision = signs.SignDecision(settled["sign"], "account", reasons=[reason])
 
 
 def _account_currency(ws: Workspace, account: str) -> str | None:
@@ -115,10 +135,10 @@ APPEND_CHUNK = 50_000      # events built and appended at a time: bounds memory 
 
 
 def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, progress=None) -> None:
-    parsed = _parse(ws, path, options, progress)
+    account = options.account or account_from_filename(path)
+    parsed, sign_from_account = _parse(ws, path, options, account, progress)
     with open(path, "rb") as handle:
         data_sha = hashlib.file_digest(handle, "sha256").hexdigest()
-    account = options.account or account_from_filename(path)
     report.account, report.rows, report.skipped = account, len(parsed.rows), parsed.skipped
 
     known = options.currency or _account_currency(ws, account)
@@ -133,7 +153,7 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
         if import_id is None:
             report.status = "already imported"
             return
-        report.sign = _settle_sign(ws, str(path), account, parsed, prepared)
+        report.sign = sign_from_account or _settle_sign(ws, str(path), account, parsed, prepared)
         for row, key in zip(prepared, dedup.row_keys(account, prepared)):
             row.key = key
         plan = _plan(ws, account, prepared)

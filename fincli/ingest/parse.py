@@ -18,7 +18,7 @@ import json
 
 from fincli.errors import FinError, InputError, ParseError
 from fincli.ingest import columns as C
-from fincli.ingest.detect import detect
+from fincli.ingest.detect import UndecidedLayout, detect
 from fincli.ingest.encoding import decode, read_input
 from fincli.ingest.rows import ParsedFile
 from fincli.ingest.rowpass import SwitchFormat, read_rows
@@ -139,11 +139,18 @@ def _parse(data, name, date_format, decimal_mark, sign, profile, skip_bad_rows, 
             layout = dict(builtin, encoding=enc, header=table.header, header_line=table.header_line,
                           skip_lines=table.header_line - 1)
         else:
-            layout, alt, evidence = detect(table, enc, name, complete, date_format=date_format,
-                                           decimal_mark=decimal_mark, sign=sign)
+            try:
+                layout, alt, evidence = detect(table, enc, name, complete, date_format=date_format,
+                                               decimal_mark=decimal_mark, sign=sign)
+            except UndecidedLayout as exc:
+                exc.fingerprint = fingerprint(table.header, table.delimiter, table.ncols)
+                raise
         start = layout["header_line"] if layout.get("header") else layout["skip_lines"]
     try:
         rows, skipped = read_rows(text, layout, name, start, skip_bad_rows, alt, progress, len(data))
+    except UndecidedLayout as exc:
+        exc.fingerprint = fingerprint(layout.get("header"), layout["delimiter"], layout["ncols"])
+        raise
     except SwitchFormat:
         layout["date_format"] = alt
         if layout["columns"].get("value_date") is not None and layout.get("value_date_format") == layout["date_format"]:

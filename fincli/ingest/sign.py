@@ -14,6 +14,7 @@ evidence contradicts the account's, the import stops and asks for `--sign`.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -40,16 +41,24 @@ class SignDecision:
                 "reason": self.summary()}
 
 
+def count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
+def _credits(n: int) -> str:
+    return f"{n} payment or credit" if n == 1 else f"{n} payments or credits"
+
+
 def _file_reason(evidence: dict) -> str:
     rows, pos = evidence["rows"], evidence["positive"]
     if evidence["sign"] == "inverted":
         text = f"{pos} of {rows} rows positive"
         if evidence["credits_negative"]:
-            text += f", {evidence['credits_negative']} payments or credits negative"
+            text += f", {_credits(evidence['credits_negative'])} negative"
         return text
     text = f"{rows - pos} of {rows} rows negative"
     if evidence["credits_positive"]:
-        text += f", {evidence['credits_positive']} payments or credits positive"
+        text += f", {_credits(evidence['credits_positive'])} positive"
     return text
 
 
@@ -57,14 +66,14 @@ def _other(convention: str) -> str:
     return "inverted" if convention == "normal" else "normal"
 
 
-def earlier_conventions(conn: sqlite3.Connection, account: str, fingerprint: str) -> Counter:
-    """How the account's active imports of this layout were read: convention → number of imports."""
+def earlier_imports(conn: sqlite3.Connection, account: str, fingerprint: str) -> dict[str, dict]:
+    """The layouts the account's active imports of this layout (by fingerprint) were read with."""
     rows = conn.execute(
-        "SELECT json_extract(e.payload, '$.layout.sign') FROM events e"
+        "SELECT i.import_id, json_extract(e.payload, '$.layout') FROM events e"
         " JOIN imports i ON i.import_id = json_extract(e.payload, '$.import_id')"
         " WHERE e.type = 'import.recorded' AND i.account = ? AND i.undone = 0"
-        " AND json_extract(e.payload, '$.layout.fingerprint') = ?", (account, fingerprint)).fetchall()
-    return Counter(sign for (sign,) in rows if sign in LABELS)
+        " AND json_extract(e.payload, '$.layout.fingerprint') = ? ORDER BY i.seq", (account, fingerprint)).fetchall()
+    return {import_id: json.loads(layout) for import_id, layout in rows if layout}
 
 
 def overlap(conn: sqlite3.Connection, account: str, rows) -> tuple[int, int]:
@@ -97,7 +106,9 @@ def decide(conn: sqlite3.Connection, path: str, account: str, layout: dict, evid
         return SignDecision(layout.get("sign") or "normal", "layout")
     assumed, strong = evidence["sign"], evidence["strength"] == "strong"
     file_reason = _file_reason(evidence)
-    history = earlier_conventions(conn, account, layout.get("fingerprint", ""))
+    earlier = {i: lay.get("sign") for i, lay in earlier_imports(conn, account, layout.get("fingerprint", "")).items()
+               if lay.get("sign") in LABELS}
+    history = Counter(earlier.values())
     same, opposite = overlap(conn, account, rows)
 
     account_says, account_reason = None, None
@@ -107,15 +118,18 @@ def decide(conn: sqlite3.Connection, path: str, account: str, layout: dict, evid
     elif history and len(history) == 1:
         account_says = next(iter(history))
         n = history[account_says]
-        account_reason = f"{n} earlier import{'s' if n != 1 else ''} of this account"
+        account_reason = f"{count(n, 'earlier import')} of this account"
 
     if account_says is None:
         return SignDecision(assumed, "rows", reasons=[file_reason])
     if account_says == assumed:
         return SignDecision(assumed, "rows", reasons=[file_reason, account_reason])
     if strong:
+        others = [i for i, convention in earlier.items() if convention == account_says]
+        undo = f"if import {others[-1]} was read the wrong way, `fin undo {others[-1]}` and import it again; " \
+            if others else ""
         raise AmbiguousInputError(
-            path, None, f"the rows read as {LABELS[assumed]} ({file_reason}), but {account!r} read them as "
-                        f"{LABELS[account_says]} ({account_reason}); pass --sign normal (money out negative) "
-                        "or --sign inverted (charges positive)")
+            path, None, f"the rows read as {LABELS[assumed]} ({file_reason}), but account {account!r} holds them "
+                        f"as {LABELS[account_says]} ({account_reason}); {undo}otherwise pass --sign normal "
+                        "(money out negative) or --sign inverted (charges positive)")
     return SignDecision(account_says, "account", flipped=True, reasons=[account_reason])
