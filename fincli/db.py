@@ -65,8 +65,9 @@ def _m004_categorization(conn: sqlite3.Connection) -> None:
 
 
 def _m006_bank_category(conn: sqlite3.Connection) -> None:
-    """Transactions keep the bank's own category column, where the export has one."""
+    """Transactions and feature rows keep the bank's own category column, where the export has one."""
     _rebuild_projections(conn)
+    _m005_feature_group_codes(conn)
 
 
 def _m005_feature_group_codes(conn: sqlite3.Connection) -> None:

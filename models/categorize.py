@@ -76,7 +76,7 @@ def _merchant(row: dict) -> str:
 
 
 def _amount_features(row: dict) -> list[str]:
-    """Sign, sign × magnitude bin and currency; none for a row without an amount (a seed)."""
+    """Sign, sign × magnitude bin, currency and the bank's category; none for a row without an amount (a seed)."""
     amount = row.get("amount")
     if amount is None:
         return []
@@ -86,6 +86,8 @@ def _amount_features(row: dict) -> list[str]:
     out = [f"s{sign}", f"a{sign}:{bin_}"]
     if row.get("currency"):
         out.append(f"${row['currency']}")
+    if row.get("bank_category"):
+        out.append("b" + " ".join(row["bank_category"].lower().split()))
     return out
 
 

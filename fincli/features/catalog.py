@@ -60,6 +60,8 @@ FEATURES: list[Feature] = [
        "weekday of the anchor's date"),
     _f("day_of_month", "transaction", "bills", "int", "1 … 31", "day of month of the anchor's date"),
     _f("currency", "transaction", "categorize", "str", "ISO currency code", "the anchor's currency"),
+    _f("bank_category", "transaction", "categorize", "str", "the bank's own category, where the export has one",
+       "the anchor's bank category column as exported (null when the layout has none)"),
     _f("merchant_count", "merchant", "fraud", "int", "transactions at this merchant before",
        "number of visible transactions of the same merchant and currency before the anchor"),
     _f("merchant_mean_amount", "merchant", "fraud", "float", "mean amount at this merchant before",

@@ -57,7 +57,7 @@ class Anchors:
     Numbers are numpy arrays (0 where not found), texts are lists (None where not found).
     """
 
-    TEXTS = ("id", "import_id", "account", "date", "currency", "description", "merchant")
+    TEXTS = ("id", "import_id", "account", "date", "currency", "description", "merchant", "bank_category")
     NUMBERS = ("seq", "day", "amount", "merchant_group", "account_group")
 
     def __init__(self, n: int, at, columns: dict):
@@ -237,7 +237,7 @@ def resolve(conn, groups, txn_ids: list, at_seqs: list[int], head: int, cutoffs:
     # in rowid order (a walk through the table instead of jumps)
     ints, texts = select_columns(
         conn, ["c.k", "f.seq", "f.day", "f.amount", "f.merchant_group", "f.account_group"],
-        ["f.import_id", "f.date", "f.description"],
+        ["f.import_id", "f.date", "f.description", "f.bank_category"],
         "FROM (SELECT q.key AS k, f.rowid AS r FROM json_each(?) q JOIN feature_txns f ON f.id = q.value"
         " ORDER BY f.rowid) c JOIN feature_txns f ON f.rowid = c.r", (json.dumps(txn_ids),))
     query, seq = ints[0], ints[1]
@@ -248,7 +248,8 @@ def resolve(conn, groups, txn_ids: list, at_seqs: list[int], head: int, cutoffs:
     pick = order[np.r_[query[order][1:] != query[order][:-1], True]] if len(order) else order
     at = query[pick]
     columns = dict(zip(Anchors.NUMBERS, (c[pick] for c in ints[1:])))
-    columns.update(zip(("import_id", "date", "description"), (np.array(c, dtype=object)[pick] for c in texts)))
+    columns.update(zip(("import_id", "date", "description", "bank_category"),
+                       (np.array(c, dtype=object)[pick] for c in texts)))
     # the group's name and currency are the anchor's merchant (or account) and currency
     merchants = np.array([name for name, _ in groups["merchant"]] or [None], dtype=object)
     currencies = np.array([currency for _, currency in groups["merchant"]] or [None], dtype=object)
@@ -516,6 +517,7 @@ def anchor_columns(anchors: Anchors) -> dict[str, list]:
         "day_of_week": column(((anchors.day + 3) % 7).tolist()),
         "day_of_month": [int(d[8:10]) if d is not None else None for d in anchors.date],
         "currency": anchors.currency,
+        "bank_category": anchors.bank_category,
     }
 
 

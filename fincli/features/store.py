@@ -30,7 +30,7 @@ TABLES = {
         retracted_by TEXT, superseded INTEGER NOT NULL DEFAULT 0,
         id TEXT NOT NULL, import_id TEXT NOT NULL, account TEXT NOT NULL, date TEXT NOT NULL,
         day INTEGER NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL, description TEXT NOT NULL,
-        merchant_group INTEGER NOT NULL, account_group INTEGER NOT NULL)""",
+        merchant_group INTEGER NOT NULL, account_group INTEGER NOT NULL, bank_category TEXT)""",
     "feature_groups": """CREATE TABLE feature_groups (
         kind TEXT NOT NULL, code INTEGER NOT NULL, name TEXT NOT NULL, currency TEXT NOT NULL,
         PRIMARY KEY (kind, code), UNIQUE (kind, name, currency))""",
@@ -166,12 +166,12 @@ def _read_rest(conn, lo: int, hi: int, batch: int = 20_000):
 
 _INSERT_BULK = (
     "INSERT {verb} INTO feature_txns (seq, visible_from, id, import_id, account, date, day, amount,"
-    " currency, description, merchant_group, account_group)"
+    " currency, description, merchant_group, account_group, bank_category)"
     " SELECT seq, seq, payload ->> '$.id', payload ->> '$.import_id', payload ->> '$.account',"
     f" payload ->> '$.date', {_PAYLOAD_DAY},"
     " payload ->> '$.amount', payload ->> '$.currency', payload ->> '$.description',"
     " fin_feature_merchant(payload ->> '$.description', payload ->> '$.currency'),"
-    " fin_feature_account(payload ->> '$.account', payload ->> '$.currency')"
+    " fin_feature_account(payload ->> '$.account', payload ->> '$.currency'), payload ->> '$.bank_category'"
     " FROM events WHERE seq BETWEEN ? AND ? AND {accepted} ORDER BY seq")
 _SELECT_EVENTS = "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload FROM events"
 BIG_RUN = 50_000
@@ -229,10 +229,11 @@ def _imported(conn, groups: Groups, e: ev.Event) -> None:
     p = e.payload
     conn.execute(
         "INSERT OR IGNORE INTO feature_txns (seq, visible_from, id, import_id, account, date, day, amount,"
-        f" currency, description, merchant_group, account_group) VALUES (?,?,?,?,?,?,{_DAY.format('?')},?,?,?,?,?)",
+        f" currency, description, merchant_group, account_group, bank_category)"
+        f" VALUES (?,?,?,?,?,?,{_DAY.format('?')},?,?,?,?,?,?)",
         (e.seq, e.seq, p["id"], p["import_id"], p["account"], p["date"], p["date"], p["amount"],
          p["currency"], p["description"], groups.merchant(p["description"], p["currency"]),
-         groups.account(p["account"], p["currency"])))
+         groups.account(p["account"], p["currency"]), p.get("bank_category")))
 
 
 def _posted(conn, groups: Groups, e: ev.Event) -> None:
@@ -250,7 +251,7 @@ def _undone(conn, groups: Groups, e: ev.Event) -> None:
         conn.execute("UPDATE feature_txns SET superseded = ? WHERE rowid = ?", (-e.seq, rowid))
         conn.execute(
             "INSERT INTO feature_txns SELECT seq, ?, NULL, NULL, 0, id, import_id, account, date, day, amount,"
-            " currency, description, merchant_group, account_group FROM feature_txns WHERE rowid = ?",
+            " currency, description, merchant_group, account_group, bank_category FROM feature_txns WHERE rowid = ?",
             (e.seq, rowid))
     conn.execute("UPDATE feature_txns SET visible_until = coalesce(visible_until, ?), superseded = ?"
                  " WHERE import_id = ? AND superseded = 0", (e.seq, e.seq, import_id))
