@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from fincli.errors import ParseError
 from fincli.ingest import columns as C
-from fincli.ingest.amounts import AmountError, AmountReader, parse_amount
+from fincli.ingest.amounts import TWO_SIGNS, AmountError, AmountReader, parse_amount
 from fincli.ingest.dates import DateReader, clean, human, try_format
 from fincli.ingest.detect import ambiguous_dates
 from fincli.ingest.rows import ParsedRow
@@ -163,8 +163,12 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
                     amount = amount_of(row)
             except AmountError as e:
                 cells = "/".join(row[j].strip() for j in amount_cols)
-                bad(line, f"amount '{cells}' is not a number" if str(e) != "empty" else "amount is empty",
-                    "check the row, or pass --decimal-mark / --skip-bad-rows")
+                if str(e) == TWO_SIGNS:
+                    bad(line, f"amount '{cells}' has {TWO_SIGNS}",
+                        "write one sign (-5, +5, 5- or (5)), or pass --skip-bad-rows")
+                else:
+                    bad(line, f"amount '{cells}' is not a number" if str(e) != "empty" else "amount is empty",
+                        "check the row, or pass --decimal-mark / --skip-bad-rows")
                 continue
             except _Unreadable as e:
                 skipped.append((line, str(e)))
