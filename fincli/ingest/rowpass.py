@@ -24,7 +24,7 @@ from decimal import Decimal
 from fincli.errors import ParseError
 from fincli.ingest import columns as C
 from fincli.ingest.amounts import TWO_SIGNS, AmountError, AmountReader, parse_amount
-from fincli.ingest.dates import DateReader, clean, human, try_format
+from fincli.ingest.dates import DateReader, clean, human, latest_plausible, out_of_range, too_late, try_format
 from fincli.ingest.detect import ambiguous_dates
 from fincli.ingest.rows import ParsedRow
 
@@ -87,6 +87,8 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
     rows: list[ParsedRow] = []
     skipped: list[tuple[int, str]] = []
     undated: list[int] = []
+    late: list[tuple[int, int]] = []       # (index in rows, line) of rows dated too far ahead
+    latest = latest_plausible()
     lines = _Lines(text)
     reader = csv.reader(lines, delimiter=layout["delimiter"])
     prev = 0
@@ -146,7 +148,7 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
                     if not has_amount or not _amount_ok(row, amount_cols, mark) or summary(ds) or summary(desc):
                         skipped.append((line, f"not a transaction: {_short(row)}"))
                         continue
-                    bad(line, f"date '{ds}' is not a date like {fmt_name}",
+                    bad(line, out_of_range(ds, dread.fmt) or f"date '{ds}' is not a date like {fmt_name}",
                         "check the row, or pass --date-format / --skip-bad-rows")
                     continue
             if desc[:3].lower() in prefixes and record(desc):
@@ -191,6 +193,8 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
             if pending and iso is None:
                 undated.append(len(rows))
                 iso = ""
+            elif iso > latest:
+                late.append((len(rows), line))
             add(ParsedRow(line, iso, amount, desc, currency, bank_id, balance, pending, vdate))
     except csv.Error as e:
         raise ParseError(name, prev + 1, f"broken CSV quoting ({e})", "check for an unclosed quote") from None
@@ -199,6 +203,15 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
             gc.enable()
     if alt and dread.alt_ok and dread.example is not None:
         raise ambiguous_dates(name, dread.example, (layout["date_format"], alt))
+    if late:
+        # checked after the pass: a day-first guess may still switch to month-first above
+        if not skip_bad:
+            i, line = late[0]
+            raise ParseError(name, line, too_late(rows[i].date), "check the row, or pass --date-format / --skip-bad-rows")
+        drop = {i for i, _ in late}
+        skipped = sorted(skipped + [(line, too_late(rows[i].date)) for i, line in late])
+        undated = [i - sum(1 for j in drop if j < i) for i in undated]
+        rows = [r for i, r in enumerate(rows) if i not in drop]
     if undated:
         dated = [r.date for r in rows if r.date]
         if not dated:
