@@ -27,6 +27,7 @@ from fincli.ingest.amounts import TWO_SIGNS, AmountError, AmountReader, parse_am
 from fincli.ingest.dates import DateReader, clean, human, latest_plausible, out_of_range, too_late, try_format
 from fincli.ingest.detect import ambiguous_dates
 from fincli.ingest.rows import ParsedRow
+from fincli.money import is_currency
 
 PROGRESS_EVERY = 65536
 
@@ -79,6 +80,9 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
     bi, ci, si, idi = cols.get("balance"), cols.get("currency"), cols.get("status"), cols.get("bank_id")
     mark = layout["decimal_mark"]
     default_cur = layout.get("currency")
+    if default_cur is not None and not is_currency(default_cur):
+        raise ParseError(name, None, f"the amounts are marked with {default_cur!r}, not a known ISO 4217 currency code",
+                         "correct the amounts' currency codes (e.g. EUR 12.00), or remove them and pass --currency")
     used = [j for j in (di, vi, bi, ci, si, idi, cols.get("fee"), cols.get("direction")) if j is not None]
     need = max(used + descs + amount_cols) + 1
     pending_values = C.PENDING_VALUES
@@ -188,6 +192,10 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
             currency = default_cur
             if ci is not None:
                 currency = row[ci].strip().upper() or default_cur
+                if currency is not None and not is_currency(currency):
+                    bad(line, f"currency {row[ci].strip()!r} is not a known ISO 4217 code",
+                        "fix the row (e.g. EUR, USD, JPY), or pass --skip-bad-rows")
+                    continue
             bank_id = row[idi].strip() or None if idi is not None else None
             vdate = vread(row[vi]) if vread is not None else None
             if pending and iso is None:
