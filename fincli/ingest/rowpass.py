@@ -91,7 +91,7 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
     rows: list[ParsedRow] = []
     skipped: list[tuple[int, str]] = []
     undated: list[int] = []
-    late: list[tuple[int, int]] = []       # (index in rows, line) of rows dated too far ahead
+    late: set[int] = set()                  # lines of rows dated too far ahead
     latest = latest_plausible()
     lines = _Lines(text)
     reader = csv.reader(lines, delimiter=layout["delimiter"])
@@ -155,6 +155,8 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
                     bad(line, out_of_range(ds, dread.fmt) or f"date '{ds}' is not a date like {fmt_name}",
                         "check the row, or pass --date-format / --skip-bad-rows")
                     continue
+            if iso is not None and iso > latest:
+                late.add(line)
             if desc[:3].lower() in prefixes and record(desc):
                 skipped.append((line, f"balance/summary record, not a transaction: {_short(row)}"))
                 continue
@@ -201,8 +203,6 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
             if pending and iso is None:
                 undated.append(len(rows))
                 iso = ""
-            elif iso > latest:
-                late.append((len(rows), line))
             add(ParsedRow(line, iso, amount, desc, currency, bank_id, balance, pending, vdate))
     except csv.Error as e:
         raise ParseError(name, prev + 1, f"broken CSV quoting ({e})", "check for an unclosed quote") from None
@@ -213,13 +213,13 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
         raise ambiguous_dates(name, dread.example, (layout["date_format"], alt))
     if late:
         # checked after the pass: a day-first guess may still switch to month-first above
-        if not skip_bad:
-            i, line = late[0]
-            raise ParseError(name, line, too_late(rows[i].date), "check the row, or pass --date-format / --skip-bad-rows")
-        drop = {i for i, _ in late}
-        skipped = sorted(skipped + [(line, too_late(rows[i].date)) for i, line in late])
-        undated = [i - sum(1 for j in drop if j < i) for i in undated]
-        rows = [r for i, r in enumerate(rows) if i not in drop]
+        refused = [r for r in rows if r.line in late]
+        if refused and not skip_bad:
+            raise ParseError(name, refused[0].line, too_late(refused[0].date),
+                             "check the row, or pass --date-format / --skip-bad-rows")
+        skipped = sorted(skipped + [(r.line, too_late(r.date)) for r in refused])
+        rows = [r for r in rows if r.line not in late]
+        undated = [i for i, r in enumerate(rows) if not r.date]
     if undated:
         dated = [r.date for r in rows if r.date]
         if not dated:
