@@ -80,14 +80,14 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
     bi, ci, si, idi = cols.get("balance"), cols.get("currency"), cols.get("status"), cols.get("bank_id")
     mark = layout["decimal_mark"]
     default_cur = layout.get("currency")
-    if default_cur is not None and not is_currency(default_cur):
-        raise ParseError(name, None, f"the amounts are marked with {default_cur!r}, not a known ISO 4217 currency code",
-                         "correct the amounts' currency codes (e.g. EUR 12.00), or remove them and pass --currency")
     used = [j for j in (di, vi, bi, ci, si, idi, cols.get("fee"), cols.get("direction")) if j is not None]
     need = max(used + descs + amount_cols) + 1
     pending_values = C.PENDING_VALUES
     summary, record, prefixes = C.SUMMARY.match, C.BALANCE_RECORD.match, C.SUMMARY_PREFIXES
     one_desc = descs[0] if len(descs) == 1 else None
+    if default_cur is not None and not is_currency(default_cur):
+        raise ParseError(name, None, f"the amounts are marked with {default_cur!r}, not a known ISO 4217 currency code",
+                         "correct the amounts' currency codes (e.g. EUR 12.00), or remove them and pass --currency")
     rows: list[ParsedRow] = []
     skipped: list[tuple[int, str]] = []
     undated: list[int] = []
