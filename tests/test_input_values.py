@@ -236,6 +236,14 @@ def test_skip_bad_rows_skips_the_row_with_an_invalid_currency(fin, home, tmp_pat
     assert [row[2] for row in stored(home)] == ["USD", "EUR", "JPY"]
 
 
+def test_amounts_marked_with_an_unknown_code_are_refused(fin, home, tmp_path):
+    path = write(tmp_path / "marked.csv", HEADER + "2024-01-02,Tea,ABC -4.00\n2024-01-03,Cake,ABC -2.00\n")
+    assert "marked.csv: the amounts are marked with 'ABC'" in refused(fin, "import", path)
+    known = write(tmp_path / "franc.csv", HEADER + "2024-01-02,Tea,CHF -4.00\n2024-01-03,Cake,CHF -2.00\n")
+    imported(fin, known)
+    assert [row[1:3] for row in stored(home)] == [(-400, "CHF"), (-200, "CHF")]
+
+
 # --- 6. amount size -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("cell", ["-99999999999999999999", "10000000000000.01", "-1" + "0" * 400])
