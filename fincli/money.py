@@ -64,7 +64,7 @@ def to_minor(amount: Decimal, currency: str) -> int:
     minor = int(scaled)
     if abs(minor) > MAX_MINOR:
         raise InputError(f"amount {amount} {currency} is larger than fin stores"
-                         f" ({format_minor(MAX_MINOR, currency)} {currency} at most)",
+                         f"; at most {format_minor(MAX_MINOR, currency)} {currency}",
                          "check the amount column and the decimal mark (--decimal-mark)")
     return minor
 

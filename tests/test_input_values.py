@@ -250,7 +250,7 @@ def test_amounts_marked_with_an_unknown_code_are_refused(fin, home, tmp_path):
 def test_amount_beyond_the_bound_is_refused_with_its_line(fin, home, tmp_path, cell):
     path = write(tmp_path / "huge.csv", HEADER + f"2024-01-02,Tea,-4.00\n2024-01-03,Yacht,{cell}\n")
     line = refused(fin, "import", path, "--currency", "USD")
-    assert "huge.csv:3: amount" in line and "is larger than fin stores (10000000000000.00 USD at most)" in line
+    assert "huge.csv:3: amount" in line and "is larger than fin stores; at most 10000000000000.00 USD" in line
 
 
 def test_bound_is_in_minor_units_of_the_currency(fin, home, tmp_path):
