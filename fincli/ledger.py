@@ -143,8 +143,10 @@ def list_transactions(ws: Workspace, *, account: str | None = None, since: str |
 
 
 def list_accounts(ws: Workspace) -> list[dict]:
+    # Summed in two parts so that SQLite's 64-bit sum cannot overflow: amounts are at most
+    # money.MAX_MINOR = 10^15, so each part stays below 10^9 per row; Python joins them exactly.
     rows = ws.conn.execute(
-        "SELECT account, currency, count(*), sum(amount), min(date), max(date) FROM transactions"
-        " WHERE replaced_by IS NULL GROUP BY account, currency ORDER BY account, currency").fetchall()
-    return [{"account": a, "currency": c, "transactions": n, "balance_change": format_minor(s, c),
-             "first_date": lo, "last_date": hi} for a, c, n, s, lo, hi in rows]
+        "SELECT account, currency, count(*), sum(amount / 1000000000), sum(amount % 1000000000), min(date), max(date)"
+        " FROM transactions WHERE replaced_by IS NULL GROUP BY account, currency ORDER BY account, currency").fetchall()
+    return [{"account": a, "currency": c, "transactions": n, "balance_change": format_minor(high * 10**9 + low, c),
+             "first_date": lo, "last_date": hi} for a, c, n, high, low, lo, hi in rows]

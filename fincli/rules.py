@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .categories import check_category
 from .errors import InputError
 
 
@@ -70,10 +71,8 @@ def add(ws, pattern: str, category: str, regex: bool = False):
     from . import categorize, db, events as ev, projections
     from .events import Event
 
-    category = category.strip()
     check_pattern(pattern, regex)
-    if not category:
-        raise InputError("the rule's category is empty", "give a category name, e.g. groceries")
+    category = check_category(category)
     with ws.lock():
         with db.transaction(ws.conn):
             projections.catch_up(ws.conn)

@@ -86,7 +86,7 @@ MONEY = st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 1, 1)), TEXT, MONEY),
+@given(st.lists(st.tuples(st.dates(min_value=date(1990, 1, 1), max_value=date.today()), TEXT, MONEY),
                 min_size=1, max_size=30), st.sampled_from([",", ";", "\t", "|"]))
 def test_well_formed_files_always_parse_exactly(rows, delim):
     lines = [delim.join(["Date", "Description", "Amount"])] + [

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from .. import db, events as ev, projections
+from ..categories import check_category
 from ..errors import InputError
 from ..events import Event
 
@@ -26,9 +27,12 @@ def read_file(path: Path) -> list[tuple[str, str, str | None, str]]:
                 raise InputError(f"{path}:1: a labels file needs the columns id,category",
                                  "optional third column: labelled_at")
             reader.fieldnames = header
-            return [((row.get("id") or "").strip(), (row.get("category") or "").strip(),
-                     (row.get("labelled_at") or "").strip() or None, f"{path}:{reader.line_num}")
-                    for row in reader]
+            rows, first_line = [], reader.line_num + 1       # a quoted cell may span lines: name the first
+            for row in reader:
+                rows.append(((row.get("id") or "").strip(), (row.get("category") or "").strip(),
+                             (row.get("labelled_at") or "").strip() or None, f"{path}:{first_line}"))
+                first_line = reader.line_num + 1
+            return rows
     except OSError as exc:
         raise InputError(f"{path}: cannot read the file: {exc.strerror}") from None
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -53,8 +57,7 @@ def set_labels(ws, labels: list[tuple[str, str, str | None, str]]) -> int:
         events, (head, _) = [], ev.head(ws.conn)
         for txn_id, category, labelled_at, place in labels:
             where = f"{place}: " if place else ""
-            if not category:
-                raise InputError(f"{where}the category is empty", "give a category name, e.g. groceries")
+            category = check_category(category, place)
             row = ws.conn.execute("SELECT replaced_by FROM transactions WHERE id = ?", (txn_id,)).fetchone()
             if row is None:
                 raise InputError(f"{where}unknown transaction id {txn_id!r}",

@@ -27,6 +27,9 @@ class AmountError(ValueError):
     """A cell that should hold an amount does not."""
 
 
+TWO_SIGNS = "more than one sign"     # `--5`, `+-5`, `5--`, `(-5)`: which sign was meant cannot be told
+
+
 class Amount:
     """One parsed cell: its value, whether it had an explicit sign, and its currency."""
 
@@ -67,19 +70,25 @@ def _strip_currency(s: str) -> tuple[str, str | None]:
 
 
 def split_sign(cell: str) -> tuple[str, bool, bool, str | None]:
-    """Return (unsigned number text, had '+', had '-', currency) or raise AmountError."""
+    """Return (unsigned number text, had '+', had '-', currency) or raise AmountError.
+
+    One sign at most: a leading or trailing `+`/`-`, parentheses, or a CR/DR suffix.
+    Two of them (`--5`, `+-5`, `5--`, `(-5)`, `-5 DR`) are refused, never guessed."""
     s = cell.translate(_INVISIBLE).strip(_SPACES + "\t'\"=")
     if not s:
         raise AmountError("empty")
     plus = minus = False
+    signs = 0
     m = _CRDR.search(s)
     if m:
         plus, minus = m.group(1).upper() == "CR", m.group(1).upper() == "DR"
         s = s[: m.start()].strip(_SPACES)
-    if s[0] == "(" and s[-1] == ")":
+        signs += 1
+    if s and s[0] == "(" and s[-1] == ")":
         minus, s = True, s[1:-1].strip(_SPACES)
+        signs += 1
     s, cur = _strip_currency(s)
-    for _ in range(2):
+    for _ in range(3):
         if s and s[0] in _MINUS:
             minus, s = True, s[1:].strip(_SPACES)
         elif s and s[0] == "+":
@@ -88,12 +97,18 @@ def split_sign(cell: str) -> tuple[str, bool, bool, str | None]:
             minus, s = True, s[:-1].strip(_SPACES)
         elif s and s[-1] == "+":
             plus, s = True, s[:-1].strip(_SPACES)
+        else:
+            break
+        signs += 1
         if cur is None:
             s, cur = _strip_currency(s)
     if s and s[0] == "(" and s[-1] == ")":
         minus, s = True, s[1:-1].strip(_SPACES)
+        signs += 1
     if not s or not (s[0].isdigit() or s[0] in ".,") or not s[-1].isdigit():
         raise AmountError("not a number")
+    if signs > 1:
+        raise AmountError(TWO_SIGNS)
     return s, plus, minus, cur
 
 

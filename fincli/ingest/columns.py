@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 from fincli.ingest.amounts import AmountError, looks_numeric, split_sign
+from fincli.money import is_currency
 
 IN_TOKENS = {"credit", "cr", "c", "k", "bij", "i", "in", "inflow", "h", "haben", "deposit", "gutschrift",
              "kredit", "credito", "crédit", "bevetel", "bevétel", "+", "received", "income"}
@@ -17,6 +18,7 @@ OUT_TOKENS = {"debit", "dr", "d", "af", "o", "out", "outflow", "s", "soll", "wit
               "debet", "debito", "débit", "kiadas", "kiadás", "spent", "db"}
 PENDING_VALUES = {"pending", "pended", "authorised", "authorized", "authorisation", "hold", "vorgemerkt",
                   "in behandeling", "in afwachting", "en attente", "pendiente", "reserved", "uncleared", "not cleared"}
+# codes that let content alone mark a column as currency (a header saying so accepts any ISO code)
 CURRENCIES = set("EUR USD GBP CHF CZK HUF PLN SEK NOK DKK LTL LVL SGD JOD AUD CAD NZD JPY CNY HKD INR RON BGN "
                  "HRK ISK TRY ZAR BRL MXN ILS AED SAR KWD BHD RUB UAH THB MYR IDR PHP KRW TWD".split())
 SUMMARY = re.compile(r"^\s*(opening|closing|start|end|final|initial|new|previous|old)?\s*(balance|saldo|turnover|total|"
@@ -145,6 +147,8 @@ class Column:
         self.constant = len(filled) > 1 and len(self.distinct) == 1
         upper = [c for c in filled if c.upper() in CURRENCIES]
         self.is_currency = bool(filled) and len(upper) >= 0.9 * len(filled)
+        # enough when the header says currency: a stray bad code must not make the column invisible
+        self.mostly_currency = bool(filled) and sum(1 for c in filled if is_currency(c.upper())) >= 0.5 * len(filled)
         self.iban = bool(filled) and all(re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}", c) for c in filled)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 # Day-first and month-first variants of each separator style; dotted dates are always
 # day-first (no locale writes mm.dd.yyyy), so they are never ambiguous.
@@ -28,7 +28,13 @@ _TIME = re.compile(r"^(.+?)(?:[ T]+)(\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[
                    r"(?:\s*(?:Z|UTC|GMT|[A-Z]{3,4}|[+-]\d{2}:?\d{2}))?)$")
 _DIGITS8 = re.compile(r"\d{8}$")
 _SHAPE = re.compile(r"[\d]{1,4}[./\- ][\dA-Za-z]{1,9}[./\- ,]+\d{1,4}\.?$|\d{8}$|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}$")
+# Years a date column is read in at all: keeps 8-digit references and 2-digit years from
+# reading as dates, and no bank export reaches back before 1950.
 MIN_YEAR, MAX_YEAR = 1950, 2100
+# How far after today a transaction may be dated: a statement can carry a few forward-dated
+# rows (a standing order booked ahead, a card charge settling in the next cycle), never more
+# than one statement period ahead. Anything later is a wrong date or a wrong --date-format.
+FUTURE_DAYS = 31
 
 
 def split_time(s: str) -> str:
@@ -112,3 +118,27 @@ class DateReader:
         if len(self.cache) < 200_000:
             self.cache[cell] = iso
         return iso
+
+
+def latest_plausible() -> str:
+    """The latest transaction date accepted today, as ISO text (compared as strings)."""
+    return (date.today() + timedelta(days=FUTURE_DAYS)).isoformat()
+
+
+def too_late(iso: str) -> str:
+    return f"date {iso} is more than {FUTURE_DAYS} days after today"
+
+
+def out_of_range(cell: str, fmt: str) -> str | None:
+    """Why a cell written in `fmt` is still refused as a transaction date, if that is the reason."""
+    s = clean(cell)
+    for text in (s, split_time(s)):
+        try:
+            d = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if d.year < MIN_YEAR:
+            return f"date {d.isoformat()} is before {MIN_YEAR}; no bank export reaches back that far"
+        if d.year > MAX_YEAR or d.isoformat() > latest_plausible():
+            return too_late(d.isoformat())
+    return None

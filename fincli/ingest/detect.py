@@ -331,9 +331,11 @@ def sign_evidence(amt, data, cols, used) -> dict:
 
 
 def _currency_col(cols, used, amt, header):
-    cands = [c for c in cols if c.j not in used and c.is_currency
-             and (not header or not c.h or C._has(c.h, *C.CURRENCY_WORDS))
-             and C.amount_kind(c.h) != "foreign"]
+    """A column of currency codes: by content, or mostly codes under a header that says currency
+    (its invalid codes are then refused row by row, never silently replaced by the default)."""
+    named = lambda c: bool(c.h) and C._has(c.h, *C.CURRENCY_WORDS)   # noqa: E731
+    cands = [c for c in cols if c.j not in used and C.amount_kind(c.h) != "foreign"
+             and (c.is_currency and (not header or named(c)) or header and c.mostly_currency and named(c))]
     if not cands:
         return None
     if amt is not None:

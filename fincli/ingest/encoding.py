@@ -3,10 +3,13 @@
 The encoding is chosen from the whole file: a byte-order mark wins; otherwise strict
 UTF-8, then the single-byte code pages, each decoded strictly and scored by how
 plausible its non-ASCII letters are (cp1250 only wins on Central-European letters).
+A file where some lines are valid multi-byte UTF-8 and others are not is decoded line
+by line: no single encoding reads it right.
 """
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
@@ -107,7 +110,7 @@ def decode(data: bytes, path) -> tuple[str, str]:
         if e.reason == "unexpected end of data" and e.start >= len(data) - 3 and _utf8_before(data, e.start):
             raise ParseError(path, None, "UTF-8 text is truncated: the file ends in the middle of a character",
                              "the download was cut short; export the file again") from None
-        text, enc = _single_byte(data)
+        text, enc = _by_line(data) or _single_byte(data)
     else:
         enc = "utf-8"
     _reject_binary(text, path)
@@ -128,6 +131,41 @@ def _strict(data: bytes, enc: str, path) -> str:
     except UnicodeDecodeError as e:
         raise ParseError(path, None, f"is not valid {enc.upper()} text (byte offset {e.start})",
                          "export the file again from your bank") from None
+
+
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+
+
+def _by_line(data: bytes) -> tuple[str, str] | None:
+    """Decode a file that mixes UTF-8 lines with single-byte lines (one export appended to another,
+    or a file edited in two programs), or None when it is not such a file.
+
+    Each line that is valid UTF-8 is read as UTF-8, every other line as cp1252 (the Western
+    code page, by far the most common; a single short line is too little evidence to weigh
+    code pages against each other)."""
+    if not _UTF8_SEQUENCE.search(data):
+        return None
+    parts, utf8_lines, other_lines = [], 0, 0
+    for line in data.splitlines(keepends=True):
+        if line.isascii():
+            parts.append(line.decode("ascii"))
+            continue
+        try:
+            parts.append(line.decode("utf-8"))
+            utf8_lines += 1
+        except UnicodeDecodeError:
+            parts.append(_cp1252(line))
+            other_lines += 1
+    if not utf8_lines or not other_lines:
+        return None
+    return "".join(parts), "utf-8+cp1252"     # no codec has this name: a saved profile falls back to detection
+
+
+def _cp1252(line: bytes) -> str:
+    try:
+        return line.decode("cp1252")
+    except UnicodeDecodeError:          # one of the five bytes cp1252 leaves undefined
+        return line.decode("latin-1")
 
 
 def _single_byte(data: bytes) -> tuple[str, str]:

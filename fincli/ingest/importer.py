@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import db, events as ev, projections
 from ..errors import FinError, InputError
 from ..events import Event
-from ..money import to_minor
+from ..money import check_currency, to_minor
 from ..workspace import Workspace
 from . import dedup, sign as signs
 from .rows import ParsedFile
@@ -32,6 +32,10 @@ class Options:
     skip_bad_rows: bool = False
     dry_run: bool = False
     save_profile: str | None = None
+
+    def __post_init__(self):
+        if self.currency is not None:
+            self.currency = check_currency(self.currency, "--currency")
 
 
 @dataclass
@@ -142,7 +146,8 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
     report.account, report.rows, report.skipped = account, len(parsed.rows), parsed.skipped
 
     known = options.currency or _account_currency(ws, account)
-    fallback = known or ws.config().get("default_currency", "USD")
+    fallback = known or check_currency(ws.config().get("default_currency", "USD"),
+                                       f"{ws.config_path}: default_currency")
     report.currency = fallback
     report.currency_assumed = not known and any(r.currency is None for r in parsed.rows)
     prepared = _prepare(parsed, fallback.upper())

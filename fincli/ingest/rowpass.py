@@ -24,10 +24,11 @@ from decimal import Decimal
 
 from fincli.errors import ParseError
 from fincli.ingest import columns as C
-from fincli.ingest.amounts import AmountError, AmountReader, parse_amount
-from fincli.ingest.dates import DateReader, clean, human, try_format
+from fincli.ingest.amounts import TWO_SIGNS, AmountError, AmountReader, parse_amount
+from fincli.ingest.dates import DateReader, clean, human, latest_plausible, out_of_range, too_late, try_format
 from fincli.ingest.detect import ambiguous_dates
 from fincli.ingest.rows import ParsedRow
+from fincli.money import is_currency
 
 PROGRESS_EVERY = 65536
 
@@ -87,9 +88,14 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
     pending_values = C.PENDING_VALUES
     summary, record, prefixes = C.SUMMARY.match, C.BALANCE_RECORD.match, C.SUMMARY_PREFIXES
     one_desc = descs[0] if len(descs) == 1 else None
+    if default_cur is not None and not is_currency(default_cur):
+        raise ParseError(name, None, f"the amounts are marked with {default_cur!r}, not a known ISO 4217 currency code",
+                         "correct the amounts' currency codes (e.g. EUR 12.00), or remove them and pass --currency")
     rows: list[ParsedRow] = []
     skipped: list[tuple[int, str]] = []
     undated: list[int] = []
+    late: set[int] = set()                  # lines of rows dated too far ahead
+    latest = latest_plausible()
     lines = _Lines(text)
     reader = csv.reader(lines, delimiter=layout["delimiter"])
     prev = 0
@@ -149,9 +155,11 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
                     if not has_amount or not _amount_ok(row, amount_cols, mark) or summary(ds) or summary(desc):
                         skipped.append((line, f"not a transaction: {_short(row)}"))
                         continue
-                    bad(line, f"date '{ds}' is not a date like {fmt_name}",
+                    bad(line, out_of_range(ds, dread.fmt) or f"date '{ds}' is not a date like {fmt_name}",
                         "check the row, or pass --date-format / --skip-bad-rows")
                     continue
+            if iso is not None and iso > latest:
+                late.add(line)
             if desc[:3].lower() in prefixes and record(desc):
                 skipped.append((line, f"balance/summary record, not a transaction: {_short(row)}"))
                 continue
@@ -166,8 +174,12 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
                     amount = amount_of(row)
             except AmountError as e:
                 cells = "/".join(row[j].strip() for j in amount_cols)
-                bad(line, f"amount '{cells}' is not a number" if str(e) != "empty" else "amount is empty",
-                    "check the row, or pass --decimal-mark / --skip-bad-rows")
+                if str(e) == TWO_SIGNS:
+                    bad(line, f"amount '{cells}' has {TWO_SIGNS}",
+                        "write one sign (-5, +5, 5- or (5)), or pass --skip-bad-rows")
+                else:
+                    bad(line, f"amount '{cells}' is not a number" if str(e) != "empty" else "amount is empty",
+                        "check the row, or pass --decimal-mark / --skip-bad-rows")
                 continue
             except _Unreadable as e:
                 skipped.append((line, str(e)))
@@ -187,6 +199,10 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
             currency = default_cur
             if ci is not None:
                 currency = row[ci].strip().upper() or default_cur
+                if currency is not None and not is_currency(currency):
+                    bad(line, f"currency {row[ci].strip()!r} is not a known ISO 4217 code",
+                        "fix the row (e.g. EUR, USD, JPY), or pass --skip-bad-rows")
+                    continue
             bank_id = row[idi].strip() or None if idi is not None else None
             vdate = vread(row[vi]) if vread is not None else None
             if pending and iso is None:
@@ -201,6 +217,15 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
             gc.enable()
     if alt and dread.alt_ok and dread.example is not None:
         raise ambiguous_dates(name, dread.example, (layout["date_format"], alt))
+    if late:
+        # checked after the pass: a day-first guess may still switch to month-first above
+        refused = [r for r in rows if r.line in late]
+        if refused and not skip_bad:
+            raise ParseError(name, refused[0].line, too_late(refused[0].date),
+                             "check the row, or pass --date-format / --skip-bad-rows")
+        skipped = sorted(skipped + [(r.line, too_late(r.date)) for r in refused])
+        rows = [r for r in rows if r.line not in late]
+        undated = [i for i, r in enumerate(rows) if not r.date]
     if undated:
         dated = [r.date for r in rows if r.date]
         if not dated:
