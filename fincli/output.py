@@ -134,27 +134,28 @@ def _tables(records: Iterable[dict], columns: list[str], title: str | None, opti
     """Rich tables of at most BATCH rows each, the header on the first only."""
     from rich.console import Console
 
+    from rich.text import Text
+
     console, records, count = Console(), iter(records), 0
+    if title:                          # a line of its own: a narrow table would squeeze it
+        console.print(Text(visible(title), style="italic"))
     while True:
         rows = [[_text(r.get(c)) for c in columns] for r in islice(records, BATCH)]
         if count and not rows:
             return count
-        console.print(_table(columns, rows, console.width, title if not count else None, optional,
-                             header=not count))
+        console.print(_table(columns, rows, console.width, optional, header=not count))
         count += len(rows)
         if len(rows) < BATCH:
             return count
 
 
-def _table(columns: list[str], rows: list[list[str]], width: int, title: str | None,
-           optional: tuple[str, ...], header: bool = True):
+def _table(columns: list[str], rows: list[list[str]], width: int, optional: tuple[str, ...], header: bool):
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     shown, widths = _fit(columns, rows, width, optional)
-    table = Table(title=Text(visible(title)) if title else None, box=box.SIMPLE_HEAD, show_edge=False,
-                  pad_edge=False, show_header=header)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, show_header=header)
     for column in shown:
         table.add_column(Text(column, no_wrap=True, overflow="ellipsis"), width=widths[column], no_wrap=True,
                          overflow="ellipsis", justify="right" if column in NUMERIC_COLUMNS else "left")
@@ -206,7 +207,7 @@ def render_one(record: dict, fmt: Format) -> None:
 
         table = Table(show_header=False, box=None)
         for key, value in record.items():
-            table.add_row(Text(_text(key), style="bold"), Text(_text(value)))
+            table.add_row(Text(_text(key), style="bold"), Text(_text(value), overflow="fold"))
         Console().print(table)
 
 
