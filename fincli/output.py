@@ -20,6 +20,7 @@ a table; `COLUMNS` sets the width).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import sys
@@ -60,6 +61,8 @@ def _escape(match: re.Match) -> str:
 
 def _text(value) -> str:
     """A value as one safe line of text."""
+    if type(value) is str:
+        return _UNSAFE.sub(_escape, value)
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
@@ -96,37 +99,38 @@ def render(records: Iterable[dict], columns: list[str], fmt: Format, title: str 
 
     `optional` names table columns that may be dropped, first to last, when a terminal is too
     narrow for them."""
-    if fmt is Format.json:
-        out, count = sys.stdout, 0
-        out.write("[")
-        for record in records:       # streamed: a million rows never sit in memory as one list
-            out.write(",\n" if count else "\n")
-            out.write(json.dumps(record, ensure_ascii=False))
-            count += 1
-        out.write("\n]\n" if count else "]\n")
-        return count
+    if fmt is Format.json:           # streamed: a million rows never sit in memory as one list
+        return _stream(records, "[", lambda r, n: (",\n" if n else "\n") + json.dumps(r, ensure_ascii=False),
+                       lambda n: "\n]\n" if n else "]\n")
     if fmt is Format.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        count = 0
-        for record in records:
-            writer.writerow([csv_cell(c, record.get(c)) for c in columns])
-            count += 1
-        return count
-    if not stdout_is_terminal():
-        return _plain(records, columns, title)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+
+        def csv_line(row: list) -> str:
+            writer.writerow(row)
+            line = buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            return line
+
+        return _stream(records, csv_line(columns), lambda r, n: csv_line([csv_cell(c, r.get(c)) for c in columns]))
+    if not stdout_is_terminal():     # plain lines, one per record, under a header (a `# title` line first)
+        head = (f"# {visible(title)}\n" if title else "") + "\t".join(columns) + "\n"
+        return _stream(records, head, lambda r, n: "\t".join(_text(r.get(c)) for c in columns) + "\n")
     return _tables(records, columns, title, optional)
 
 
-def _plain(records: Iterable[dict], columns: list[str], title: str | None) -> int:
-    """Tab-separated lines, one per record, under a header line (a `# title` line first)."""
-    out, count = sys.stdout, 0
-    if title:
-        out.write(f"# {visible(title)}\n")
-    out.write("\t".join(columns) + "\n")
+def _stream(records: Iterable[dict], head: str, line, tail=lambda count: "") -> int:
+    """Write head, one line per record, then tail; a thousand lines per write, not one."""
+    out, chunk, count = sys.stdout, [head], 0
     for record in records:
-        out.write("\t".join(_text(record.get(c)) for c in columns) + "\n")
+        chunk.append(line(record, count))
         count += 1
+        if len(chunk) >= 1000:
+            out.write("".join(chunk))
+            chunk.clear()
+    chunk.append(tail(count))
+    out.write("".join(chunk))
     return count
 
 
