@@ -114,22 +114,31 @@ def transactions(
     review: bool = typer.Option(False, "--review",
                                 help="Only what needs a human: the model was unsure; shows its suggestion."),
     search: Optional[str] = typer.Option(None, help="Text in the description or merchant."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=0,
+                                        help="Only the newest N; 0 for all. Default: 50 in a table on a terminal, "
+                                             "else all."),
     fmt: Format = FORMAT,
 ):
-    """List transactions."""
+    """List transactions: newest first in a table; oldest first in JSON and CSV."""
     from . import ledger
-    from .output import render
+    from .output import render, stdout_is_terminal
 
     ws = _workspace(ctx)
-    rows = ledger.list_transactions(ws, account=account, since=since, until=until, category=category,
-                                    uncategorized=uncategorized, review=review, search=search)
+    if limit is None:
+        limit = 50 if fmt is Format.table and stdout_is_terminal() else 0
+    filters = dict(account=account, since=since, until=until, category=category, uncategorized=uncategorized,
+                   review=review, search=search)
+    rows = ledger.list_transactions(ws, limit=limit, newest_first=fmt is Format.table, **filters)
     if fmt is not Format.table:
         columns = list(ledger.TRANSACTION_FIELDS) + (["suggestion"] if review else [])
     elif review:
         columns = ["id", "date", "account", "amount", "currency", "description", "suggestion", "confidence"]
     else:
         columns = ["id", "date", "account", "amount", "currency", "description", "category"]
-    render(rows, columns, fmt)
+    shown = render(rows, columns, fmt, optional=("account", "currency", "confidence", "category"))
+    more = ledger.count_transactions(ws, **filters) - shown if limit and shown == limit else 0
+    if more > 0:
+        message(f"… {more:,} more; use --limit 0 for all")
 
 
 @command()

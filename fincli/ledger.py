@@ -115,10 +115,10 @@ TRANSACTION_FIELDS = ("id", "account", "date", "amount", "currency", "descriptio
                       "bank_category")
 
 
-def list_transactions(ws: Workspace, *, account: str | None = None, since: str | None = None,
-                      until: str | None = None, category: str | None = None, uncategorized: bool = False,
-                      review: bool = False, search: str | None = None):
-    """Yield transactions as the JSON contract describes them (amount as a signed decimal string)."""
+def _transaction_filter(account: str | None = None, since: str | None = None, until: str | None = None,
+                        category: str | None = None, uncategorized: bool = False, review: bool = False,
+                        search: str | None = None) -> tuple[str, list]:
+    """The WHERE clause (and its arguments) shared by listing and counting transactions."""
     where, args = ["replaced_by IS NULL"], []
     for clause, value in (("account = ?", account), ("date >= ?", since), ("date <= ?", until),
                           ("category = ?", category)):
@@ -132,14 +132,39 @@ def list_transactions(ws: Workspace, *, account: str | None = None, since: str |
     if search:
         where.append("(description LIKE ? OR merchant LIKE ?)")
         args += [f"%{search}%"] * 2
-    fields = TRANSACTION_FIELDS + (("suggestion",) if review else ())
-    sql = (f"SELECT {', '.join(fields)} FROM transactions WHERE {' AND '.join(where)}"
-           " ORDER BY date, account, import_id, line")
+    return " AND ".join(where), args
+
+
+ORDER = ("date", "account", "import_id", "line")
+
+
+def list_transactions(ws: Workspace, *, limit: int | None = None, newest_first: bool = False, **filters):
+    """Yield transactions as the JSON contract describes them (amount as a signed decimal string).
+
+    Oldest first unless `newest_first`; with a `limit`, only the newest `limit` transactions
+    (in the same order). Filters: account, since, until, category, uncategorized, review, search."""
+    where, args = _transaction_filter(**filters)
+    fields = TRANSACTION_FIELDS + (("suggestion",) if filters.get("review") else ())
+    ascending, descending = ", ".join(ORDER), ", ".join(f"{c} DESC" for c in ORDER)
+    sql = f"SELECT {', '.join(fields)}, line FROM transactions WHERE {where}"
+    if limit:
+        sql += f" ORDER BY {descending} LIMIT ?"
+        args = [*args, limit]
+        if not newest_first:
+            sql = f"SELECT * FROM ({sql}) ORDER BY {ascending}"
+    else:
+        sql += f" ORDER BY {descending if newest_first else ascending}"
     for row in ws.conn.execute(sql, args):
         record = dict(zip(fields, row))
         record["amount"] = format_minor(record["amount"], record["currency"])
         record["pending"] = bool(record["pending"])
         yield record
+
+
+def count_transactions(ws: Workspace, **filters) -> int:
+    """How many transactions `list_transactions` would yield without a limit."""
+    where, args = _transaction_filter(**filters)
+    return ws.conn.execute(f"SELECT count(*) FROM transactions WHERE {where}", args).fetchone()[0]
 
 
 def list_accounts(ws: Workspace) -> list[dict]:
