@@ -47,7 +47,8 @@ def run_import(ws: Workspace, files: list[str], fmt: Format, services: bool = Tr
     records = [summary_record(r) for r in reports]
     if fmt is Format.table:                      # keep the table narrow: file names, not paths
         records = [dict(r, file=Path(r["file"]).name) for r in records]
-    render(records, SUMMARY_COLUMNS, fmt)
+    render(records, SUMMARY_COLUMNS, fmt,
+           optional=("skipped", "possible_duplicates", "transfers", "posted", "already_present", "import_id"))
     for report in reports:
         if report.error:
             message(f"fin: {report.error}")
