@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from .model import (
     _ADJ, _ALNUM, _CAT_MODEL, _CITIES, _EUR_ADJ, _EUR_CITIES, _EUR_KNOWN, _EUR_MODEL, _EUR_NOUN,
     _FAST_FOOD, _KNOWN, _NOUN, ACCOUNTS, BANK_CATEGORY, CARD_SUFFIX, CREDIT_CARDS, CURRENCY,
-    DEBIT_SUFFIX, KEY_PREFIX, SAVINGS_ACCT, START_BALANCE, Merchant, Txn, _add_months, _dec, _month_day, _next_business,
-    _normal_name, _poisson, _prev_business,
+    DEBIT_SUFFIX, KEY_PREFIX, SAVINGS_ACCT, START_BALANCE, Merchant, Txn, _add_months, _dec,
+    _month_day, _next_business, _normal_name, _poisson, _prev_business,
 )
 
 
@@ -294,6 +294,7 @@ class _Gen:
                             m.category, btype="DEBIT_CARD"))
 
     def card_for(self, m: Merchant) -> str:
+        """The credit card one purchase goes on: the merchant's usual one, now and then the other."""
         if self.rng.random() < 0.85:
             return m.card
         return next(c for c in CREDIT_CARDS if c != m.card)
@@ -538,11 +539,15 @@ class _Gen:
 
     def pay_card(self, card: str, sid: str, issuer: str, day: int, checking_type: str,
                  card_text, checking_text, lags: list[int]):
-        """Pay ``card``'s previous-month charges around ``day`` of each month; the card leg
-        (``card_text``) is credited ``lags`` days after the checking leg (``checking_text``)."""
+        """Pay ``card``'s previous-month charges around ``day`` of each month (in the first
+        month, what it owed when the history starts); the card leg (``card_text``) is credited
+        ``lags`` days after the checking leg (``checking_text``)."""
         rng = self.rng
         m0 = date(self.start.year, self.start.month, 1)
         occ = []
+        if START_BALANCE[card] < 0:
+            occ.append((_next_business(m0 + timedelta(days=rng.randint(day, day + 4))),
+                        START_BALANCE[card]))
         for i in range(1, self.months + 1):
             stmt_from = _add_months(m0, i - 1)
             stmt_to = _add_months(m0, i) - timedelta(days=1)

@@ -20,8 +20,9 @@ ACCOUNTS = ["checking", "card", "eurgiro", "savings", "amex"]
 CURRENCY = {"checking": "USD", "card": "USD", "eurgiro": "EUR", "savings": "USD", "amex": "USD"}
 LAYOUT = {"checking": "chase-checking", "card": "chase-card", "eurgiro": "ing-de-giro",
           "savings": "lloyds", "amex": "amex"}
-START_BALANCE = {"checking": 4_215_37, "card": 0, "eurgiro": 3_180_45, "savings": 12_500_00,
-                 "amex": 0}
+# The Amex card was in use before the history: its last statement is paid in the first month.
+START_BALANCE = {"checking": 6_215_37, "card": 0, "eurgiro": 3_180_45, "savings": 12_500_00,
+                 "amex": -812_40}
 KEY_PREFIX = {"checking": "chk", "card": "crd", "eurgiro": "eur", "savings": "sav", "amex": "amx"}
 CREDIT_CARDS = ["card", "amex"]   # the Chase-style card and the American Express card
 

@@ -110,7 +110,8 @@ transactions inside the history. Rent is due on the 1st and moves to the next bu
 weekends; salary is paid on the 25th or the business day before. `card-payment` and
 `amex-payment` are the monthly transfers from checking that pay each card's previous-month
 statement (`Payment to Chase card ending in 4821 …` / `AMEX EPAYMENT    ACH PMT …` on
-checking); the card leg has the same `stream_id`.
+checking; in the first month `amex-payment` pays the balance the Amex card carried into the
+history); the card leg has the same `stream_id`.
 
 ## `fraud.csv`
 
