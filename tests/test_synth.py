@@ -45,8 +45,10 @@ def _iso(d: str, fmt: str) -> date:
 
 
 def parse_export(path: Path) -> dict:
-    """Rows of one export as dicts: date, amount (cents), description, balance, post_date,
-    pending; plus per-date-column lists of dates and the raw amount strings."""
+    """Rows of one export as dicts: date, amount (cents, signed like the truth: negative = money
+    leaving the holder), description, balance, post_date, pending (card: `file_amount`, `type`,
+    `memo`; amex: `file_amount`, the amount as the file prints it); plus per-date-column lists
+    of dates."""
     acct, frm, to = path.stem.split("_")
     raw = path.read_bytes()
     rows, date_cols = [], defaultdict(list)
@@ -65,18 +67,29 @@ def parse_export(path: Path) -> dict:
         assert "\r\n" in text
         r = list(csv.reader(io.StringIO(text, newline="")))
         assert r[0] == ["Transaction Date", "Post Date", "Description", "Category", "Type",
-                        "Amount", "Status"]
+                        "Amount", "Memo"]
         for row in r[1:]:
+            assert len(row) == 7 and re.fullmatch(r"\d\d/\d\d/\d{4}", row[0]), row
             d = _iso(row[0], "%m/%d/%Y")
             date_cols["Transaction Date"].append(d)
-            pending = row[6] == "Pending"
-            assert row[6] in ("Pending", "Posted")
-            assert (row[1] == "") == pending
+            pending = row[1] == ""                     # Chase: no Post Date yet = pending
             pd = None if pending else _iso(row[1], "%m/%d/%Y")
             if pd:
                 date_cols["Post Date"].append(pd)
-            rows.append(dict(date=d, amount=_cents(row[5]), description=row[2], balance=None,
-                             post_date=pd, pending=pending, type=row[4]))
+            rows.append(dict(date=d, amount=_cents(row[5]), file_amount=_cents(row[5]),
+                             description=row[2], balance=None, post_date=pd, pending=pending,
+                             type=row[4], memo=row[6]))
+    elif acct == "amex":
+        text = raw.decode("ascii")
+        assert "\r" not in text
+        r = list(csv.reader(io.StringIO(text, newline="")))
+        assert r[0] == ["Date", "Description", "Amount"]
+        for row in r[1:]:
+            assert len(row) == 3 and re.fullmatch(r"\d\d/\d\d/\d{4}", row[0]), row
+            d = _iso(row[0], "%m/%d/%Y")
+            date_cols["Date"].append(d)
+            rows.append(dict(date=d, amount=-_cents(row[2]), file_amount=_cents(row[2]),
+                             description=row[1], balance=None, post_date=None, pending=False))
     elif acct == "eurgiro":
         text = raw.decode("cp1252")
         lines = text.split("\n")
@@ -225,7 +238,7 @@ def test_summary_counts_match_truth(big):
     h, summary = big
     counts = Counter(t["account"] for t in h["truth"])
     assert summary["transactions"] == dict(counts)
-    assert set(counts) == {"checking", "card", "eurgiro", "savings"}
+    assert set(counts) == {"checking", "card", "eurgiro", "savings", "amex"}
     files = {e["path"].name for e in h["exports"]}
     assert files == {f for fs in summary["exports"].values() for f in fs}
     assert {t["currency"] for t in h["truth"]} == {"USD", "EUR"}
@@ -305,6 +318,86 @@ def test_card_purchases_are_negative_and_payments_positive(hist):
                 assert r["amount"] > 0
 
 
+CREDIT_WORDS = re.compile(r"\b(CREDIT|CR|REFUND|RETURN|REVERSAL|PAYMENT|THANK)\b")
+AMEX_PAYMENTS = {"AUTOPAY PAYMENT RECEIVED - THANK YOU", "ONLINE PAYMENT - THANK YOU"}
+
+
+def _amex_kind(t) -> str:
+    if t["transfer_id"]:
+        return "payment"
+    return "refund" if t["cents"] > 0 else "purchase"
+
+
+def test_amex_file_prints_charges_positive_and_payments_and_refunds_negative(hist):
+    """Each amex row, matched to its truth transaction, has the Amex sign: a purchase positive,
+    a payment (THANK YOU text, a transfer from checking) and a merchant refund (the purchase's
+    own description, no credit word) negative."""
+    truth = Counter((t["d"], t["cents"], t["description"], _amex_kind(t))
+                    for t in hist["truth"] if t["account"] == "amex")
+    kinds = Counter()
+    for e in (e for e in hist["exports"] if e["account"] == "amex"):
+        for r in e["rows"]:
+            found = [k for (d, c, desc, k) in truth
+                     if (d, c, desc) == (r["date"], -r["file_amount"], r["description"])]
+            assert len(found) == 1, (e["path"].name, r)
+            kind = found[0]
+            kinds[kind] += 1
+            if kind == "purchase":
+                assert r["file_amount"] > 0, r
+            elif kind == "payment":
+                assert r["file_amount"] < 0 and r["description"] in AMEX_PAYMENTS, r
+            else:
+                assert r["file_amount"] < 0 and not CREDIT_WORDS.search(r["description"]), r
+    assert kinds["purchase"] > 0
+    if _months(hist) >= 2:
+        assert kinds["payment"] > 0
+
+
+def test_amex_refunds_give_back_part_or_all_of_an_earlier_purchase(hist):
+    amex = [t for t in hist["truth"] if t["account"] == "amex"]
+    refunds = [t for t in amex if _amex_kind(t) == "refund"]
+    for r in refunds:
+        bought = [t for t in amex if _amex_kind(t) == "purchase" and t["merchant"] == r["merchant"]
+                  and t["description"] == r["description"] and t["d"] < r["d"]
+                  and -t["cents"] >= r["cents"]]
+        assert bought, r
+        assert r["category"] == bought[-1]["category"] and r["transfer_id"] == ""
+
+
+@pytest.mark.parametrize("which", ["generated", "sample"])
+def test_some_amex_exports_contain_refunds_and_some_do_not(big, which):
+    h = big[0] if which == "generated" else load(SAMPLES)
+    refunds = Counter((t["d"], t["cents"], t["description"]) for t in h["truth"]
+                      if t["account"] == "amex" and _amex_kind(t) == "refund")
+    per_file = [sum(1 for r in e["rows"] if (r["date"], r["amount"], r["description"]) in refunds)
+                for e in h["exports"] if e["account"] == "amex"]
+    assert any(n > 0 for n in per_file) and any(n == 0 for n in per_file), per_file
+    if which == "generated":                            # about one every month or two
+        assert _months(h) / 3 <= sum(refunds.values()) <= _months(h)
+
+
+@pytest.mark.parametrize("which", ["generated", "sample"])
+def test_card_pending_rows_have_an_empty_post_date_and_the_authorised_amount(big, which):
+    """The Chase card layout has no Status column: a pending row is one without a Post Date;
+    it shows the authorised amount (before the tip) and is flagged pending_seen in the truth."""
+    h = big[0] if which == "generated" else load(SAMPLES)
+    seen = [t for t in h["truth"] if t["pending_seen"] == "1"]
+    assert seen and all(t["account"] == "card" for t in seen)
+    pending = [(e, r) for e in h["exports"] if e["account"] == "card" for r in e["rows"]
+               if r["pending"]]
+    assert pending
+    for e, r in pending:
+        assert r["post_date"] is None and r["type"] == "Sale" and r["amount"] < 0
+        assert any(t["description"] == r["description"] and t["pd"] > e["to"]
+                   and -t["cents"] >= -r["amount"] for t in seen), r
+    assert any(r["amount"] != t["cents"] for _, r in pending for t in seen
+               if t["description"] == r["description"]), "a tip was added after authorisation"
+    posted = [r for e in h["exports"] if e["account"] == "card" for r in e["rows"]
+              if not r["pending"]]
+    assert all(r["post_date"] >= r["date"] for r in posted)
+    assert all(r["memo"] == "" for _, r in pending) and all(r["memo"] == "" for r in posted)
+
+
 def test_identical_same_day_pairs_appear_twice_in_one_export(hist):
     groups = Counter((t["account"],) + _sig(t) for t in hist["truth"])
     pairs = {k: n for k, n in groups.items() if n >= 2}
@@ -338,6 +431,7 @@ def test_transfers_balance(hist):
     assert ("checking", "savings") in kinds
     if _months(hist) >= 2:
         assert ("card", "checking") in kinds
+        assert ("amex", "checking") in kinds
 
 
 def test_pending_rows_are_earlier_versions_of_one_truth_transaction(hist):
@@ -453,7 +547,7 @@ def test_streams_match_their_transactions(hist):
             by_stream[t["stream_id"]].append(t)
     streams = {s["stream_id"]: s for s in hist["streams"]}
     assert {"salary", "rent", "utilities", "phone", "cleaner", "rundfunk", "prime", "netflix",
-            "spotify", "card-payment"} <= set(streams)
+            "spotify", "card-payment", "amex-payment", "nytimes"} <= set(streams)
     periods = {s["period"] for s in streams.values()}
     assert {"weekly", "monthly", "quarterly", "yearly"} <= periods
     for sid, s in streams.items():

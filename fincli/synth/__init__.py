@@ -2,7 +2,7 @@
 
 ``generate(seed, out_dir, start=..., months=...)`` writes, deterministically from ``seed``
 (same seed => byte-identical files), one household's finances as the person would have
-downloaded them from four banks over time, in four different export layouts, together with
+downloaded them from five banks over time, in five different export layouts, together with
 the truth the exports were made from (``truth/``: transactions after dedup, recurring
 streams, fraud, user labels).  ``truth/README.md`` (written by :func:`generate`) documents
 every file.
@@ -19,7 +19,7 @@ Run as a script: ``python -m fincli.synth --seed 7 --months 4 OUT_DIR``.
 
 - model:     accounts, categories, the spending model and merchant names, ``Merchant``/``Txn``
 - household: the seeded simulation of the household over the history (writes nothing)
-- exports:   the four bank export layouts
+- exports:   the five bank export layouts
 - truth:     the ground-truth files, their README, and :func:`truth_ids`
 - large:     :func:`write_large_export`
 - history:   :func:`generate`, :func:`write_sample` and the command line (``main``)

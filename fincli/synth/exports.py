@@ -1,5 +1,6 @@
 """Bank export layouts: which rows one download of an account shows, and how each bank writes
-them (Chase-style checking and credit card, ING Germany giro, Lloyds-style savings).
+them (Chase-style checking and credit card, ING Germany giro, Lloyds-style savings, American
+Express card).
 ``truth/README.md`` (see ``truth.py``) documents every layout.
 """
 
@@ -51,19 +52,31 @@ def fmt_checking(g, posted, pending, frm, to) -> bytes:
 
 
 def fmt_card(g, posted, pending, frm, to) -> bytes:
+    """Chase credit card: a pending row has no Post Date and its authorised amount; Memo is
+    empty."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(["Transaction Date", "Post Date", "Description", "Category", "Type",
-                "Amount", "Status"])
+    w.writerow(["Transaction Date", "Post Date", "Description", "Category", "Type", "Amount",
+                "Memo"])
     rows = [(t.auth_date, t.time, t.seq, [_mdy0(t.auth_date), "", t.description,
-                                          t.bank_category, t.btype, _dec(t.auth_amount),
-                                          "Pending"]) for t in pending]
+                                          t.bank_category, t.btype, _dec(t.auth_amount), ""])
+            for t in pending]
     rows += [(t.date, t.time, t.seq, [_mdy0(t.date), _mdy0(t.post_date), t.description,
-                                      t.bank_category, t.btype, _dec(t.amount), "Posted"])
+                                      t.bank_category, t.btype, _dec(t.amount), ""])
              for t in posted]
     rows.sort(key=lambda r: (r[0], r[1], r[2]), reverse=True)
     for r in rows:
         w.writerow(r[3])
+    return buf.getvalue().encode("ascii")
+
+
+def fmt_amex(g, posted, pending, frm, to) -> bytes:
+    """American Express: charges positive, payments and refunds negative; newest first."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["Date", "Description", "Amount"])
+    for t in reversed(posted):
+        w.writerow([_mdy0(t.date), t.description, _dec(-t.amount)])
     return buf.getvalue().encode("ascii")
 
 
@@ -105,7 +118,7 @@ def fmt_savings(g, posted, pending, frm, to) -> bytes:
 
 
 _FORMAT = {"checking": fmt_checking, "card": fmt_card, "eurgiro": fmt_eurgiro,
-           "savings": fmt_savings}
+           "savings": fmt_savings, "amex": fmt_amex}
 
 
 def write_exports(g, exp: Path) -> tuple[dict[str, list[str]], int]:

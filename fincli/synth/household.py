@@ -12,9 +12,9 @@ from datetime import date, timedelta
 
 from .model import (
     _ADJ, _ALNUM, _CAT_MODEL, _CITIES, _EUR_ADJ, _EUR_CITIES, _EUR_KNOWN, _EUR_MODEL, _EUR_NOUN,
-    _FAST_FOOD, _KNOWN, _NOUN, ACCOUNTS, BANK_CATEGORY, CARD_SUFFIX, CURRENCY, DEBIT_SUFFIX,
-    SAVINGS_ACCT, START_BALANCE, Merchant, Txn, _add_months, _dec, _month_day, _next_business,
-    _normal_name, _poisson, _prev_business,
+    _FAST_FOOD, _KNOWN, _NOUN, ACCOUNTS, BANK_CATEGORY, CARD_SUFFIX, CREDIT_CARDS, CURRENCY,
+    DEBIT_SUFFIX, KEY_PREFIX, SAVINGS_ACCT, START_BALANCE, Merchant, Txn, _add_months, _dec,
+    _month_day, _next_business, _normal_name, _poisson, _prev_business,
 )
 
 
@@ -119,6 +119,12 @@ class _Gen:
                                        for _ in range(3)})
                 self.eur_merchants[cat].append(m)
 
+    def choose_cards(self):
+        """Which credit card the household mostly uses at each US merchant (about 40% Amex)."""
+        for cat in _CAT_MODEL:
+            for m in self.merchants[cat]:
+                m.card = "amex" if self.rng.random() < 0.4 else "card"
+
     def _style(self, cat: str, nm: str) -> str:
         rng = self.rng
         if nm == "AMAZON":
@@ -159,6 +165,15 @@ class _Gen:
         if s == "store":
             return f"{m.name} #{rng.choice(m.stores)}"
         return f"{m.name} #{rng.choice(m.stores)} {m.city} {m.state}"
+
+    def amex_desc(self, m: Merchant) -> str:
+        """The merchant as the Amex statement prints it: network descriptors as on the other
+        card, a store's name, number and town without the ``#``."""
+        if m.style in ("plain", "store"):
+            return f"{m.name} {self.rng.choice(m.stores)} {m.city} {m.state}"
+        if m.style == "fuel":
+            return f"{self.card_desc(m)} {m.city} {m.state}"
+        return self.card_desc(m)
 
     def debit_desc(self, m: Merchant, d: date, card_desc: str) -> str:
         if self.rng.random() < 0.5:
@@ -255,12 +270,17 @@ class _Gen:
 
     def purchase(self, m: Merchant, d: date, *, amount: int | None = None, tm: int | None = None,
                  desc: str | None = None, on_card: bool | None = None) -> Txn:
+        """One purchase at ``m``: on a credit card (mostly the merchant's usual one) or by debit
+        card from checking; ``on_card=True`` forces the Chase-style card."""
         rng = self.rng
         amt = self.amount(m) if amount is None else amount
         tm = self.time_for(m.category) if tm is None else tm
-        cd = self.card_desc(m) if desc is None else desc
         if on_card is None:
             on_card = rng.random() < m.card_share
+            if on_card and self.card_for(m) == "amex":
+                return self.add(Txn("amex", d, tm, -amt, self.amex_desc(m) if desc is None else desc,
+                                    m.merchant, m.category, btype="Sale"))
+        cd = self.card_desc(m) if desc is None else desc
         if on_card:
             t = self.add(Txn("card", d, tm, -amt, cd, m.merchant, m.category, btype="Sale",
                              post_date=self.card_post(d)))
@@ -272,6 +292,39 @@ class _Gen:
             return t
         return self.add(Txn("checking", d, tm, -amt, self.debit_desc(m, d, cd), m.merchant,
                             m.category, btype="DEBIT_CARD"))
+
+    def card_for(self, m: Merchant) -> str:
+        """The credit card one purchase goes on: the merchant's usual one, now and then the other."""
+        if self.rng.random() < 0.85:
+            return m.card
+        return next(c for c in CREDIT_CARDS if c != m.card)
+
+    def make_amex_refunds(self):
+        """Every month or two a merchant refunds part or all of a recent Amex purchase.  The
+        credit is printed under the purchase's own description, with no credit word.  One
+        middle download window stays free of refunds, so some exports have none."""
+        rng = self.rng
+        wins = self.windows["amex"]
+        quiet = rng.choice(wins[1:-1]) if len(wins) >= 3 else None
+        refunded: set[int] = set()
+        d = self.start + timedelta(days=rng.randint(10, 30))
+        while d <= self.end:
+            if quiet is None or not quiet[0] <= d <= quiet[1]:
+                recent = [i for i, t in enumerate(self.txns) if t.account == "amex"
+                          and t.btype == "Sale" and not t.stream_id and i not in refunded
+                          and 3 <= (d - t.date).days <= 30]
+                goods = [i for i in recent if self.txns[i].category in
+                         ("shopping", "online_shopping", "household")]
+                if goods or recent:
+                    i = rng.choice(goods or recent)
+                    refunded.add(i)
+                    p = self.txns[i]
+                    full = -p.amount
+                    amt = full if full < 5_00 or rng.random() < 0.6 else \
+                        round(full * rng.uniform(0.2, 0.8))
+                    self.add(Txn("amex", d, rng.randrange(9 * 60, 20 * 60), amt, p.description,
+                                 p.merchant, p.category, btype="Refund"))
+            d += timedelta(days=rng.randint(20, 70))
 
     def eur_purchase(self, m: Merchant, d: date, *, amount: int | None = None,
                      tm: int | None = None, zweck: str | None = None) -> Txn:
@@ -394,6 +447,11 @@ class _Gen:
                     lambda d, a: Txn("card", d, 5 * 60, a, f"PLANET FITNESS #{self.digits(4)}",
                                      "Planet Fitness", "health", btype="Sale",
                                      post_date=min(d + timedelta(days=1), self.end)))
+        nday = rng.randint(3, 27)
+        self.stream("nytimes", "New York Times", "amex", "subscriptions", "monthly", "fixed",
+                    [(d, -17_00) for d in self.monthly_dates(nday, ident)],
+                    lambda d, a: Txn("amex", d, 4 * 60, a, "NYTIMES*NYTDIGITALSUBSCRIP NEW YORK NY",
+                                     "New York Times", "subscriptions", btype="Sale"))
         # weekly: cleaner paid by Zelle every Friday
         clean = rng.choice([120_00, 135_00, 140_00])
         d = self.start + timedelta(days=(4 - self.start.weekday()) % 7)
@@ -465,33 +523,51 @@ class _Gen:
         self.stream("savings-transfer", "Own savings", "checking", "transfers", "monthly",
                     "fixed", [(d, -save) for d in self.monthly_dates(15, _next_business)], mk_save)
 
-    # -- the card's statement is paid from checking each month (a transfer)
+    # -- each credit card's statement is paid from checking each month (a transfer)
     def make_card_payments(self):
+        rng = self.rng
+        self.pay_card("card", "card-payment", "Chase", 8, "ACCT_XFER",
+                      lambda d: "Payment Thank You-Mobile",
+                      lambda d: f"Payment to Chase card ending in {CARD_SUFFIX} {d.month:02d}/{d.day:02d}",
+                      [0, 1, 1, 2, 3])
+        web = self.digits(10)
+        self.pay_card("amex", "amex-payment", "American Express", 18, "ACH_DEBIT",
+                      lambda d: ("AUTOPAY PAYMENT RECEIVED - THANK YOU" if rng.random() < 0.75
+                                 else "ONLINE PAYMENT - THANK YOU"),
+                      lambda d: f"AMEX EPAYMENT    ACH PMT    {self.code(5)}        WEB ID: {web}",
+                      [0, 0, 1])
+
+    def pay_card(self, card: str, sid: str, issuer: str, day: int, checking_type: str,
+                 card_text, checking_text, lags: list[int]):
+        """Pay ``card``'s previous-month charges around ``day`` of each month (in the first
+        month, what it owed when the history starts); the card leg (``card_text``) is credited
+        ``lags`` days after the checking leg (``checking_text``)."""
         rng = self.rng
         m0 = date(self.start.year, self.start.month, 1)
         occ = []
+        if START_BALANCE[card] < 0:
+            occ.append((_next_business(m0 + timedelta(days=rng.randint(day, day + 4))),
+                        START_BALANCE[card]))
         for i in range(1, self.months + 1):
             stmt_from = _add_months(m0, i - 1)
             stmt_to = _add_months(m0, i) - timedelta(days=1)
-            bal = -sum(t.amount for t in self.txns if t.account == "card"
+            bal = -sum(t.amount for t in self.txns if t.account == card
                        and stmt_from <= t.date <= stmt_to and t.btype != "Payment")
             if bal <= 0:
                 continue
-            pay = _next_business(_add_months(m0, i) + timedelta(days=rng.randint(8, 12)))
+            pay = _next_business(_add_months(m0, i) + timedelta(days=rng.randint(day, day + 4)))
             occ.append((pay, -bal))
         entries = []
 
         def mk(d, a):
             xid = self.new_transfer()
-            cd = min(self.end, d + timedelta(days=rng.choice([0, 1, 1, 2, 3])))
-            entries.append(Txn("card", cd, 11 * 60, -a, "Payment Thank You-Mobile", "Chase",
-                               "transfers", btype="Payment", transfer_id=xid, post_date=cd,
-                               stream_id="card-payment"))
-            return Txn("checking", d, 11 * 60, a,
-                       f"Payment to Chase card ending in {CARD_SUFFIX} {d.month:02d}/{d.day:02d}",
-                       "Chase", "transfers", btype="ACCT_XFER", transfer_id=xid)
-        self.stream("card-payment", "Chase", "checking", "transfers", "monthly", "variable",
-                    occ, mk)
+            cd = min(self.end, d + timedelta(days=rng.choice(lags)))
+            post = cd if card == "card" else None
+            entries.append(Txn(card, cd, 11 * 60, -a, card_text(cd), issuer, "transfers",
+                               btype="Payment", transfer_id=xid, post_date=post, stream_id=sid))
+            return Txn("checking", d, 11 * 60, a, checking_text(d), issuer, "transfers",
+                       btype=checking_type, transfer_id=xid)
+        self.stream(sid, issuer, "checking", "transfers", "monthly", "variable", occ, mk)
         for t in entries:
             self.add(t)
 
@@ -660,11 +736,10 @@ class _Gen:
         self.txns.sort(key=lambda t: (order[t.account], t.date, t.time, t.amount, t.description))
         counters = {a: 0 for a in ACCOUNTS}
         bal = dict(START_BALANCE)
-        prefix = {"checking": "chk", "card": "crd", "eurgiro": "eur", "savings": "sav"}
         for t in self.txns:
             counters[t.account] += 1
             t.seq = counters[t.account]
-            t.key = f"{prefix[t.account]}-{t.seq:06d}"
+            t.key = f"{KEY_PREFIX[t.account]}-{t.seq:06d}"
             bal[t.account] += t.amount
             t.balance = bal[t.account]
             if t.account == "card":

@@ -16,11 +16,15 @@ CATEGORIES = [
     "entertainment", "fees", "transfers", "cash", "household",
 ]
 
-ACCOUNTS = ["checking", "card", "eurgiro", "savings"]
-CURRENCY = {"checking": "USD", "card": "USD", "eurgiro": "EUR", "savings": "USD"}
+ACCOUNTS = ["checking", "card", "eurgiro", "savings", "amex"]
+CURRENCY = {"checking": "USD", "card": "USD", "eurgiro": "EUR", "savings": "USD", "amex": "USD"}
 LAYOUT = {"checking": "chase-checking", "card": "chase-card", "eurgiro": "ing-de-giro",
-          "savings": "lloyds"}
-START_BALANCE = {"checking": 4_215_37, "card": 0, "eurgiro": 3_180_45, "savings": 12_500_00}
+          "savings": "lloyds", "amex": "amex"}
+# The Amex card was in use before the history: its last statement is paid in the first month.
+START_BALANCE = {"checking": 6_215_37, "card": 0, "eurgiro": 3_180_45, "savings": 12_500_00,
+                 "amex": -812_40}
+KEY_PREFIX = {"checking": "chk", "card": "crd", "eurgiro": "eur", "savings": "sav", "amex": "amx"}
+CREDIT_CARDS = ["card", "amex"]   # the Chase-style card and the American Express card
 
 CARD_SUFFIX = "4821"          # credit card
 DEBIT_SUFFIX = "7730"         # checking debit card
@@ -137,6 +141,7 @@ class Merchant:
     city: str = ""
     state: str = ""
     prices: list = field(default_factory=list)   # fixed menu prices (coffee)
+    card: str = "card"       # the credit card the household mostly uses here (CREDIT_CARDS)
 
 
 _KEEP_UPPER = {"REI", "AMC", "QFC", "PCC", "MKT", "CVS/PHARMACY", "WHSE", "H", "WWW"}
@@ -162,7 +167,7 @@ class Txn:
     fraud_kind: str = ""
     fraud_episode: str = ""
     stream_id: str = ""
-    post_date: date | None = None    # card: Post Date; giro: Valuta
+    post_date: date | None = None    # card: Post Date; giro: Valuta (amex has none)
     auth_date: date | None = None    # card: date/amount of the pending authorization
     auth_amount: int | None = None
     check_no: str = ""

@@ -62,21 +62,26 @@ months, the first one clipped at the start of the history), so consecutive expor
 | account | currency | layout | encoding, delimiter, line ends | dates | amounts |
 |---|---|---|---|---|---|
 | `checking` | USD | Chase-style checking: `Details,Posting Date,"Description",Amount,Type,Balance,Check or Slip #,` (header and rows end with `,`); newest first; Description always quoted | ASCII, `,`, LF | `m/d/yyyy`, no zero padding | one signed column (negative = out) + running `Balance`; `Details` DEBIT/CREDIT/CHECK, `Type` ACH_CREDIT/ACH_DEBIT/DEBIT_CARD/ATM/ACCT_XFER/QUICKPAY_DEBIT/CHECK_PAID/FEE_TRANSACTION |
-| `card` | USD | Chase-style credit card: `Transaction Date,Post Date,Description,Category,Type,Amount,Status`; newest first | ASCII, `,`, CRLF | `mm/dd/yyyy` | purchases NEGATIVE (`Type` Sale), payments and returns positive (`Payment`, `Return`); `Status` `Posted` or `Pending` (pending rows have an empty Post Date); `Category` is the bank's category, not the user's |
+| `card` | USD | Chase credit card: `Transaction Date,Post Date,Description,Category,Type,Amount,Memo`; newest first; no status column: a pending row has an EMPTY `Post Date` (and its authorised amount); `Memo` is empty | ASCII, `,`, CRLF | `mm/dd/yyyy` | purchases NEGATIVE (`Type` Sale), payments and returns positive (`Payment`, `Return`); `Category` is the bank's category, not the user's |
 | `eurgiro` | EUR | ING Germany giro: 13 metadata/blank lines (IBAN, Kunde, Zeitraum, Saldo, a note) before the header `Buchung;Valuta;Auftraggeber/Empfänger;Buchungstext;Verwendungszweck;Saldo;Währung;Betrag;Währung`; newest first | cp1252, `;`, LF | `dd.mm.yyyy` (booking + value date) | one signed `Betrag` with decimal comma and `.` thousands (`-1.234,56`) + running `Saldo` |
+| `amex` | USD | American Express card: `Date,Description,Amount`; newest first; no pending rows | ASCII, `,`, LF | `mm/dd/yyyy` | charges POSITIVE; payments (`AUTOPAY PAYMENT RECEIVED - THANK YOU`, `ONLINE PAYMENT - THANK YOU`) and merchant refunds NEGATIVE — a refund carries the purchase's own description and no credit word (e.g. `GAP US 66049 SAN FRANCISCO CA,-19.99`) |
 | `savings` | USD | Lloyds-style: `Transaction Date,Transaction Type,Sort Code,Account Number,Transaction Description,Debit Amount,Credit Amount,Balance,` (header ends with `,`); sort code written `'30-94-57`; newest first | ASCII, `,`, LF | `dd/mm/yyyy` | split unsigned `Debit Amount` / `Credit Amount` + `Balance` |
 
 Every export spans at least three weeks and contains a day of month > 12 in each date
 column, so day/month order is decidable from the file alone.
 
+Every month or two a merchant refunds part or all of a recent `amex` purchase (one middle
+`amex` download window is left without refunds, so some `amex` exports contain refunds and
+some do not). Both credit cards are paid from `checking` each month (see `streams.csv`).
+
 ## `transactions.csv` — one row per real transaction (after dedup)
 
 | column | meaning |
 |---|---|
-| `key` | stable id: `chk-`/`crd-`/`eur-`/`sav-` + 6-digit sequence in (date, time) order within the account |
-| `account` | `checking`, `card`, `eurgiro`, `savings` |
-| `date` | ISO date as the export prints it: checking `Posting Date`, card `Transaction Date` of the posted row, giro `Buchung`, savings `Transaction Date` |
-| `amount` | signed decimal string in major units (`-12.34`); negative = money leaving the account holder (a card purchase is negative, a card payment positive) |
+| `key` | stable id: `chk-`/`crd-`/`eur-`/`sav-`/`amx-` + 6-digit sequence in (date, time) order within the account |
+| `account` | `checking`, `card`, `eurgiro`, `savings`, `amex` |
+| `date` | ISO date as the export prints it: checking `Posting Date`, card `Transaction Date` of the posted row, giro `Buchung`, savings `Transaction Date`, amex `Date` |
+| `amount` | signed decimal string in major units (`-12.34`); negative = money leaving the account holder, whatever sign the export uses: a purchase on either card is negative, a card payment or refund positive (the `amex` file prints all three with the opposite sign) |
 | `currency` | ISO code (USD or EUR) |
 | `description` | as the bank printed it; for `eurgiro` the three text columns `Auftraggeber/Empfänger | Buchungstext | Verwendungszweck` joined with ` | ` |
 | `merchant` | normalized merchant (one merchant appears under many raw descriptions) |
@@ -84,9 +89,9 @@ column, so day/month order is decidable from the file alone.
 | `transfer_id` | set on both legs of a transfer between own accounts (`X00001`); the legs have opposite amounts and dates 0–3 days apart |
 | `fraud_kind` | empty, or `card_testing`, `foreign_large`, `duplicate`, `spike`, `burst` |
 | `stream_id` | the recurring stream (see `streams.csv`) this transaction belongs to, or empty |
-| `pending_seen` | `1` if some card export showed this transaction as `Pending` (the posted row is the truth; the pending row is the same transaction, possibly with an earlier date and a smaller amount — a tip added later) |
+| `pending_seen` | `1` if some `card` export showed this transaction as pending (empty `Post Date`; the posted row is the truth; the pending row is the same transaction, possibly with an earlier date and a smaller amount — a tip added later); always `0` on other accounts |
 | `time` | `HH:MM` time of day (not in any export; orders events within a day, e.g. "within an hour") |
-| `post_date` | card `Post Date` / giro `Valuta`; empty for checking and savings |
+| `post_date` | card `Post Date` / giro `Valuta`; empty for checking, savings and amex |
 
 Several rows may be identical in (account, date, amount, description): two coffees on the
 same day are two transactions, and a fraudulent `duplicate` is a second, separate row; an
@@ -102,13 +107,15 @@ stream's true next occurrence after the end of the history (empty when cancelled
 are signed like `transactions.csv` (a bill is `-85.00`, salary positive); the stream's
 transactions carry its `stream_id`; `first_date`/`last_date`/`occurrences` count only
 transactions inside the history. Rent is due on the 1st and moves to the next business day on
-weekends; salary is paid on the 25th or the business day before. `card-payment` is the
-monthly transfer from checking that pays the card's previous-month statement; its card leg
-has the same `stream_id`.
+weekends; salary is paid on the 25th or the business day before. `card-payment` and
+`amex-payment` are the monthly transfers from checking that pay each card's previous-month
+statement (`Payment to Chase card ending in 4821 …` / `AMEX EPAYMENT    ACH PMT …` on
+checking; in the first month `amex-payment` pays the balance the Amex card carried into the
+history); the card leg has the same `stream_id`.
 
 ## `fraud.csv`
 
-`key, kind, episode_id` — every fraudulent card transaction, grouped into episodes:
+`key, kind, episode_id` — every fraudulent transaction (all on `card`), grouped into episodes:
 `card_testing` (3–8 charges under $2 within an hour at an unseen merchant), `foreign_large`
 (one large purchase at a never-seen foreign merchant), `duplicate` (the second of two
 identical charges minutes apart; the first one is legitimate), `spike` (~10× the usual
