@@ -4,9 +4,9 @@ Model files are plain arrays and JSON (an `.npz`, see models/service.py), a form
 loading runs no code; a service that wrote a pickle instead would be trusting whoever can
 write the workspace. So, as a second guard, every saved file's sha256 goes into the event
 log (`artifact.saved`), and before a service may load a file the parent checks it against
-the latest record, copying exactly the bytes it
-hashed into the service's private model folder. A file that was changed, or never
-recorded, is refused: the service is not even started.
+the latest record, copying exactly the bytes it hashed into the service's private model
+folder. A file that was changed, or never recorded, is refused: the service is not even
+started.
 """
 
 from __future__ import annotations

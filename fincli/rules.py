@@ -25,7 +25,7 @@ _UNSUPPORTED = (("invalid perl operator: (?<=", "a lookbehind (?<=…)"),
                 ("invalid perl operator: (?=", "a lookahead (?=…)"),
                 ("invalid perl operator: (?!", "a negative lookahead (?!…)"),
                 ("invalid perl operator: (?P", "a named backreference (?P=…)"),
-                ("bad repetition operator", "a possessive or repeated quantifier"))
+                ("bad repetition operator", "a possessive quantifier (++, *+, ?+)"))
 
 
 def _unsupported(message: str) -> str:
