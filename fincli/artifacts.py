@@ -1,10 +1,12 @@
 """Model artifacts: files in `artifacts/<service>/`, each trusted only by its recorded sha256.
 
-A model file is a pickle, and loading a pickle runs code. So every saved file's
-sha256 goes into the event log (`artifact.saved`), and before a service may load a
-file the parent checks it against the latest record, copying exactly the bytes it
-hashed into the service's private model folder. A file that was changed, or never
-recorded, is refused: the service is not even started.
+Model files are plain arrays and JSON (an `.npz`, see models/service.py), a format whose
+loading runs no code; a service that wrote a pickle instead would be trusting whoever can
+write the workspace. So, as a second guard, every saved file's sha256 goes into the event
+log (`artifact.saved`), and before a service may load a file the parent checks it against
+the latest record, copying exactly the bytes it hashed into the service's private model
+folder. A file that was changed, or never recorded, is refused: the service is not even
+started.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def _check_name(service: str, file: str) -> None:
     for part, what in ((service, "service"), (file, "artifact file")):
         if not part or part in (".", "..") or Path(part).name != part or "\\" in part:
             raise WorkspaceError(f"{what} name {part!r} is not a plain file name",
-                                 "artifacts are named like model.joblib")
+                                 "artifacts are named like model.npz")
 
 
 def path_of(ws: Workspace, service: str, file: str) -> Path:

@@ -27,7 +27,8 @@ from .rules import Matcher, load as load_rules
 from .workspace import Workspace
 
 SERVICE = "categorize"
-MODEL_FILE = "model.joblib"
+MODEL_FILE = "model.npz"        # arrays and JSON: loading it runs no code (see models/service.py)
+LEGACY_MODEL_FILE = "model.joblib"   # the pickle an older fin saved: never loaded, removed on retraining
 DEFAULT_REVIEW_BELOW = 0.85
 DEFAULT_RETRAIN_AFTER = 20
 ITEMS_PER_EVENT = 5000
@@ -162,6 +163,7 @@ def train(ws: Workspace, models_dir: Path | None = None) -> dict:
                 raise runner.ServiceError(SERVICE, f"invalid response: {reason}", outcome.log)
             ev.append(ws.conn, saved + [ran])
             projections.catch_up(ws.conn)
+        (ws.artifacts / SERVICE / LEGACY_MODEL_FILE).unlink(missing_ok=True)
     finally:
         outcome.cleanup()
     return metrics

@@ -1,10 +1,15 @@
 """The user's categorization rules: `fin rules add PATTERN CATEGORY`, `list`, `remove`.
 
-A rule's pattern is a case-insensitive substring (or, with --regex, a Python regular
-expression searched case-insensitively) tried against the description as the bank printed
+A rule's pattern is a case-insensitive substring (or, with --regex, a regular expression
+searched case-insensitively) tried against the description as the bank printed
 it and against the normalized merchant. Rules come before the model; when several match,
 the newest rule wins, so a more specific rule added later overrides an older, broader one.
 A transaction the user labelled keeps its label whatever the rules say.
+
+Regular expressions run on RE2 (the `google-re2` binding), which matches in time linear
+in the text: a pattern like `(a+)+$` cannot make a categorization run for minutes while
+it holds the workspace lock, and every match is a short C call that Ctrl-C can follow.
+RE2 has no backreferences or lookarounds; a pattern using them is refused when added.
 """
 
 from __future__ import annotations
@@ -13,7 +18,46 @@ import re
 from dataclasses import dataclass
 
 from .categories import check_category
-from .errors import InputError
+from .errors import InputError, WorkspaceError
+
+# What RE2 leaves out, by the start of the message it gives for it.
+_UNSUPPORTED = (("invalid perl operator: (?<=", "a lookbehind (?<=…)"),
+                ("invalid perl operator: (?<!", "a negative lookbehind (?<!…)"),
+                ("invalid perl operator: (?=", "a lookahead (?=…)"),
+                ("invalid perl operator: (?!", "a negative lookahead (?!…)"),
+                ("invalid perl operator: (?P", "a named backreference (?P=…)"),
+                ("bad repetition operator", "a possessive quantifier (++, *+, ?+)"))
+
+
+def _unsupported(message: str) -> str:
+    """What a pattern uses that RE2 lacks, in words, from RE2's error message."""
+    if re.match(r"invalid escape sequence: \\\d", message):
+        return "a backreference (\\1 …)"
+    for start, what in _UNSUPPORTED:
+        if message.startswith(start):
+            return what
+    return f"something RE2 cannot run ({message})"
+
+
+def compile_regex(pattern: str):
+    """The pattern compiled by RE2 (case-insensitive), or InputError naming what it cannot run."""
+    try:
+        re.compile(pattern)                   # Python's message says where the syntax is wrong
+    except re.error as exc:
+        raise InputError(f"the pattern {pattern!r} is not a valid regular expression: {exc}",
+                         "fix it, or leave out --regex to match it as plain text") from None
+    import re2                                # only when a regex rule is used: not on fin's start-up path
+
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False                # the one line below says it; no log noise on stderr
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise InputError(f"the pattern {pattern!r} uses {_unsupported(reason)}, which regex rules cannot use "
+                         "(they run on RE2, in time linear in the text)",
+                         "rewrite the pattern without it, or leave out --regex to match it as plain text") from None
 
 
 @dataclass(frozen=True)
@@ -25,7 +69,12 @@ class Rule:
 
     def matcher(self):
         if self.regex:
-            return re.compile(self.pattern, re.IGNORECASE).search
+            try:
+                return compile_regex(self.pattern).search
+            except InputError as exc:        # stored before patterns were checked against RE2
+                raise WorkspaceError(f"rule {self.id}: {exc.message}",
+                                     f"remove it with `fin rules remove {self.id}` and add it again "
+                                     "without that construct") from None
         needle = self.pattern.casefold()
         return lambda text: needle in text.casefold()
 
@@ -34,11 +83,7 @@ def check_pattern(pattern: str, regex: bool) -> None:
     if not pattern.strip():
         raise InputError("the rule's pattern is empty", "give the text to look for, e.g. 'NETFLIX'")
     if regex:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise InputError(f"the pattern {pattern!r} is not a valid regular expression: {exc}",
-                             "fix it, or leave out --regex to match it as plain text") from None
+        compile_regex(pattern)
 
 
 def load(conn) -> list[Rule]:

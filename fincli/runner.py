@@ -4,8 +4,14 @@ A service is a file `models/<name>.py` speaking the JSON protocol of
 `models/service.py`. The runner starts it by path with this Python, in a new
 process group, under an address-space limit (RLIMIT_AS) and a wall-clock timeout
 from `config.toml` `[services.<name>]`, with its stdout and stderr going to its own
-log file under `logs/`. The request and the response travel through files in a
-private temporary folder of the workspace. The response is validated before the
+log file under `logs/` (the newest `[logs] keep_per_service` of each service are kept).
+The request and the response travel through files in a private folder of the
+workspace, `.run-<service>-<parent pid>-<random>`.
+
+After a crash of fin itself: on Linux the service is started with a parent-death
+signal (SIGKILL), so a `kill -9` of fin takes the service down with it rather than
+leaving it running with no one to enforce its timeout; and the next run removes the
+run folders (request data, a copy of the model) whose fin process is gone. The response is validated before the
 caller sees any of it; every way a service can fail becomes one ServiceError whose
 one-line message names the service, what happened and the log.
 
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -33,6 +40,8 @@ from .workspace import Workspace
 
 DEFAULT_MEMORY_MB = 1024
 DEFAULT_TIMEOUT_S = 300
+DEFAULT_KEEP_LOGS = 20
+PR_SET_PDEATHSIG = 1          # linux/prctl.h
 MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 # What running out of address space looks like in Python, C++ and the dynamic loader.
 _MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory",
@@ -79,6 +88,19 @@ def limits(ws: Workspace, service: str) -> Limits:
 
     return Limits(positive("memory_mb", DEFAULT_MEMORY_MB, (int,), "megabytes"),
                   positive("timeout_s", DEFAULT_TIMEOUT_S, (int, float), "seconds"))
+
+
+def logs_kept(ws: Workspace) -> int:
+    """How many logs of each service to keep: `[logs] keep_per_service` in config.toml."""
+    table = ws.config().get("logs", {})
+    if not isinstance(table, dict):
+        raise WorkspaceError(f"{ws.config_path}: `logs` must be a table ([logs])",
+                             "fix the file or delete it to get the defaults")
+    keep = table.get("keep_per_service", DEFAULT_KEEP_LOGS)
+    if type(keep) is not int or keep < 1:
+        raise WorkspaceError(f"{ws.config_path}: [logs] keep_per_service must be a positive whole number, "
+                             f"not {keep!r}", f"for example keep_per_service = {DEFAULT_KEEP_LOGS}")
+    return keep
 
 
 def service_path(name: str, models_dir: Path | None = None) -> Path:
@@ -148,13 +170,58 @@ def check_response(text: bytes, op: str, n_rows: int, fields: Fields | None) -> 
 
 # --- running -----------------------------------------------------------------------------
 
-def _limit_memory(memory_bytes: int) -> Callable[[], None]:
-    def preexec() -> None:                     # runs in the child, between fork and exec
+def _parent_death_signal():
+    """libc's prctl on Linux, looked up here in the parent (not between fork and exec); else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _child_setup(memory_bytes: int) -> Callable[[], None]:
+    """What the child does between fork and exec: its limits, and dying with this process."""
+    prctl = _parent_death_signal()
+    parent = os.getpid()
+
+    def preexec() -> None:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+            if os.getppid() != parent:         # fin died before the signal was armed
+                os._exit(1)
     return preexec
+
+
+def _owner_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:                    # alive, someone else's
+        return False
+    return False
+
+
+def remove_stale_runs(ws: Workspace) -> list[Path]:
+    """Remove the run folders left by a fin process that no longer exists; returns them.
+
+    The owner's pid is in the folder's name (`.run-<service>-<pid>-<random>`); a folder
+    whose owner is alive, or whose name carries no pid, is left alone.
+    """
+    removed = []
+    for folder in ws.home.glob(".run-*"):
+        pid = folder.name.rsplit("-", 2)[-2] if folder.name.count("-") >= 3 else ""
+        if pid.isdigit() and folder.is_dir() and not folder.is_symlink() and _owner_gone(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def _log_path(ws: Workspace, service: str) -> Path:
@@ -166,6 +233,19 @@ def _log_path(ws: Workspace, service: str) -> Path:
         n += 1
         path = ws.logs / f"{service}-{stamp}-{n}.log"
     return path
+
+
+def _log_order(name: str, service: str) -> tuple[str, int] | None:
+    """A service log's (time stamp, repeat number), the order the logs were written in; None if not its log."""
+    match = re.fullmatch(re.escape(service) + r"-(\d{8}T\d{6}\.\d{6}Z)(?:-(\d+))?\.log", name)
+    return (match[1], int(match[2] or 1)) if match else None
+
+
+def prune_logs(ws: Workspace, service: str, keep: int) -> None:
+    """Delete all but the newest `keep` logs of a service."""
+    logs = sorted((order, path) for path in ws.logs.iterdir() if (order := _log_order(path.name, service)))
+    for _, path in logs[:-keep]:
+        path.unlink(missing_ok=True)
 
 
 def _log_tail(log: Path, size: int) -> str:
@@ -213,8 +293,9 @@ def run(ws: Workspace, service: str, op: str, rows: list, *, fields: Fields | No
     script = service_path(service, models_dir)
     if not script.is_file():
         raise ServiceError(service, f"no service file {script}")
-    lim = limits(ws, service)
-    tmp = Path(tempfile.mkdtemp(prefix=f".run-{service}-", dir=ws.home))
+    lim, keep_logs = limits(ws, service), logs_kept(ws)
+    remove_stale_runs(ws)
+    tmp = Path(tempfile.mkdtemp(prefix=f".run-{service}-{os.getpid()}-", dir=ws.home))
     ok = False
     try:
         model_dir = tmp / "model"
@@ -228,6 +309,7 @@ def run(ws: Workspace, service: str, op: str, rows: list, *, fields: Fields | No
         log = _log_path(ws, service)
         started = time.perf_counter()
         with open(log, "wb") as log_handle:
+            prune_logs(ws, service, keep_logs)
             # Few malloc arenas: otherwise every thread of a numeric library reserves 64 MB of
             # address space, and RLIMIT_AS would measure reservations instead of use.
             env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", MALLOC_ARENA_MAX="2")
@@ -235,7 +317,7 @@ def run(ws: Workspace, service: str, op: str, rows: list, *, fields: Fields | No
                 proc = subprocess.Popen(
                     [sys.executable, str(script), str(request), str(response)],
                     stdin=subprocess.DEVNULL, stdout=log_handle, stderr=log_handle, cwd=tmp, env=env,
-                    preexec_fn=_limit_memory(lim.memory_mb * 1024 * 1024), start_new_session=True,
+                    preexec_fn=_child_setup(lim.memory_mb * 1024 * 1024), start_new_session=True,
                     close_fds=True)
             except OSError as exc:
                 raise ServiceError(service, f"could not start: {exc.strerror}", log) from None

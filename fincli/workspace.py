@@ -25,6 +25,10 @@ review_below = 0.85
 # Train the model again once this many new labels have arrived (or run `fin categorize --retrain`).
 retrain_after_labels = 20
 
+[logs]
+# Each service run writes a log to logs/; only the newest this many per service are kept.
+keep_per_service = 20
+
 # Each model service runs in its own process with these limits.
 [services.categorize]
 memory_mb = 2048
@@ -101,12 +105,23 @@ class Workspace:
         self.conn.close()
 
 
+def _check_owner(path: Path) -> None:
+    """Refuse a folder another user owns: whoever owns it can change its config, models and log."""
+    owner = path.stat().st_uid
+    if owner != os.geteuid():
+        raise WorkspaceError(f"{path} belongs to another user (uid {owner}, you are uid {os.geteuid()}); "
+                             "fin opens only a workspace you own",
+                             "use a folder of your own with --home or FIN_HOME")
+
+
 def open_workspace(home: str | Path | None = None, *, create: bool = True) -> Workspace:
     path = resolve_home(home)
     if path.exists() and not path.is_dir():
         raise WorkspaceError(f"{path} is not a directory", "point --home or FIN_HOME at a folder")
     if not path.exists() and not create:
         raise WorkspaceError(f"no workspace at {path}", "run `fin import FILE` to create one")
+    if path.exists():
+        _check_owner(path)
     try:
         path.mkdir(parents=True, mode=0o700, exist_ok=True)   # another fin may be creating it too
         for sub in ("artifacts", "logs"):

@@ -33,8 +33,8 @@ from collections import Counter, defaultdict
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")     # each BLAS thread reserves address space under RLIMIT_AS
 
-MODEL_FILE = "model.joblib"
-FORMAT = 1
+MODEL_FILE = "model.npz"     # arrays and JSON (models/service.py save_model): loading it runs no code
+FORMAT = 2
 SEED_WEIGHT = 1.0
 C = 10.0                    # inverse regularization strength of the logistic regression
 TOL = 1e-3                  # optimizer tolerance: 1e-4 takes 2.3x as long on 50k labels, for accuracy within a point
@@ -370,27 +370,55 @@ def _predict(model: dict, rows: list) -> list:
 
 # --- the service -----------------------------------------------------------------------
 
-def train(rows: list, model_dir: str | None) -> dict:
-    import joblib
+def _save(model: dict, path: str) -> None:
+    """The model as JSON (classes, feature names, temperatures) and arrays (idf, coefficients)."""
+    from service import save_model
 
+    space = model["space"]
+    settings = {"format": FORMAT, "classes": model["classes"], "known_merchants": model["known_merchants"],
+                "temperature": model["temperature"],
+                "vocab": sorted(space["vocab"], key=space["vocab"].get),      # names by column
+                "amount": sorted(space["amount"], key=space["amount"].get)}
+    arrays = {"idf": space["idf"]}
+    if model["coef"] is not None:
+        arrays.update(coef=model["coef"], intercept=model["intercept"])
+    save_model(path, settings, arrays)
+
+
+def _load(path: str) -> dict:
+    """The model `_save` wrote, checked for shape, as `_predict` takes it."""
+    from service import load_model
+
+    settings, arrays = load_model(path)
+    if settings.get("format") != FORMAT:
+        raise ValueError(f"{MODEL_FILE} has format {settings.get('format')!r}, expected {FORMAT}")
+    vocab = {name: j for j, name in enumerate(settings["vocab"])}
+    amount = {name: len(vocab) + j for j, name in enumerate(settings["amount"])}
+    idf, coef, intercept = arrays["idf"], arrays.get("coef"), arrays.get("intercept")
+    classes = settings["classes"]
+    if idf.shape != (len(vocab),) or (coef is not None and (coef.shape != (len(vocab) + len(amount), len(classes))
+                                                             or intercept.shape != (len(classes),))):
+        raise ValueError(f"{MODEL_FILE}: its arrays do not fit its {len(vocab) + len(amount)} features "
+                         f"and {len(classes)} classes")
+    return {"format": FORMAT, "space": {"vocab": vocab, "idf": idf, "amount": amount}, "classes": classes,
+            "coef": coef, "intercept": intercept, "known_merchants": settings["known_merchants"],
+            "temperature": settings["temperature"]}
+
+
+def train(rows: list, model_dir: str | None) -> dict:
     if not model_dir:
         raise ValueError("train needs a model_dir")
     model, metrics = _train(rows)
     os.makedirs(model_dir, exist_ok=True)
-    joblib.dump(model, os.path.join(model_dir, MODEL_FILE))
+    _save(model, os.path.join(model_dir, MODEL_FILE))
     return metrics
 
 
 def predict(rows: list, model_dir: str | None) -> list:
-    import joblib
-
     if not model_dir:
         raise ValueError("predict needs a model_dir")
     _check_rows(rows, need_label=False)
-    model = joblib.load(os.path.join(model_dir, MODEL_FILE))
-    if model.get("format") != FORMAT:
-        raise ValueError(f"{MODEL_FILE} has format {model.get('format')!r}, expected {FORMAT}")
-    return _predict(model, rows)
+    return _predict(_load(os.path.join(model_dir, MODEL_FILE)), rows)
 
 
 def _merchant_majority(train_rows: list, test_rows: list) -> list:

@@ -22,6 +22,9 @@ can score them against labels the service never fitted on. ``model_dir`` holds t
 files the parent has already checked against their recorded sha256 (for predict) or is
 where train writes new ones.
 
+A model file is written with ``save_model`` and read with ``load_model``: plain arrays
+and JSON in one zip (an ``.npz``), a format whose loading cannot run code, unlike a pickle.
+
 Nothing here catches a service's errors: an exception ends the process with a
 non-zero exit code and its traceback on stderr, and the parent reports that. This
 module imports no ML library and nothing of fin: services and fin meet only through
@@ -40,6 +43,44 @@ Handler = Callable[[list, Optional[str]], Any]
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
+
+
+_SETTINGS = "model.json"
+_STAMP = (1980, 1, 1, 0, 0, 0)         # a fixed time in the zip: the same model gives the same bytes
+
+
+def save_model(path: str, settings: dict, arrays: dict) -> None:
+    """Write settings (JSON) and numeric arrays to one .npz file; nothing in it can execute when loaded."""
+    import zipfile
+
+    import numpy as np
+
+    partial = path + ".partial"
+    with zipfile.ZipFile(partial, "w") as archive:
+        archive.writestr(zipfile.ZipInfo(_SETTINGS, _STAMP),
+                         json.dumps(settings, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+        for name, array in sorted(arrays.items()):
+            with archive.open(zipfile.ZipInfo(f"{name}.npy", _STAMP), "w", force_zip64=True) as handle:
+                np.lib.format.write_array(handle, np.ascontiguousarray(array), allow_pickle=False)
+    os.replace(partial, path)
+
+
+def load_model(path: str) -> tuple[dict, dict]:
+    """(settings, arrays) of a file written by save_model. Object arrays are refused (allow_pickle=False)."""
+    import zipfile
+
+    import numpy as np
+
+    with zipfile.ZipFile(path) as archive:
+        settings = json.loads(archive.read(_SETTINGS), parse_constant=_reject_constant)
+        arrays = {}
+        for name in archive.namelist():
+            if name.endswith(".npy"):
+                with archive.open(name) as handle:
+                    arrays[name[:-4]] = np.lib.format.read_array(handle, allow_pickle=False)
+    if not isinstance(settings, dict):
+        raise ValueError(f"{path}: {_SETTINGS} is not a JSON object")
+    return settings, arrays
 
 
 def read_request(argv: list[str]) -> dict:

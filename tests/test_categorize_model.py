@@ -80,7 +80,7 @@ def test_train_then_predict_held_out_rows(tmp_path, split_rows):
     assert metrics["labels"] == len(train) and metrics["seed_rows"] == len(seed_rows())
     assert metrics["categories"] == len(CATEGORIES)
     assert metrics["calibration"]["known"]["temperature"] > 0
-    assert [p.name for p in model_dir.iterdir()] == ["model.joblib"]
+    assert [p.name for p in model_dir.iterdir()] == ["model.npz"]
 
     first = call(tmp_path, "predict", unlabelled(test), model_dir)
     again = call(tmp_path, "predict", unlabelled(test), model_dir)
