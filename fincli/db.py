@@ -76,6 +76,18 @@ def _m005_feature_group_codes(conn: sqlite3.Connection) -> None:
     store.create_tables(conn)
 
 
+def _m006_holdings_and_possible_transfers(conn: sqlite3.Connection) -> None:
+    """Which active imports hold each transaction, and transfer pairs listed but not marked.
+
+    Both start empty, as a replay of an older log leaves them. A new database already has
+    them (the fourth migration creates every projection table in its current shape).
+    """
+    from . import projections
+
+    have = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    projections.create_tables(conn, [t for t in ("holdings", "possible_transfers") if t not in have])
+
+
 def run_statements(conn: sqlite3.Connection, statements: list[str]) -> None:
     """Execute DDL one statement at a time (executescript would commit the open transaction)."""
     for statement in statements:
@@ -85,7 +97,7 @@ def run_statements(conn: sqlite3.Connection, statements: list[str]) -> None:
 # Numbered migrations: index + 1 is the schema version they bring the database to.
 # Each names the tables it creates, so a table added later comes with a migration of its own.
 MIGRATIONS = [_m001_event_log, _m002_projections, _m003_labels_and_features, _m004_categorization,
-              _m005_feature_group_codes]
+              _m005_feature_group_codes, _m006_holdings_and_possible_transfers]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
