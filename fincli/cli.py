@@ -205,8 +205,9 @@ def undo(ctx: typer.Context, import_id: str = typer.Argument(..., help="The impo
     """Undo an import with compensating events; the log keeps everything."""
     from . import ledger
 
-    removed = ledger.undo_import(_workspace(ctx), import_id)
-    message(f"undid import {import_id}: {removed} transactions removed from view")
+    result = ledger.undo_import(_workspace(ctx), import_id)
+    message(f"undid import {import_id}: {result.removed} transactions removed from view, "
+            f"{result.kept} kept because other imports hold them")
 
 
 @command(profiles_app, name="list")

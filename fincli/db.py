@@ -65,7 +65,8 @@ def _m004_categorization(conn: sqlite3.Connection) -> None:
 
 
 def _m006_bank_category(conn: sqlite3.Connection) -> None:
-    """Transactions and feature rows keep the bank's own category column, where the export has one."""
+    """Transactions and feature rows keep the bank's own category column, where the export has one;
+    projections gain which active imports hold each transaction and the possible transfers."""
     _rebuild_projections(conn)
     _m005_feature_group_codes(conn)
 

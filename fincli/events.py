@@ -79,6 +79,16 @@ def _transaction_v1_to_v2(payload: dict) -> dict:
     return upcast
 
 
+def _ids_problem(*fields: str) -> Callable[[dict], str | None]:
+    """A check that each named list field, where present, holds only transaction ids (strings)."""
+    def problem(payload: dict) -> str | None:
+        for name in fields:
+            if any(type(i) is not str for i in payload.get(name) or ()):
+                return f"field {name!r} must list transaction ids"
+        return None
+    return problem
+
+
 CATEGORY_SOURCES = ("rule", "model")
 
 
@@ -106,8 +116,12 @@ _TYPES = [
     EventType("import.recorded", 1,
               {"import_id": (str,), "file": (str,), "sha256": (str,), "account": (str,),
                "rows": (int,), "added": (int,)},
-              {"date_from": (str,), "date_to": (str,), "layout": (dict,), "currency": (str,)}),
-    EventType("import.undone", 1, {"import_id": (str,)}, {"reason": (str,)}),
+              # held: ids of rows the file held that earlier imports had added (absent: none)
+              {"date_from": (str,), "date_to": (str,), "layout": (dict,), "currency": (str,), "held": (list,)},
+              check=_ids_problem("held")),
+    # removed: the ids that left the projections (absent, as in older logs: every row the import added)
+    EventType("import.undone", 1, {"import_id": (str,)}, {"reason": (str,), "removed": (list,)},
+              check=_ids_problem("removed")),
     EventType("transaction.imported", 2,
               {"id": (str,), "account": (str,), "date": (str,), "amount": (int,), "currency": (str,),
                "description": (str,), "import_id": (str,), "line": (int,), "key": (str,)},
@@ -117,6 +131,7 @@ _TYPES = [
     EventType("transaction.posted", 1, {"id": (str,), "pending_id": (str,)}),
     EventType("transaction.duplicate_suspected", 1, {"id": (str,), "of": (str,), "reason": (str,)}),
     EventType("transfer.matched", 1, {"transfer_id": (str,), "out_id": (str,), "in_id": (str,)}),
+    EventType("transfer.possible", 1, {"out_id": (str,), "in_id": (str,), "reason": (str,)}),
     EventType("profile.saved", 1, {"name": (str,), "fingerprint": (str,), "layout": (dict,)}),
     EventType("label.set", 1, {"id": (str,), "category": (str,)}),
     EventType("service.ran", 1, {"service": (str,), "cursor": (int,), "rows": (int,), "metrics": (dict,)}),

@@ -66,18 +66,33 @@ def verify(ws: Workspace) -> VerifyResult:
     return VerifyResult(count, live)
 
 
-def undo_import(ws: Workspace, import_id: str) -> int:
-    """Compensate an import: its transactions leave the projections; the log keeps everything."""
-    row = ws.conn.execute("SELECT undone, added FROM imports WHERE import_id = ?", (import_id,)).fetchone()
+@dataclass
+class UndoResult:
+    removed: int        # transactions that left the view
+    kept: int           # transactions that stay because another active import holds them too
+
+
+def undo_import(ws: Workspace, import_id: str) -> UndoResult:
+    """Compensate an import: the transactions only it held leave the projections; the log keeps everything.
+
+    A transaction that another active import also holds stays. The event names the
+    ids that leave, so every consumer of the log removes the same ones.
+    """
+    row = ws.conn.execute("SELECT undone FROM imports WHERE import_id = ?", (import_id,)).fetchone()
     if row is None:
         raise InputError(f"no import with id {import_id!r}", "list imports with `fin events --type import.recorded`")
     if row[0]:
         raise InputError(f"import {import_id} is already undone", "nothing to do")
     with ws.lock(), db.transaction(ws.conn):
-        ev.append(ws.conn, [Event("import.undone", f"undo:{import_id}", ev.now()[:10], "user",
-                                  {"import_id": import_id})])
         projections.catch_up(ws.conn)
-    return row[1]
+        owned = ws.conn.execute(
+            "SELECT id, EXISTS (SELECT 1 FROM holdings h WHERE h.id = t.id AND h.import_id != t.import_id)"
+            " FROM transactions t WHERE import_id = ? ORDER BY id", (import_id,)).fetchall()
+        removed = [txn_id for txn_id, held in owned if not held]
+        ev.append(ws.conn, [Event("import.undone", f"undo:{import_id}", ev.now()[:10], "user",
+                                  {"import_id": import_id, "removed": removed})])
+        projections.catch_up(ws.conn)
+    return UndoResult(len(removed), len(owned) - len(removed))
 
 
 def status(ws: Workspace) -> dict:

@@ -42,6 +42,11 @@ TABLES = {
     "rules": """CREATE TABLE rules (
         id TEXT PRIMARY KEY, pattern TEXT NOT NULL, category TEXT NOT NULL, regex INTEGER NOT NULL,
         added_at TEXT NOT NULL, seq INTEGER NOT NULL)""",
+    "holdings": """CREATE TABLE holdings (
+        import_id TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (id, import_id))""",
+    "possible_transfers": """CREATE TABLE possible_transfers (
+        out_id TEXT NOT NULL, in_id TEXT NOT NULL, reason TEXT NOT NULL, seq INTEGER NOT NULL,
+        PRIMARY KEY (out_id, in_id))""",
     "quarantine": """CREATE TABLE quarantine (
         seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, reason TEXT NOT NULL)""",
 }
@@ -49,6 +54,7 @@ INDEXES = [
     "CREATE INDEX transactions_account_date ON transactions(account, date)",
     "CREATE INDEX transactions_import ON transactions(import_id)",
     "CREATE INDEX imports_sha ON imports(sha256, account)",
+    "CREATE INDEX holdings_import ON holdings(import_id)",
 ]
 CURSOR = "core"
 
@@ -130,19 +136,45 @@ def _transfer_matched(conn, batch: list[Event]) -> None:
         p = e.payload
         conn.execute("UPDATE transactions SET transfer_id = ?, seq = ? WHERE id IN (?, ?)",
                      (p["transfer_id"], e.seq, p["out_id"], p["in_id"]))
+        conn.execute("DELETE FROM possible_transfers WHERE out_id IN (?, ?) OR in_id IN (?, ?)",
+                     (p["out_id"], p["in_id"], p["out_id"], p["in_id"]))
+
+
+def _transfer_possible(conn, batch: list[Event]) -> None:
+    conn.executemany("INSERT OR REPLACE INTO possible_transfers VALUES (?,?,?,?)",
+                     [(e.payload["out_id"], e.payload["in_id"], e.payload["reason"], e.seq) for e in batch])
 
 
 def _import_recorded(conn, batch: list[Event]) -> None:
+    """An import, and the rows it holds that earlier imports had already added (`held`).
+
+    A transaction's `import_id` is the import that holds it first (the one that added
+    it); `holdings` lists the other active imports whose files also hold it. A log
+    written before `held` existed has none: each import holds only what it added.
+    """
     conn.executemany(
         "INSERT OR REPLACE INTO imports VALUES (?,?,?,?,?,?,?,?,?,0,?)",
         [(p["import_id"], p["file"], p["sha256"], p["account"], p["rows"], p["added"],
           p.get("date_from"), p.get("date_to"), e.recorded_at, e.seq) for e in batch for p in (e.payload,)])
+    conn.executemany("INSERT OR IGNORE INTO holdings VALUES (?,?,?)",
+                     [(e.payload["import_id"], txn_id, e.seq) for e in batch for txn_id in e.payload.get("held", ())])
 
 
 def _import_undone(conn, batch: list[Event]) -> None:
-    """Compensation: the import's rows leave the projections; the log keeps them."""
+    """Compensation: the rows that only this import held leave the projections; the log keeps them.
+
+    A row another active import also holds stays, and from now on belongs to the
+    earliest of those imports (its `import_id` moves there).
+    """
     for e in batch:
         import_id = e.payload["import_id"]
+        conn.execute("DELETE FROM holdings WHERE import_id = ?", (import_id,))
+        conn.execute(
+            "UPDATE transactions SET import_id = h.import_id, seq = ?"
+            " FROM (SELECT id, import_id, min(seq) FROM holdings GROUP BY id) AS h"
+            " WHERE transactions.id = h.id AND transactions.import_id = ?", (e.seq, import_id))
+        conn.execute("DELETE FROM holdings WHERE EXISTS (SELECT 1 FROM transactions t"
+                     " WHERE t.id = holdings.id AND t.import_id = holdings.import_id AND t.seq = ?)", (e.seq,))
         gone = "SELECT id FROM transactions WHERE import_id = ?"
         conn.execute(f"UPDATE transactions SET replaced_by = NULL, seq = ? WHERE replaced_by IN ({gone})",
                      (e.seq, import_id))
@@ -151,6 +183,8 @@ def _import_undone(conn, batch: list[Event]) -> None:
             "(SELECT transfer_id FROM transactions WHERE import_id = ? AND transfer_id IS NOT NULL)",
             (e.seq, import_id))
         conn.execute(f"DELETE FROM possible_duplicates WHERE id IN ({gone}) OR of IN ({gone})",
+                     (import_id, import_id))
+        conn.execute(f"DELETE FROM possible_transfers WHERE out_id IN ({gone}) OR in_id IN ({gone})",
                      (import_id, import_id))
         conn.execute("DELETE FROM transactions WHERE import_id = ?", (import_id,))
         conn.execute("UPDATE imports SET undone = 1, seq = ? WHERE import_id = ?", (e.seq, import_id))
@@ -201,6 +235,7 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "transaction.posted": _transaction_posted,
     "transaction.duplicate_suspected": _duplicate_suspected,
     "transfer.matched": _transfer_matched,
+    "transfer.possible": _transfer_possible,
     "import.recorded": _import_recorded,
     "import.undone": _import_undone,
     "profile.saved": _profile_saved,

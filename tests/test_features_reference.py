@@ -2,8 +2,9 @@
 
 The reference replays the raw event log up to each observation's cutoff (the projection's
 rules: first import of an id wins, a posted row hides its pending row, undoing an import
-removes its rows and brings back the pending rows they had replaced), then loops over every
-visible transaction to compute each feature. No index, no numpy, no shared code.
+removes the rows it names — older undo events: all its rows — and brings back the pending
+rows they had replaced), then loops over every visible transaction to compute each
+feature. No index, no numpy, no shared code.
 """
 
 import csv
@@ -53,7 +54,8 @@ def visible_at(log, cutoff):
         elif type_ == "transaction.posted" and p["pending_id"] in present:
             replaced[p["pending_id"]] = p["id"]
         elif type_ == "import.undone":
-            gone = {i for i, (_, q) in present.items() if q["import_id"] == p["import_id"]}
+            gone = (set(p["removed"]) if "removed" in p     # rows another active import holds stay
+                    else {i for i, (_, q) in present.items() if q["import_id"] == p["import_id"]})
             replaced = {old: new for old, new in replaced.items() if new not in gone and old not in gone}
             present = {i: v for i, v in present.items() if i not in gone}
     return {seq: p for i, (seq, p) in present.items() if i not in replaced}

@@ -18,6 +18,7 @@ cursor `features` in projection_cursors is written in the same transaction as th
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 
 from .. import db, events as ev, projections
@@ -242,11 +243,18 @@ def _posted(conn, groups: Groups, e: ev.Event) -> None:
 
 
 def _undone(conn, groups: Groups, e: ev.Event) -> None:
-    """Pending rows replaced by this import's rows come back (a new interval); its rows leave."""
-    import_id = e.payload["import_id"]
-    ids = "SELECT id FROM feature_txns WHERE import_id = ? AND superseded = 0"
+    """Pending rows replaced by the rows that leave come back (a new interval); those rows leave.
+
+    The event names the rows that leave (rows another active import holds stay); an
+    older event names none, and then every row the import added leaves.
+    """
+    removed = e.payload.get("removed")
+    if removed is None:
+        ids, arg = "SELECT id FROM feature_txns WHERE import_id = ? AND superseded = 0", e.payload["import_id"]
+    else:
+        ids, arg = "SELECT value FROM json_each(?)", json.dumps(removed)
     back = conn.execute(f"SELECT rowid FROM feature_txns WHERE superseded = 0 AND retracted_by IN ({ids})"
-                        " AND visible_until IS NOT NULL ORDER BY seq", (import_id,)).fetchall()
+                        " AND visible_until IS NOT NULL ORDER BY seq", (arg,)).fetchall()
     for (rowid,) in back:
         conn.execute("UPDATE feature_txns SET superseded = ? WHERE rowid = ?", (-e.seq, rowid))
         conn.execute(
@@ -254,7 +262,7 @@ def _undone(conn, groups: Groups, e: ev.Event) -> None:
             " currency, description, merchant_group, account_group, bank_category FROM feature_txns WHERE rowid = ?",
             (e.seq, rowid))
     conn.execute("UPDATE feature_txns SET visible_until = coalesce(visible_until, ?), superseded = ?"
-                 " WHERE import_id = ? AND superseded = 0", (e.seq, e.seq, import_id))
+                 f" WHERE id IN ({ids}) AND superseded = 0", (e.seq, e.seq, arg))
 
 
 def _label(conn, groups: Groups, e: ev.Event) -> None:

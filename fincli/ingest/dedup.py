@@ -9,7 +9,8 @@
 - Possible duplicates: where two exports overlap, rows left unmatched on both
   sides with the same amount a few days apart are imported and listed, never dropped.
 - Transfers: an amount leaving one of the user's accounts and arriving in
-  another within a few days, with a transfer-like description, is marked.
+  another within a few days is marked only with enough evidence (see
+  `match_transfers`); a weaker pair is listed as a possible transfer.
 """
 
 from __future__ import annotations
@@ -28,8 +29,16 @@ TIP_RATIO = 1.35
 NEAR_DUPLICATE_DAYS = 3
 TRANSFER_WINDOW_DAYS = 4
 _TRANSFER_HINT = re.compile(
-    r"payment|transfer|thank you|autopay|auto pay|card ?pay|credit card|überweisung|umbuchung|"
-    r"overboeking|virement|traspaso|savings|withdrawal to|deposit from|to account|from account", re.I)
+    r"payment|transfer|xfer|thank you|autopay|auto pay|card ?pay|credit card|überweisung|umbuchung|"
+    r"overboeking|virement|traspaso|savings|withdrawal to|deposit from|to account|from account|"
+    r"\b(?:to|from) a/c\b", re.I)
+# paying a card's statement, as the card's own export prints it
+_CARD_PAYMENT = re.compile(r"payment,? thank you|thank you for your payment|autopay|auto pay|payment received|"
+                           r"card ?payment|direct debit payment", re.I)
+# person-to-person services: money to or from someone else, not between the user's own accounts
+_PERSON_TO_PERSON = re.compile(r"\b(?:zelle|venmo|cash ?app|paypal|revolut|bizum|tikkie|twint|swish|"
+                               r"paylib|lydia|satispay|blik)\b", re.I)
+CARD_PURCHASE_SHARE = 0.7       # an account this much of whose other rows are charges is a card
 
 
 def short_hash(*parts: str, size: int = 8) -> str:
@@ -192,23 +201,82 @@ class Leg:
     description: str
 
 
-def match_transfers(new: list[Leg], others: list[Leg]) -> list[tuple[str, str]]:
-    """Pairs (out id, in id) of the same amount leaving one account and entering another."""
-    pairs = []
-    used: set[str] = set()
+@dataclass
+class TransferContext:
+    """What the workspace knows beyond the two legs: which accounts pair and which are cards."""
+    known_pairs: set[frozenset[str]] = field(default_factory=set)  # account pairs with confirmed transfers
+    cards: set[str] = field(default_factory=set)                  # accounts whose rows are mostly purchases
+
+
+def names_account(description: str, account: str) -> bool:
+    """Whether a description names the account: a word of its name, or the last digits of its number."""
+    for token in re.findall(r"[^\W_]+", account):
+        if token.isdigit():
+            if len(token) >= 3 and re.search(rf"(?<!\d){re.escape(token[-4:])}(?!\d)", description):
+                return True
+        elif len(token) >= 3 and re.search(rf"\b{re.escape(token)}\b", description, re.I):
+            return True
+    return False
+
+
+def _transfer_worded(leg: Leg, other_account: str) -> bool:
+    """A transfer word in the leg's own description; a person-to-person one counts only if it names the account."""
+    if not _TRANSFER_HINT.search(leg.description):
+        return False
+    return not _PERSON_TO_PERSON.search(leg.description) or names_account(leg.description, other_account)
+
+
+def _evidence(a: Leg, b: Leg, context: TransferContext) -> str | None:
+    """Why a and b are the two legs of one transfer between the user's accounts, or None."""
+    if names_account(a.description, b.account) or names_account(b.description, a.account):
+        return "names the other account"
+    if frozenset((a.account, b.account)) in context.known_pairs:
+        return "accounts with earlier transfers"
+    for leg in (a, b):
+        if leg.amount > 0 and leg.account in context.cards and _CARD_PAYMENT.search(leg.description):
+            return "card payment"
+    return None
+
+
+def match_transfers(new: list[Leg], others: list[Leg], context: TransferContext | None = None
+                    ) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """Transfer pairs (out id, in id), and possible ones (out id, in id, reason) that are listed, not marked.
+
+    A pair is the same amount leaving one account and entering another within
+    TRANSFER_WINDOW_DAYS, with a transfer word on both legs. It is marked when it is
+    the only such pair for either leg and there is more: a leg names the other
+    account, the two accounts have had confirmed transfers before, or a leg is a card
+    payment on a card account. Otherwise it is a possible transfer.
+    """
+    context = context or TransferContext()
+    legs = new + [o for o in others if o.id not in {n.id for n in new}]
     by_amount: dict[tuple[int, str], list[Leg]] = defaultdict(list)
-    for leg in others:
+    for leg in legs:
         by_amount[(leg.amount, leg.currency)].append(leg)
+
+    def candidates(leg: Leg) -> list[Leg]:
+        return [o for o in by_amount.get((-leg.amount, leg.currency), [])
+                if o.account != leg.account and abs(_days(o.date, leg.date)) <= TRANSFER_WINDOW_DAYS
+                and _transfer_worded(leg, o.account) and _transfer_worded(o, leg.account)]
+
+    pairs, possible = [], []
+    used: set[str] = set()
+    seen: set[frozenset[str]] = set()
     for leg in new:
         if leg.amount == 0 or leg.id in used:
             continue
-        candidates = [o for o in by_amount.get((-leg.amount, leg.currency), [])
-                      if o.account != leg.account and o.id not in used
-                      and abs(_days(o.date, leg.date)) <= TRANSFER_WINDOW_DAYS
-                      and (_TRANSFER_HINT.search(o.description) or _TRANSFER_HINT.search(leg.description))]
-        if not candidates:
-            continue
-        other = min(candidates, key=lambda o: (abs(_days(o.date, leg.date)), o.id))
-        used.update((leg.id, other.id))
-        pairs.append((leg.id, other.id) if leg.amount < 0 else (other.id, leg.id))
-    return pairs
+        found = [o for o in candidates(leg) if o.id not in used]
+        for other in found:
+            pair = frozenset((leg.id, other.id))
+            if pair in seen:
+                continue
+            seen.add(pair)
+            out_in = (leg.id, other.id) if leg.amount < 0 else (other.id, leg.id)
+            rivals = len(found) + len([c for c in candidates(other) if c.id not in used]) - 2
+            why = _evidence(leg, other, context)
+            if rivals == 0 and why:
+                used.update(pair)
+                pairs.append(out_in)
+            else:
+                possible.append((*out_in, f"{rivals + 1} candidates" if rivals else "no evidence beyond the words"))
+    return pairs, possible

@@ -7,6 +7,7 @@ and running it again completes it. One bad file does not stop the others.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date as Date, timedelta
@@ -51,6 +52,7 @@ class FileReport:
     pending_already_posted: list[tuple[str, str]] = field(default_factory=list)
     possible_duplicates: list[tuple[str, str]] = field(default_factory=list)
     transfers: list[tuple[str, str, str]] = field(default_factory=list)   # (out id, in id, date)
+    possible_transfers: list[tuple[str, str, str]] = field(default_factory=list)  # (out id, in id, reason)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     currency: str | None = None
     currency_assumed: bool = False
@@ -168,6 +170,7 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
         if options.dry_run:
             report.status = "dry run"
             return
+        held = _held(ws, account, prepared, plan)
         for start in range(0, len(plan.add), APPEND_CHUNK):
             if progress:
                 progress(start, len(plan.add), "recording")
@@ -181,10 +184,14 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
                      for new, old in plan.possible_duplicates])
         projections.catch_up(ws.conn)
 
-        report.transfers = _transfers(ws, account, import_id)
+        report.transfers, possible = _transfers(ws, account, import_id)
+        report.possible_transfers = [(out_id, in_id, reason) for out_id, in_id, _, reason in possible]
         later = [Event("transfer.matched", f"{import_id}:transfer:{out_id}:{in_id}", date, import_id,
                        {"transfer_id": dedup.short_hash(out_id, in_id), "out_id": out_id, "in_id": in_id})
                  for out_id, in_id, date in report.transfers]
+        later += [Event("transfer.possible", f"{import_id}:possible-transfer:{out_id}:{in_id}", date, import_id,
+                        {"out_id": out_id, "in_id": in_id, "reason": reason})
+                  for out_id, in_id, date, reason in possible]
         if options.save_profile:
             later.append(Event("profile.saved", f"{import_id}:profile:{options.save_profile}", ev.now()[:10],
                                "user", {"name": options.save_profile, "fingerprint": parsed.fingerprint,
@@ -195,7 +202,8 @@ def import_one(ws: Workspace, path: Path, options: Options, report: FileReport, 
                            {"import_id": import_id, "file": str(path.resolve()), "sha256": data_sha,
                             "account": account, "rows": len(prepared), "added": len(plan.add),
                             "date_from": first, "date_to": last, "layout": parsed.layout,
-                            "currency": fallback.upper(), "sign": report.sign.record()}))
+                            "currency": fallback.upper(), "sign": report.sign.record(),
+                            **({"held": held} if held else {})}))
         ev.append(ws.conn, later)
         projections.catch_up(ws.conn)
         report.status = "imported"
@@ -252,6 +260,20 @@ def _plan(ws: Workspace, account: str, rows: list[Prepared]) -> dedup.Plan:
     return dedup.plan(rows, existing, covered if covered[0] else None)
 
 
+def _held(ws: Workspace, account: str, rows: list[Prepared], plan: dedup.Plan) -> list[str]:
+    """Ids of rows already present that this file holds too: the same row, or the posted version of its pending one.
+
+    Recorded with the import, so that undoing the import that added them leaves them
+    in place while this one is active.
+    """
+    held = {posted for _, posted in plan.pending_already_posted}
+    if plan.already_present:
+        held.update(r[0] for r in ws.conn.execute(
+            "SELECT id FROM transactions WHERE account = ? AND replaced_by IS NULL"
+            " AND key IN (SELECT value FROM json_each(?))", (account, json.dumps([r.key for r in rows]))))
+    return sorted(held)
+
+
 def _record(ws: Workspace, rows: list[Prepared], account: str, import_id: str) -> None:
     """One transaction.imported event per row, and the rows projected from the same fields."""
     fields = [(row.id, account, row.date, row.amount, row.currency, row.description, import_id, row.line,
@@ -264,22 +286,38 @@ def _record(ws: Workspace, rows: list[Prepared], account: str, import_id: str) -
     projections.apply_imported(ws.conn, [(*f[:11], int(f[11]), f[13], seq) for seq, f in enumerate(fields, first)])
 
 
-def _transfers(ws: Workspace, account: str, import_id: str) -> list[tuple[str, str]]:
+def _transfers(ws: Workspace, account: str, import_id: str
+               ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str, str]]]:
+    """Transfers (out id, in id, date) between this import's rows and other accounts' unmatched rows,
+    and possible ones (out id, in id, date, reason) to list."""
     cols = "id, account, date, amount, currency, description"
     live = "replaced_by IS NULL AND transfer_id IS NULL AND pending = 0"
     span = ws.conn.execute(f"SELECT min(date), max(date) FROM transactions WHERE import_id = ? AND {live}",
                            (import_id,)).fetchone()
     if span[0] is None:
-        return []
+        return [], []
     lo = (Date.fromisoformat(span[0]) - timedelta(days=dedup.TRANSFER_WINDOW_DAYS)).isoformat()
     hi = (Date.fromisoformat(span[1]) + timedelta(days=dedup.TRANSFER_WINDOW_DAYS)).isoformat()
     others = [dedup.Leg(*r) for r in ws.conn.execute(
         f"SELECT {cols} FROM transactions WHERE account != ? AND {live} AND date BETWEEN ? AND ?"
         " ORDER BY date, id", (account, lo, hi))]
     if not others:
-        return []
+        return [], []
     new = [dedup.Leg(*r) for r in ws.conn.execute(
         f"SELECT {cols} FROM transactions WHERE import_id = ? AND {live} ORDER BY date, id", (import_id,))]
     dates = {leg.id: leg.date for leg in new + others}
-    return [(out_id, in_id, min(dates[out_id], dates[in_id]))
-            for out_id, in_id in dedup.match_transfers(new, others)]
+    pairs, possible = dedup.match_transfers(new, others, _transfer_context(ws))
+    return ([(out_id, in_id, min(dates[out_id], dates[in_id])) for out_id, in_id in pairs],
+            [(out_id, in_id, min(dates[out_id], dates[in_id]), why) for out_id, in_id, why in possible])
+
+
+def _transfer_context(ws: Workspace) -> dedup.TransferContext:
+    """Account pairs with confirmed transfers, and the card accounts (rows mostly charges, payments aside)."""
+    known = {frozenset(pair) for pair in ws.conn.execute(
+        "SELECT DISTINCT min(account), max(account) FROM transactions WHERE transfer_id IS NOT NULL"
+        " GROUP BY transfer_id")}
+    cards = {account for account, charges, rows in ws.conn.execute(
+        "SELECT account, sum(amount < 0), count(*) FROM transactions"
+        " WHERE replaced_by IS NULL AND transfer_id IS NULL GROUP BY account")
+        if rows and charges >= dedup.CARD_PURCHASE_SHARE * rows}
+    return dedup.TransferContext(known, cards)

@@ -36,6 +36,7 @@ def summary_record(report: FileReport) -> dict:
         "rows": report.rows, "added": report.added, "already_present": report.already_present,
         "posted": len(report.posted), "pending_already_posted": len(report.pending_already_posted),
         "possible_duplicates": len(report.possible_duplicates), "transfers": len(report.transfers),
+        "possible_transfers": len(report.possible_transfers),
         "skipped": len(report.skipped), "currency": report.currency,
         "sign": report.sign.summary() if report.sign else None, "error": report.error,
     }
@@ -63,6 +64,8 @@ def run_import(ws: Workspace, files: list[str], fmt: Format, services: bool = Tr
             message(f"{report.path}: pending row {skipped} was already imported as posted {posted}")
         for new, old in report.possible_duplicates:
             message(f"{report.path}: possible duplicate: {new} may be the same as {old} (imported; review it)")
+        for out_id, in_id, reason in report.possible_transfers:
+            message(f"{report.path}: possible transfer: {out_id} → {in_id} ({reason}; not marked)")
         if report.status == "already imported":
             message(f"{report.path}: already imported; nothing to do")
         if report.currency_assumed and report.status in ("imported", "dry run"):
