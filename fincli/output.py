@@ -28,7 +28,7 @@ def render(records: Iterable[dict], columns: list[str], fmt: Format, title: str 
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for record in records:
-            writer.writerow(record)
+            writer.writerow({key: csv_value(value) for key, value in record.items()})
     else:
         from rich.console import Console
         from rich.table import Table
@@ -47,7 +47,8 @@ def render_one(record: dict, fmt: Format) -> None:
     if fmt is Format.json:
         print(json.dumps(record, ensure_ascii=False, indent=2))
     elif fmt is Format.csv:
-        render([record], list(record), fmt)
+        flat = flatten(record)
+        render([flat], list(flat), fmt)
     else:
         from rich.console import Console
         from rich.table import Table
@@ -56,6 +57,28 @@ def render_one(record: dict, fmt: Format) -> None:
         for key, value in record.items():
             table.add_row(f"[bold]{key}[/bold]", json.dumps(value) if isinstance(value, (dict, list)) else str(value))
         Console().print(table)
+
+
+def csv_value(value):
+    """A CSV cell as other tools read it: true/false, empty for null, JSON for a list or object."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def flatten(record: dict, prefix: str = "") -> dict:
+    """Nested objects become columns of their own: {"last_import": {"file": …}} → last_import_file."""
+    flat = {}
+    for key, value in record.items():
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f"{prefix}{key}_"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def message(text: str) -> None:

@@ -29,18 +29,6 @@ retrain_after_labels = 20
 [services.categorize]
 memory_mb = 2048
 timeout_s = 300
-
-[services.fraud]
-memory_mb = 1024
-timeout_s = 300
-
-[services.spending]
-memory_mb = 2048
-timeout_s = 600
-
-[services.bills]
-memory_mb = 1024
-timeout_s = 300
 """
 
 
@@ -115,4 +103,30 @@ def open_workspace(home: str | Path | None = None, *, create: bool = True) -> Wo
     except OSError as exc:
         raise WorkspaceError(f"cannot create workspace {path}: {exc.strerror}",
                              "choose another folder with --home") from None
+    check_writable(path)
     return Workspace(path, db.connect(path / "fin.db"))
+
+
+def check_writable(path: Path) -> None:
+    """Refuse a workspace fin could only half write to, before anything is written.
+
+    SQLite needs to create fin.db-wal and fin.db-shm beside the database, a lock
+    file sits in the folder, and each service run writes its log into logs/: a
+    folder where files cannot be created would otherwise fail after an import
+    was committed. A probe file is created and removed in each (root ignores
+    permission bits, so asking os.access is not enough).
+    """
+    for folder in (path, path / "artifacts", path / "logs"):
+        probe = folder / f".fin-write-test-{os.getpid()}"
+        try:
+            os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            os.unlink(probe)
+            if folder == path:
+                with open(path / ".lock", "a"):
+                    pass
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise WorkspaceError(f"workspace {path} is not writable: cannot create files in {folder} "
+                                 f"({exc.strerror})",
+                                 "make the folder writable, or copy the workspace elsewhere and use --home") from None
