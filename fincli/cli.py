@@ -206,7 +206,10 @@ def imports(ctx: typer.Context, fmt: Format = FORMAT):
     from . import ledger
     from .output import render
 
-    render(ledger.list_imports(_workspace(ctx)), list(ledger.IMPORT_FIELDS), fmt)
+    rows = ledger.list_imports(_workspace(ctx))
+    if fmt is Format.table:                      # keep the table narrow: file names, not paths
+        rows = [dict(r, file=Path(r["file"]).name) for r in rows]
+    render(rows, list(ledger.IMPORT_FIELDS), fmt)
 
 
 @command()

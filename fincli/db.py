@@ -152,11 +152,13 @@ def check_integrity(conn: sqlite3.Connection) -> None:
     `PRAGMA quick_check` reads every page (about half a second for 300k events, warm).
     """
     try:
-        problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+        report = "\n".join(row[0] for row in conn.execute("PRAGMA quick_check(3)"))
     except sqlite3.DatabaseError as exc:
-        problems = [str(exc)]
-    if problems != ["ok"]:
-        raise WorkspaceError(f"{database_file(conn)} is damaged: {'; '.join(problems)}", DAMAGED_HINT)
+        report = str(exc)
+    if report != "ok":
+        problems = [line for line in report.splitlines() if line and not line.startswith("***")]
+        raise WorkspaceError(f"{database_file(conn)} is damaged: {problems[0] if problems else report}",
+                             DAMAGED_HINT)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
