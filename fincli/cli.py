@@ -207,9 +207,11 @@ def imports(ctx: typer.Context, fmt: Format = FORMAT):
     from .output import render
 
     rows = ledger.list_imports(_workspace(ctx))
-    if fmt is Format.table:                      # keep the table narrow: file names, not paths
-        rows = [dict(r, file=Path(r["file"]).name) for r in rows]
-    render(rows, list(ledger.IMPORT_FIELDS), fmt)
+    if fmt is not Format.table:
+        render(rows, list(ledger.IMPORT_FIELDS), fmt)
+        return
+    rows = [dict(r, file=Path(r["file"]).name) for r in rows]     # keep the table narrow: names, not paths
+    render(rows, ["import_id", "file", "account", "date_from", "date_to", "added", "status"], fmt)
 
 
 @command()
