@@ -120,3 +120,13 @@ def test_demo_as_json_is_one_record_and_its_hint_names_a_runnable_fin(fin, tmp_p
     assert record["workspace"] == str(home) and record["failed"] == 0
     assert record["files"] == len(SAMPLES) and record["transactions"] > 0
     assert f"--home {home} transactions" in result.stderr.splitlines()[-1]
+
+
+def test_a_config_written_by_an_earlier_fin_with_sections_for_later_services_still_loads(fin, home):
+    assert fin("status").exit_code == 0
+    config = home / "config.toml"
+    config.write_text(config.read_text() + "\n[services.fraud]\nmemory_mb = 1024\ntimeout_s = 300\n"
+                      "\n[services.bills]\nmemory_mb = 1024\ntimeout_s = 300\n")
+    result = fin("import", "--format", "json", CHECKING)
+    assert result.exit_code == 0, result.stderr
+    assert json_of(fin("run", "all", "--format", "json"))
