@@ -72,14 +72,29 @@ class Workspace:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise WorkspaceError(f"{self.config_path}: {exc}", "fix the file or delete it to get the defaults") from None
 
+    lock_depth: int = 0
+
     @contextmanager
     def lock(self):
-        """An exclusive lock for work that must not interleave (imports, rebuilds)."""
-        with open(self.home / ".lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        """An exclusive lock for work that must not interleave (imports, rebuilds).
+
+        Re-entrant: work already holding it (the real-time services after an import) may call
+        code that takes it again, which would otherwise wait on itself.
+        """
+        if self.lock_depth:
+            self.lock_depth += 1
             try:
                 yield
             finally:
+                self.lock_depth -= 1
+            return
+        with open(self.home / ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            self.lock_depth = 1
+            try:
+                yield
+            finally:
+                self.lock_depth = 0
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def close(self) -> None:

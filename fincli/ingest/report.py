@@ -88,7 +88,8 @@ def _run_realtime_services(ws: Workspace) -> bool:
     from ..services import run_realtime
 
     try:
-        reports = run_realtime(ws)
+        with ws.lock():          # wait for another import to finish rather than give up on its write lock
+            reports = run_realtime(ws)
     except FinError as exc:                       # e.g. a bad config.toml: the import itself stands
         message(f"fin: the import is kept, but the services did not run: {exc}")
         return False
