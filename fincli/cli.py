@@ -14,14 +14,15 @@ from typing import List, Optional
 
 import typer
 
-from .errors import FinError
+from .errors import FinError, one_line
 from .output import Format, message
 
 app = typer.Typer(
     name="fin",
-    help="Personal finance from any bank CSV: import, categorize, detect fraud, report, predict bills.",
+    help="Personal finance from any bank CSV: import, list, categorize and verify your transactions "
+         "in a local event-sourced workspace.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -37,6 +38,23 @@ FORMAT = typer.Option(Format.table, "--format", "-f", help="Output format: table
 MODELS_DIR = typer.Option(None, "--models-dir", help="Folder of service files (default: the shipped models/).")
 
 
+def _iso_date(value: Optional[str]) -> Optional[str]:
+    """A date option's value, checked to be a real YYYY-MM-DD date (a usage error, exit 2, if not)."""
+    if value is None:
+        return None
+    from datetime import datetime
+
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date().isoformat()   # 2024-6-3 becomes 2024-06-03
+    except ValueError:
+        raise typer.BadParameter(f"{one_line(value)!r} is not a date; use YYYY-MM-DD, e.g. 2024-06-30") from None
+
+
+def date_option(flag: str, help: str):
+    """The one way a command takes a date."""
+    return typer.Option(None, flag, help=f"{help} (YYYY-MM-DD).", callback=_iso_date, metavar="DATE")
+
+
 def command(target: typer.Typer = app, name: str | None = None):
     """Register a command behind the one error boundary."""
     def decorate(fn):
@@ -50,8 +68,53 @@ def command(target: typer.Typer = app, name: str | None = None):
             except KeyboardInterrupt:
                 message("fin: interrupted; nothing of the unfinished step was written")
                 raise typer.Exit(130) from None
+            except Exception as exc:
+                line = _environment_problem(exc, kwargs.get("ctx"))
+                if line is None:
+                    raise                          # anything else is a bug: its traceback helps fix it
+                message(f"fin: {line}")
+                raise typer.Exit(1) from None
         return target.command(name)(guarded)
     return decorate
+
+
+def _environment_problem(exc: Exception, ctx: Optional[typer.Context]) -> Optional[str]:
+    """One line for a failure of the machine rather than of fin: a file system or a damaged database."""
+    import sqlite3
+
+    from .db import DAMAGED_HINT
+
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return one_line(f"{where}{exc.strerror or exc}")
+    if type(exc) in (sqlite3.DatabaseError, sqlite3.OperationalError):
+        db_path = (ctx.obj or {}).get("db_path", "fin.db") if ctx is not None else "fin.db"
+        damaged = "malformed" in str(exc) or "not a database" in str(exc)
+        hint = DAMAGED_HINT if damaged else "check the workspace, or use another with --home"
+        return one_line(f"{db_path}: {exc} ({hint})")
+    return None
+
+
+def _done(fmt: Format, record: dict, line: str) -> None:
+    """A command's result: one record on stdout for json/csv, the human line on stderr for a table."""
+    if fmt is Format.table:
+        message(line)
+    else:
+        from .output import render_one
+
+        render_one(record, fmt)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("fin-ledger-toolkit")
+        except PackageNotFoundError:             # run from a checkout that is not installed
+            from . import __version__ as number
+        print(f"fin {number}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -59,6 +122,8 @@ def main_options(
     ctx: typer.Context,
     home: Optional[Path] = typer.Option(None, "--home", envvar="FIN_HOME",
                                         help="Workspace folder (default: $FIN_HOME, else the user data dir)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print fin's version and exit."),
 ):
     ctx.obj = {"home": home}
 
@@ -67,6 +132,7 @@ def _workspace(ctx: typer.Context, create: bool = True):
     from .workspace import open_workspace
 
     ws = open_workspace(ctx.obj["home"], create=create)
+    ctx.obj["db_path"] = str(ws.db_path)
     ctx.call_on_close(ws.close)
     return ws
 
@@ -95,6 +161,8 @@ def import_(
         raise typer.BadParameter("use ',' or '.'", param_hint="--decimal-mark")
     if sign not in (None, "normal", "inverted"):
         raise typer.BadParameter("use 'normal' or 'inverted'", param_hint="--sign")
+    if account is not None and (not account.strip() or not account.isprintable()):
+        raise typer.BadParameter("an account name is printable text on one line", param_hint="--account")
     ws = _workspace(ctx)
     code = run_import(ws, [str(f) for f in files], fmt, account=account, profile=profile,
                       date_format=date_format, decimal_mark=decimal_mark, sign=sign, currency=currency,
@@ -107,8 +175,8 @@ def import_(
 def transactions(
     ctx: typer.Context,
     account: Optional[str] = typer.Option(None, help="Only this account."),
-    since: Optional[str] = typer.Option(None, help="From this date (YYYY-MM-DD)."),
-    until: Optional[str] = typer.Option(None, help="Up to and including this date."),
+    since: Optional[str] = date_option("--since", "From this date"),
+    until: Optional[str] = date_option("--until", "Up to and including this date"),
     category: Optional[str] = typer.Option(None, help="Only this category."),
     uncategorized: bool = typer.Option(False, help="Only transactions without a category."),
     review: bool = typer.Option(False, "--review",
@@ -139,6 +207,20 @@ def transactions(
     more = ledger.count_transactions(ws, **filters) - shown if limit and shown == limit else 0
     if more > 0:
         message(f"… {more:,} more; use --limit 0 for all")
+
+
+@command()
+def imports(ctx: typer.Context, fmt: Format = FORMAT):
+    """List imports: id, file, account, date range, rows added, and whether each is active or undone."""
+    from . import ledger
+    from .output import render
+
+    rows = ledger.list_imports(_workspace(ctx))
+    if fmt is not Format.table:
+        render(rows, list(ledger.IMPORT_FIELDS), fmt)
+        return
+    rows = [dict(r, file=Path(r["file"]).name) for r in rows]     # keep the table narrow: names, not paths
+    render(rows, ["import_id", "file", "account", "date_from", "date_to", "added", "status"], fmt)
 
 
 @command()
@@ -177,37 +259,49 @@ def status(ctx: typer.Context, fmt: Format = FORMAT):
 
 @command()
 def rebuild(ctx: typer.Context,
-            verify: bool = typer.Option(False, "--verify", help="Then check the rebuilt state against a replay.")):
+            verify: bool = typer.Option(False, "--verify", help="Then check the rebuilt state against a replay."),
+            fmt: Format = FORMAT):
     """Drop the projections and replay them from the event log."""
     from . import ledger
+    from .db import check_integrity
 
     ws = _workspace(ctx)
+    check_integrity(ws.conn)                      # a damaged file is restored, not rebuilt on
     result = ledger.rebuild(ws)
+    record = {"events": result.events, "quarantined": result.quarantined, "verified": None, "digest": None}
     quarantined = f", {result.quarantined} quarantined" if result.quarantined else ""
-    message(f"rebuilt from {result.events} events{quarantined}")
+    line = f"rebuilt from {result.events} events{quarantined}"
     if verify:
         checked = ledger.verify(ws)
-        message(f"verified: hash chain of {checked.events} events intact, replay matches the live state")
+        record.update(verified=True, digest=checked.digest)
+        line += f"\nverified: hash chain of {checked.events} events intact, replay matches the live state"
+    _done(fmt, record, line)
 
 
 @command()
-def verify(ctx: typer.Context):
-    """Check the event log's hash chain and that a replay matches the live projections."""
+def verify(ctx: typer.Context, fmt: Format = FORMAT):
+    """Check the database file, the event log's hash chain, and that a replay matches the live projections."""
     from . import ledger
+    from .db import check_integrity
 
-    result = ledger.verify(_workspace(ctx, create=False))
-    message(f"verified: hash chain of {result.events} events intact, replay matches the live state "
-            f"(digest {result.digest[:16]})")
+    ws = _workspace(ctx, create=False)
+    check_integrity(ws.conn)
+    result = ledger.verify(ws)
+    _done(fmt, {"events": result.events, "verified": True, "digest": result.digest},
+          f"verified: hash chain of {result.events} events intact, replay matches the live state "
+          f"(digest {result.digest[:16]})")
 
 
 @command()
-def undo(ctx: typer.Context, import_id: str = typer.Argument(..., help="The import to undo (see `fin status`).")):
+def undo(ctx: typer.Context, import_id: str = typer.Argument(..., help="The import to undo (see `fin imports`)."),
+         fmt: Format = FORMAT):
     """Undo an import with compensating events; the log keeps everything."""
     from . import ledger
 
     result = ledger.undo_import(_workspace(ctx), import_id)
-    message(f"undid import {import_id}: {result.removed} transactions removed from view, "
-            f"{result.kept} kept because other imports hold them")
+    _done(fmt, {"import_id": import_id, "removed": result.removed, "kept": result.kept},
+          f"undid import {import_id}: {result.removed} transactions removed from view, "
+          f"{result.kept} kept because other imports hold them")
 
 
 @command(profiles_app, name="list")
@@ -229,11 +323,11 @@ def profiles_show(ctx: typer.Context, name: str, fmt: Format = FORMAT):
 
 
 @command()
-def demo(ctx: typer.Context):
+def demo(ctx: typer.Context, fmt: Format = FORMAT):
     """Import the bundled sample exports into a fresh workspace and show the results."""
     from .demo import run_demo
 
-    run_demo(ctx.obj["home"])
+    run_demo(ctx.obj["home"], fmt)
 
 
 @command()
@@ -242,6 +336,7 @@ def label(
     txn_id: Optional[str] = typer.Argument(None, help="The transaction to label (see `fin transactions`)."),
     category: Optional[str] = typer.Argument(None, help="Its category, e.g. groceries."),
     file: Optional[Path] = typer.Option(None, "--file", help="CSV with columns id,category[,labelled_at]."),
+    fmt: Format = FORMAT,
 ):
     """Set the category of a transaction, or of every row of a labels CSV (all or nothing)."""
     from .features.labels import read_file, set_labels
@@ -253,7 +348,7 @@ def label(
     ws = _workspace(ctx)
     rows = read_file(file) if file is not None else [(txn_id, category.strip(), None, "")]
     count = set_labels(ws, rows)
-    message(f"labelled {count} transaction{'s' if count != 1 else ''}")
+    _done(fmt, {"labelled": count}, f"labelled {count} transaction{'s' if count != 1 else ''}")
 
 
 @command(features_app, name="list")
@@ -271,7 +366,7 @@ def features_show(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The feature (see `fin features list`)."),
     entity: Optional[str] = typer.Option(None, "--entity", help="A transaction id, merchant, account or category."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Values at the end of this day (YYYY-MM-DD)."),
+    as_of: Optional[str] = date_option("--as-of", "Values at the end of this day"),
     fmt: Format = FORMAT,
 ):
     """What a feature is, and its values now or as of a date."""
@@ -301,19 +396,23 @@ def features_training_set(
     out: Path = typer.Option(..., "--out", help="Output file: .csv, .jsonl or .parquet."),
     as_known_now: bool = typer.Option(False, "--as-known-now",
                                       help="Let every row see the whole log now, not only what was known then."),
+    fmt: Format = FORMAT,
 ):
     """Write a point-in-time training set and its manifest (OUT.manifest.json)."""
     from .features.training import training_set
 
     info = training_set(_workspace(ctx), service, out, as_known_now)
-    message(f"wrote {info['observations']} rows to {out} (log position {info['log_position']}); "
-            f"manifest {out}.manifest.json")
+    _done(fmt, {"out": str(out), "manifest": f"{out}.manifest.json", "rows": info["observations"],
+                "log_position": info["log_position"]},
+          f"wrote {info['observations']} rows to {out} (log position {info['log_position']}); "
+          f"manifest {out}.manifest.json")
 
 
 @command(features_app, name="rebuild")
 def features_rebuild(ctx: typer.Context,
                      verify: bool = typer.Option(False, "--verify",
-                                                 help="Check that the incremental state equals the rebuild.")):
+                                                 help="Check that the incremental state equals the rebuild."),
+                     fmt: Format = FORMAT):
     """Drop the materialized features and rebuild them from the event log."""
     from .errors import IntegrityError
     from .features.store import rebuild
@@ -322,7 +421,8 @@ def features_rebuild(ctx: typer.Context,
     if verify and before != after:
         raise IntegrityError("materialized features differed from a rebuild from the log (now rebuilt)",
                              "report this as a bug")
-    message(f"rebuilt features from {head} events" + (f"; verified (digest {after[:16]})" if verify else ""))
+    _done(fmt, {"events": head, "verified": True if verify else None, "digest": after},
+          f"rebuilt features from {head} events" + (f"; verified (digest {after[:16]})" if verify else ""))
 
 
 @command(rules_app, name="add")
@@ -331,13 +431,16 @@ def rules_add(
     pattern: str = typer.Argument(..., help="Text to find in the description or merchant (any case)."),
     category: str = typer.Argument(..., help="The category to give, e.g. groceries."),
     regex: bool = typer.Option(False, "--regex", help="PATTERN is a regular expression (searched, any case)."),
+    fmt: Format = FORMAT,
 ):
     """Add a rule and apply it now; the newest matching rule wins, a label beats any rule."""
     from .rules import add
 
     rule, result = add(_workspace(ctx), pattern, category, regex)
-    message(f"added rule {rule.id}: {pattern!r} -> {rule.category}; {result.by_rule} transaction"
-            f"{'s' if result.by_rule != 1 else ''} match it now")
+    _done(fmt, {"id": rule.id, "pattern": pattern, "regex": regex, "category": rule.category,
+                "transactions": result.by_rule},
+          f"added rule {rule.id}: {pattern!r} -> {rule.category}; {result.by_rule} transaction"
+          f"{'s' if result.by_rule != 1 else ''} match it now")
 
 
 @command(rules_app, name="list")
@@ -350,13 +453,16 @@ def rules_list(ctx: typer.Context, fmt: Format = FORMAT):
 
 
 @command(rules_app, name="remove")
-def rules_remove(ctx: typer.Context, rule_id: str = typer.Argument(..., help="The rule's id (see `fin rules list`).")):
+def rules_remove(ctx: typer.Context, rule_id: str = typer.Argument(..., help="The rule's id (see `fin rules list`)."),
+                 fmt: Format = FORMAT):
     """Remove a rule; what it categorized is categorized again by the other rules and the model."""
     from .rules import remove
 
     result = remove(_workspace(ctx), rule_id)
-    message(f"removed rule {rule_id}; {result.considered} transactions categorized again "
-            f"({result.by_rule} by rules, {result.by_model} by the model, {result.to_review} to review)")
+    _done(fmt, {"id": rule_id, "considered": result.considered, "rule": result.by_rule, "model": result.by_model,
+                "review": result.to_review, "error": str(result.error) if result.error else None},
+          f"removed rule {rule_id}; {result.considered} transactions categorized again "
+          f"({result.by_rule} by rules, {result.by_model} by the model, {result.to_review} to review)")
     if result.error is not None:
         message(f"fin: {result.error}; run `fin categorize` to try again")
         raise typer.Exit(3)
@@ -368,8 +474,8 @@ def categorize(
     retrain: bool = typer.Option(False, "--retrain", help="Train the model again on every label first."),
     evaluate: bool = typer.Option(False, "--evaluate",
                                   help="Train on the earlier labels, score the later ones, compare with baselines."),
-    split: Optional[str] = typer.Option(None, "--split", help="With --evaluate: labels given before this date "
-                                        "(YYYY-MM-DD) train, later ones are scored (default: the last 20%)."),
+    split: Optional[str] = date_option("--split", "With --evaluate: labels given before this date train, "
+                                       "later ones are scored (default: the last 20%)"),
     models_dir: Optional[Path] = MODELS_DIR,
     fmt: Format = FORMAT,
 ):
@@ -403,12 +509,19 @@ def run(
     ctx: typer.Context,
     names: List[str] = typer.Argument(..., metavar="SERVICE...", help="Services to run, or `all`."),
     models_dir: Optional[Path] = MODELS_DIR,
+    fmt: Format = FORMAT,
 ):
     """Run model services on what is new in the log; exit 3 when some failed while others finished."""
     from .services import run_services
 
     reports = run_services(_workspace(ctx), list(names), models_dir=models_dir)
-    chatty = sys.stderr.isatty()           # from cron: silent on success, one line per failure
+    if fmt is not Format.table:
+        from .output import render
+
+        render([{"service": r.service, "status": r.status, "rows": r.rows, "cursor": r.cursor,
+                 "seconds": round(r.seconds, 3), "detail": r.detail, "error": r.error, "log": r.log}
+                for r in reports], ["service", "status", "rows", "cursor", "seconds", "detail", "error", "log"], fmt)
+    chatty = sys.stderr.isatty() and fmt is Format.table   # from cron: silent on success, one line per failure
     for report in reports:
         if report.status == "failed":
             message(f"fin: {report.error}")
@@ -418,8 +531,6 @@ def run(
             message(f"{report.service}: nothing new since event {report.cursor}")
     if any(r.status == "failed" for r in reports):
         raise typer.Exit(3)
-
-
 
 
 def main() -> None:

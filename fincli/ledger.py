@@ -190,3 +190,14 @@ def list_accounts(ws: Workspace) -> list[dict]:
         " FROM transactions WHERE replaced_by IS NULL GROUP BY account, currency ORDER BY account, currency").fetchall()
     return [{"account": a, "currency": c, "transactions": n, "balance_change": format_minor(high * 10**9 + low, c),
              "first_date": lo, "last_date": hi} for a, c, n, high, low, lo, hi in rows]
+
+
+IMPORT_FIELDS = ("import_id", "file", "account", "date_from", "date_to", "rows", "added", "recorded_at", "status")
+
+
+def list_imports(ws: Workspace) -> list[dict]:
+    """Every import, oldest first: what it read, what it added, and whether it was undone."""
+    rows = ws.conn.execute(
+        "SELECT import_id, file, account, date_from, date_to, rows, added, recorded_at,"
+        " CASE WHEN undone THEN 'undone' ELSE 'active' END FROM imports ORDER BY recorded_at, import_id").fetchall()
+    return [dict(zip(IMPORT_FIELDS, row)) for row in rows]

@@ -65,6 +65,8 @@ def _text(value) -> str:
         return _UNSAFE.sub(_escape, value)
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, (dict, list)):
         value = json.dumps(value, ensure_ascii=False)
     return visible(str(value))
@@ -81,7 +83,7 @@ def csv_cell(column: str, value):
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
-    text = _text(value)
+    text = _text(value)             # true/false for booleans, JSON for a list or object
     if column in NUMERIC_COLUMNS and _DECIMAL.fullmatch(text):
         return text
     return "'" + text if text.startswith(FORMULA_START) else text
@@ -200,7 +202,8 @@ def render_one(record: dict, fmt: Format) -> None:
     if fmt is Format.json:
         print(json.dumps(record, ensure_ascii=False, indent=2))
     elif fmt is Format.csv:
-        render([record], list(record), fmt)
+        flat = flatten(record)
+        render([flat], list(flat), fmt)
     elif not stdout_is_terminal():
         for key, value in record.items():
             sys.stdout.write(f"{_text(key)}\t{_text(value)}\n")
@@ -213,6 +216,17 @@ def render_one(record: dict, fmt: Format) -> None:
         for key, value in record.items():
             table.add_row(Text(_text(key), style="bold"), Text(_text(value), overflow="fold"))
         Console().print(table)
+
+
+def flatten(record: dict, prefix: str = "") -> dict:
+    """Nested objects become columns of their own: {"last_import": {"file": …}} → last_import_file."""
+    flat = {}
+    for key, value in record.items():
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f"{prefix}{key}_"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def message(text: str) -> None:

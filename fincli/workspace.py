@@ -33,18 +33,6 @@ keep_per_service = 20
 [services.categorize]
 memory_mb = 2048
 timeout_s = 300
-
-[services.fraud]
-memory_mb = 1024
-timeout_s = 300
-
-[services.spending]
-memory_mb = 2048
-timeout_s = 600
-
-[services.bills]
-memory_mb = 1024
-timeout_s = 300
 """
 
 
@@ -91,14 +79,29 @@ class Workspace:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise WorkspaceError(f"{self.config_path}: {exc}", "fix the file or delete it to get the defaults") from None
 
+    lock_depth: int = 0
+
     @contextmanager
     def lock(self):
-        """An exclusive lock for work that must not interleave (imports, rebuilds)."""
-        with open(self.home / ".lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        """An exclusive lock for work that must not interleave (imports, rebuilds).
+
+        Re-entrant: work already holding it (the real-time services after an import) may call
+        code that takes it again, which would otherwise wait on itself.
+        """
+        if self.lock_depth:
+            self.lock_depth += 1
             try:
                 yield
             finally:
+                self.lock_depth -= 1
+            return
+        with open(self.home / ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            self.lock_depth = 1
+            try:
+                yield
+            finally:
+                self.lock_depth = 0
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def close(self) -> None:
@@ -133,4 +136,30 @@ def open_workspace(home: str | Path | None = None, *, create: bool = True) -> Wo
     except OSError as exc:
         raise WorkspaceError(f"cannot create workspace {path}: {exc.strerror}",
                              "choose another folder with --home") from None
+    check_writable(path)
     return Workspace(path, db.connect(path / "fin.db"))
+
+
+def check_writable(path: Path) -> None:
+    """Refuse a workspace fin could only half write to, before anything is written.
+
+    SQLite needs to create fin.db-wal and fin.db-shm beside the database, a lock
+    file sits in the folder, and each service run writes its log into logs/: a
+    folder where files cannot be created would otherwise fail after an import
+    was committed. A probe file is created and removed in each (root ignores
+    permission bits, so asking os.access is not enough).
+    """
+    for folder in (path, path / "artifacts", path / "logs"):
+        probe = folder / f".fin-write-test-{os.getpid()}"
+        try:
+            os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            os.unlink(probe)
+            if folder == path:
+                with open(path / ".lock", "a"):
+                    pass
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise WorkspaceError(f"workspace {path} is not writable: cannot create files in {folder} "
+                                 f"({exc.strerror})",
+                                 "make the folder writable, or copy the workspace elsewhere and use --home") from None

@@ -22,17 +22,19 @@ from eventkit import append_and_project, import_events
 ROOT = Path(__file__).resolve().parents[1]
 
 MEMO = """
+    import json
     import os
 
-    import joblib
     from service import serve
 
     def train(rows, model_dir):
-        joblib.dump({"value": len(rows)}, os.path.join(model_dir, "model.joblib"))
+        with open(os.path.join(model_dir, "model.json"), "w") as handle:
+            json.dump({"value": len(rows)}, handle)
         return {"trained_on": len(rows)}
 
     def predict(rows, model_dir):
-        model = joblib.load(os.path.join(model_dir, "model.joblib"))
+        with open(os.path.join(model_dir, "model.json")) as handle:
+            model = json.load(handle)
         return [{"value": model["value"]} for row in rows]
 
     serve(train, predict)
@@ -101,11 +103,11 @@ def test_trained_model_is_recorded_and_loaded_only_after_the_parent_checked_it(w
     add_transactions(ws, "imp1", 3)
     register(monkeypatch, "train")
     assert fin("run", "memo", "--models-dir", models).exit_code == 0
-    model = ws.artifacts / "memo" / "model.joblib"
-    assert model.exists() and artifacts.recorded(ws, "memo", "model.joblib") == artifacts.sha256_of(model)
+    model = ws.artifacts / "memo" / "model.json"
+    assert model.exists() and artifacts.recorded(ws, "memo", "model.json") == artifacts.sha256_of(model)
 
     add_transactions(ws, "imp2", 2)
-    register(monkeypatch, "predict", ("model.joblib",))
+    register(monkeypatch, "predict", ("model.json",))
     assert fin("run", "memo", "--models-dir", models).exit_code == 0
     ran = [json.loads(p) for (p,) in ws.conn.execute(
         "SELECT payload FROM events WHERE type = 'service.ran' ORDER BY seq")]
@@ -119,12 +121,12 @@ def test_a_tampered_pickle_is_refused_before_the_service_starts_and_never_loaded
     register(monkeypatch, "train")
     assert fin("run", "memo", "--models-dir", models).exit_code == 0
     add_transactions(ws, "imp2", 2)
-    register(monkeypatch, "predict", ("model.joblib",))
+    register(monkeypatch, "predict", ("model.json",))
 
     import joblib
 
     marker = tmp_path / "UNPICKLED"
-    model = ws.artifacts / "memo" / "model.joblib"
+    model = ws.artifacts / "memo" / "model.json"
     joblib.dump(Evil(marker), model)                           # swapped behind fin's back
     assert not marker.exists()
     cursor_before = services.cursor(ws.conn, "memo")
@@ -140,7 +142,7 @@ def test_a_tampered_pickle_is_refused_before_the_service_starts_and_never_loaded
     assert services.cursor(ws.conn, "memo") == cursor_before and ev.head(ws.conn)[0] == events_before
     assert not list(ws.home.glob(".run-*"))
     with pytest.raises(ServiceError, match="does not match its recorded sha256"):
-        runner.run(ws, "memo", "predict", [{"account": "a"}], artifacts=("model.joblib",), models_dir=models)
+        runner.run(ws, "memo", "predict", [{"account": "a"}], artifacts=("model.json",), models_dir=models)
     assert not marker.exists()
     ledger.verify(ws)
 
@@ -153,7 +155,7 @@ def test_a_file_with_no_record_is_refused(ws, models, tmp_path):
 
     marker = tmp_path / "UNPICKLED"
     (ws.artifacts / "memo").mkdir(parents=True)
-    joblib.dump(Evil(marker), ws.artifacts / "memo" / "model.joblib")
+    joblib.dump(Evil(marker), ws.artifacts / "memo" / "model.json")
     with pytest.raises(ServiceError, match=r"artifact .*model\.joblib has no recorded sha256; refusing to load it"):
-        runner.run(ws, "memo", "predict", [{"account": "a"}], artifacts=("model.joblib",), models_dir=models)
+        runner.run(ws, "memo", "predict", [{"account": "a"}], artifacts=("model.json",), models_dir=models)
     assert not marker.exists()

@@ -30,11 +30,25 @@ def _commands(typer_app, prefix=""):
             yield f"{prefix}{name}", cmd
 
 
-def test_every_command_has_help_and_is_in_the_readme_reference():
+def _readme_reference() -> str:
     readme = (ROOT / "README.md").read_text()
+    return readme.split("## Command reference", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_command_has_help_and_is_in_the_readme_reference():
+    reference = _readme_reference()
     for name, cmd in _commands(app):
         assert (cmd.help or "").strip(), f"`fin {name}` has no help text"
-        assert f"fin {name}" in readme, f"`fin {name}` is missing from the README's command reference"
+        assert re.search(rf"`fin {re.escape(name)}[` ]", reference), \
+            f"`fin {name}` is missing from the README's command reference"
+    for option in ("--version", "--install-completion", "--show-completion"):
+        assert f"`fin {option}`" in reference
+
+
+def test_every_command_takes_format():
+    for name, cmd in _commands(app):
+        flags = {flag for param in cmd.params for flag in getattr(param, "opts", [])}
+        assert "--format" in flags, f"`fin {name}` has no --format"
 
 
 def test_usage_errors_exit_2(fin):

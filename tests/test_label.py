@@ -86,10 +86,11 @@ def test_features_list_and_show(ws, fin):
                             "--as-of", "2024-02-15", "--format", "json").stdout)
     assert totals["values"][0]["value"] == [0] * 11 + [1150]
     assert fin("features", "show", "merchant_count").exit_code == 0          # table output
-    for args in (("no_such_feature",), ("merchant_count", "--entity", "nobody"),
-                 ("merchant_count", "--as-of", "soon"), ("amount", "--entity", "nope")):
+    for args in (("no_such_feature",), ("merchant_count", "--entity", "nobody"), ("amount", "--entity", "nope")):
         result = fin("features", "show", *args)
         assert result.exit_code == 1 and result.stderr.count("\n") == 1, args
+    bad_date = fin("features", "show", "merchant_count", "--as-of", "soon")   # a usage error, like every date option
+    assert bad_date.exit_code == 2 and "'soon' is not a date" in bad_date.stderr
 
 
 def test_training_set_and_rebuild_verify(ws, fin, tmp_path):

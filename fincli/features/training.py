@@ -112,8 +112,12 @@ def write_columns(path: Path, cols: list[str], data: dict[str, list]) -> None:
         path.write_bytes("".join(json.dumps(dict(zip(cols, values)), ensure_ascii=False) + "\n"
                                  for values in zip(*(data[c] for c in cols))).encode("utf-8"))
     else:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise InputError(f"{path}: writing .parquet needs pyarrow",
+                             "pip install 'fin-ledger-toolkit[parquet]', or write .csv or .jsonl") from None
 
         kinds = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "json": pa.string()}
         types = _types()
@@ -182,6 +186,8 @@ def training_set(ws, service: str, out: Path, as_known_now: bool = False) -> dic
     out = Path(out)
     if out.suffix.lower() not in FORMATS:
         write(out, [], [])                      # raises the one-line error
+    if not out.parent.is_dir():                 # checked before any work, so nothing is half written
+        raise InputError(f"{out}: the folder {out.parent} does not exist", "create it, or choose another --out")
     refresh(ws)
     cols, data, head = build_columns(ws.conn, service, as_known_now)
     write_columns(out, cols, data)

@@ -81,8 +81,12 @@ class Prepared:
 
 
 def account_from_filename(path: Path) -> str:
-    """`checking_2024-01-01_2024-03-31.csv` → `checking`; a name that is all digits stays whole."""
-    stem = path.stem
+    """`checking_2024-01-01_2024-03-31.csv` → `checking`; a name that is all digits stays whole.
+
+    Control characters (a newline in a file name) and runs of white space become one space:
+    an account name is shown on one line and typed back as `--account NAME`.
+    """
+    stem = " ".join("".join(c if c.isprintable() else " " for c in path.stem).split())
     head = re.match(r"^(.*?)(?:[_\s.-]*\d.*)?$", stem).group(1).strip(" _.-")
     return head or stem
 

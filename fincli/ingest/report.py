@@ -6,6 +6,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import one_line
 from ..output import Format, message, render
 from ..workspace import Workspace
 from .importer import FileReport, Options, import_files
@@ -43,6 +44,14 @@ def summary_record(report: FileReport) -> dict:
 
 
 def run_import(ws: Workspace, files: list[str], fmt: Format, services: bool = True, **options) -> int:
+    """Import, report, then run the real-time services; the exit code follows DESIGN §7.
+
+    1 when a file failed; else 3 when a real-time service failed (the import is kept); else 0.
+    """
+    from ..db import check_integrity
+
+    if not options.get("dry_run"):
+        check_integrity(ws.conn)                 # never add to a damaged database
     with _progress() as progress:
         reports = import_files(ws, files, Options(**options), progress)
     records = [summary_record(r) for r in reports]
@@ -51,6 +60,7 @@ def run_import(ws: Workspace, files: list[str], fmt: Format, services: bool = Tr
     render(records, SUMMARY_COLUMNS, fmt,
            optional=("skipped", "possible_duplicates", "transfers", "posted", "already_present", "import_id"))
     for report in reports:
+        report.path = one_line(report.path)      # a file name may hold a newline; messages stay one line
         if report.error:
             message(f"fin: {report.error}")
             continue
@@ -71,23 +81,28 @@ def run_import(ws: Workspace, files: list[str], fmt: Format, services: bool = Tr
         if report.currency_assumed and report.status in ("imported", "dry run"):
             message(f"{report.path}: the file does not name its currency; assumed {report.currency} "
                     "(pass --currency to choose)")
+    services_ok = True
     if services and any(r.status == "imported" and r.added for r in reports):
-        _run_realtime_services(ws)
-    return 1 if any(r.status == "failed" for r in reports) else 0
+        services_ok = _run_realtime_services(ws)
+    if any(r.status == "failed" for r in reports):
+        return 1
+    return 0 if services_ok else 3
 
 
-def _run_realtime_services(ws: Workspace) -> None:
-    """Score what was just imported; a service that fails never fails or undoes the import."""
+def _run_realtime_services(ws: Workspace) -> bool:
+    """Score what was just imported; a service that fails never undoes the import. False if one failed."""
     from ..errors import FinError
     from ..services import run_realtime
 
     try:
-        reports = run_realtime(ws)
+        with ws.lock():          # wait for another import to finish rather than give up on its write lock
+            reports = run_realtime(ws)
     except FinError as exc:                       # e.g. a bad config.toml: the import itself stands
         message(f"fin: the import is kept, but the services did not run: {exc}")
-        return
+        return False
     for report in reports:
         if report.status == "failed":
             message(f"fin: the import is kept, but {report.error}; retry with `fin run {report.service}`")
         elif report.detail and sys.stderr.isatty():
             message(f"{report.service}: {report.detail}")
+    return all(report.status != "failed" for report in reports)
