@@ -156,6 +156,6 @@ def test_a_file_with_no_record_is_refused(ws, models, tmp_path):
     marker = tmp_path / "UNPICKLED"
     (ws.artifacts / "memo").mkdir(parents=True)
     joblib.dump(Evil(marker), ws.artifacts / "memo" / "model.json")
-    with pytest.raises(ServiceError, match=r"artifact .*model\.joblib has no recorded sha256; refusing to load it"):
+    with pytest.raises(ServiceError, match=r"artifact .*model\.json has no recorded sha256; refusing to load it"):
         runner.run(ws, "memo", "predict", [{"account": "a"}], artifacts=("model.json",), models_dir=models)
     assert not marker.exists()

@@ -105,7 +105,7 @@ def test_every_command_that_reports_a_result_prints_it_as_json(fin, tmp_path):
     training = json_of(fin("features", "training-set", "categorize", "--out", out, "--format", "json"))
     assert training["rows"] == 1 and Path(training["manifest"]).is_file() and out.is_file()
     undone = json_of(fin("undo", imported["import_id"], "--format", "json"))
-    assert undone == {"import_id": imported["import_id"], "removed": imported["added"]}
+    assert undone == {"import_id": imported["import_id"], "removed": imported["added"], "kept": 0}
     [row] = csv_of(fin("verify", "--format", "csv"))
     assert row["verified"] == "true"
 
