@@ -196,3 +196,24 @@ def test_overlapping_rows_stored_with_the_opposite_sign_turn_a_weakly_read_file_
         assert stored(ws, "amex") == truth(history + refunds)
     finally:
         ws.close()
+
+
+def test_a_type_column_saying_purchase_and_payment_decides_a_short_card_export(fin, tmp_path):
+    """Apple Card: charges positive, a `Type` of Purchase / Payment / Return / Credit, and a
+    pending row whose `Clearing Date` is still empty."""
+    (tmp_path / "apple.csv").write_text(
+        "Transaction Date,Clearing Date,Description,Merchant,Category,Type,Amount (USD),Purchased By\n"
+        "01/28/2024,,UBER *EATS,Uber Eats,Restaurants,Purchase,32.18,Alex\n"
+        "01/27/2024,01/28/2024,WALGREENS #1234,Walgreens,Medical,Purchase,12.49,Alex\n"
+        "01/26/2024,01/27/2024,ACH DEPOSIT INTERNET TRANSFER FROM ACCOUNT ENDING IN 1234,Ach Deposit,Payment,"
+        "Payment,-300.00,Alex\n"
+        "01/25/2024,01/26/2024,APPLE.COM/BILL,Apple Services,Other,Purchase,2.99,Alex\n"
+        "01/23/2024,01/24/2024,DAILY CASH ADJUSTMENT,Daily Cash,Other,Credit,-1.20,Alex\n"
+        "01/21/2024,01/22/2024,TARGET 00012345,Target,Shopping,Purchase,66.40,Alex\n"
+        "01/20/2024,01/21/2024,TARGET 00012345,Target,Shopping,Return,-20.00,Alex\n", encoding="utf-8")
+    result = fin("import", tmp_path / "apple.csv", "--no-services", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["sign"].startswith("charges positive (card)")
+    rows = {(t["date"], t["amount"], t["pending"]) for t in json.loads(fin("transactions", "-f", "json").stdout)}
+    assert ("2024-01-21", "-66.40", False) in rows and ("2024-01-20", "20.00", False) in rows
+    assert ("2024-01-26", "300.00", False) in rows and ("2024-01-28", "-32.18", True) in rows

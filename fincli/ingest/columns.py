@@ -99,7 +99,8 @@ CURRENCY_WORDS = ("currency", "wahrung", "munt", "devise", "moneda", "mena", "de
 ID_NAMES = {"id", "transaction id", "transaction_id", "transactie id", "id transakce", "buchungsreferenz",
             "reference", "referentie", "referenz", "transaction reference", "transactionid", "txn id", "ref"}
 # A posting-date column beside the transaction date (Chase: `Post Date`), empty while a row is pending.
-POSTED_DATE_WORDS = ("post", "posted", "posting", "booked", "booking date", "cleared", "settled", "settlement")
+POSTED_DATE_WORDS = ("post", "posted", "posting", "booked", "booking date", "cleared", "clearing", "settled",
+                     "settlement")
 # The bank's own category of a transaction (Chase, Monzo, Barclaycard with a header, ...).
 CATEGORY_NAMES = {"category", "categorie", "kategorie", "categoria", "transaction category", "spending category",
                   "merchant category", "category name", "kategoria", "kategorija", "rubrik", "rubrique"}

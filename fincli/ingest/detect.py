@@ -17,6 +17,10 @@ from fincli.ingest.sniff import Table
 
 CREDIT_WORDS = re.compile(r"payment (received|thank)|thank you|refund|credit|gutschrift|remboursement|devoluci|"
                           r"terugbetaling|cashback|rembours|storno|reversal|abono|^payment$|^autopay", re.I)
+# Whole cells of a type or category column that say what a card row is.
+CREDIT_KINDS = re.compile(r"(payments?|credits?|returns?|refunds?|payments? and credits?|payment/credit|"
+                          r"credit/payment|reversal|chargeback|adjustment|cashback|rewards?)", re.I)
+CHARGE_KINDS = re.compile(r"(purchases?|sales?|debit|fee|fees|interest charge|cash advance)", re.I)
 # Words of a withdrawal or a transfer out: a negative row that is money leaving a bank account.
 OUT_WORDS = re.compile(r"withdraw|transfer to|to savings|to checking|atm|cash|überweisung|lastschrift|"
                        r"retrait|prelevement|opname|bill pay|check ?#?\d|cheque", re.I)
@@ -288,17 +292,20 @@ def _direction(cols, used, header):
 def sign_evidence(amt, data, cols, used) -> dict:
     """What the file's own rows say about the sign of a signed amount column.
 
-    Card exports where a charge is positive (American Express and others) carry
-    their payments and credits as the few negative rows; bank accounts, and cards
+    Card exports where a charge is positive (American Express, Discover, Apple Card …)
+    carry their payments and credits as the few negative rows; bank accounts, and cards
     written the other way, carry them as positive rows. So the side on which the
-    payment/credit words sit decides, and the share of positive rows must agree:
-    most rows are spending. A refund without a credit word weighs nothing either
-    way. Returns the decision with its strength (strong, weak, none) and counts.
+    payment/credit words sit decides — in the description, or as a whole cell of a
+    type or category column (`Payment`, `Return`, `Payments and Credits`), where a
+    `Purchase`/`Sale` cell marks a charge — and the share of positive rows must agree:
+    most rows are spending. A refund without a credit word weighs nothing either way.
+    Returns the decision with its strength (strong, weak, none) and counts.
     """
     texts = [c for c in cols if c.j not in used and not c.is_number and c.h and C._has(c.h, *C.DESC_WORDS)]
     if not texts:
         texts = [c for c in cols if c.j not in used and not c.is_number and not c.constant]
-    neg = pos = neg_credit = pos_credit = neg_out = 0
+    kinds = [c for c in cols if c.j not in used and not c.is_number]
+    neg = pos = neg_credit = pos_credit = neg_charge = pos_charge = neg_out = 0
     positive_texts = set()
     for i in range(len(data)):
         try:
@@ -308,19 +315,24 @@ def sign_evidence(amt, data, cols, used) -> dict:
         if not any(ch in "123456789" for ch in body):
             continue                                    # zero rows say nothing
         words = " ".join(t.cells[i] for t in texts)
-        credit = bool(CREDIT_WORDS.search(words))
+        cells = [k.cells[i].strip() for k in kinds]
+        credit = bool(CREDIT_WORDS.search(words)) or any(CREDIT_KINDS.fullmatch(c) for c in cells)
+        charge = not credit and any(CHARGE_KINDS.fullmatch(c) for c in cells)
         if minus:
             neg += 1
             neg_credit += credit
+            neg_charge += charge
             neg_out += bool(OUT_WORDS.search(words)) and not credit
         else:
             pos += 1
             pos_credit += credit
+            pos_charge += charge
             positive_texts.add(" ".join(words.casefold().split()))
     counts = {"rows": neg + pos, "positive": pos, "credits_negative": neg_credit, "credits_positive": pos_credit}
-    if neg_credit > 2 * pos_credit and pos > neg:
+    card, bank = neg_credit + pos_charge, pos_credit + neg_charge
+    if card > 2 * bank and (pos > neg or pos_charge > neg_charge):
         return {"sign": "inverted", "strength": "strong", **counts}
-    if pos_credit > 2 * neg_credit:
+    if bank > 2 * card:
         return {"sign": "normal", "strength": "strong", **counts}
     # No payment or credit words to go by: many positive rows at several different places and
     # few negatives, none a withdrawal or transfer out, are a card's purchases written positive
