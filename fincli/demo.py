@@ -1,4 +1,4 @@
-"""`fin demo`: a fresh workspace, the bundled sample exports imported, the results shown."""
+"""`fin demo`: a fresh workspace with the bundled sample exports imported and categorized."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import ledger
 from .errors import WorkspaceError
-from .ingest.importer import Options, import_files
-from .output import Format, message, render, render_one
+from .ingest.importer import FileReport, Options, import_files
 from .paths import data_dir
-from .workspace import open_workspace
+from .workspace import Workspace
 
 
 def sample_exports() -> list[Path]:
@@ -27,50 +25,21 @@ def fin_command() -> str:
     return started
 
 
-def run_demo(home: Path | None, fmt: Format = Format.table) -> None:
-    """Tables on a terminal; with json or csv, one record of what was done (the workspace, the counts)."""
+def demo_home(home: Path | None) -> Path:
+    """The demo's folder: HOME when it holds no workspace yet, else (no HOME) a new temporary one."""
     if home is None:
-        home = Path(tempfile.mkdtemp(prefix="fin-demo-"))
-    elif (Path(home) / "fin.db").exists():
+        return Path(tempfile.mkdtemp(prefix="fin-demo-"))
+    if (Path(home) / "fin.db").exists():
         raise WorkspaceError(f"{home} already holds a workspace", "run the demo in a new folder, or without --home")
-    ws = open_workspace(home)
-    try:
-        files = sample_exports()
-        message(f"fin demo: importing {len(files)} sample exports into a fresh workspace at {home}")
-        reports = import_files(ws, [str(f) for f in files], Options())
-        failed = [r for r in reports if r.status == "failed"]
-        for report in failed:
-            message(f"fin: {report.error}")
-        from .services import run_realtime
-
-        runs = run_realtime(ws)                    # categorize the new transactions, as `fin import` does
-        for run in runs:
-            message(f"fin: {run.error}" if run.status == "failed" else f"{run.service}: {run.detail}")
-        if fmt is not Format.table:
-            status = ledger.status(ws)
-            render_one({"workspace": str(home), "files": len(files), "failed": len(failed),
-                        "added": sum(r.added for r in reports), "transactions": status["transactions"],
-                        "accounts": status["accounts"],
-                        "services_failed": sum(run.status == "failed" for run in runs)}, fmt)
-        else:
-            _show(ws, reports)
-        message(f"explore it: {fin_command()} --home {home} transactions")
-        if failed:
-            raise WorkspaceError(f"{len(failed)} sample file(s) failed to import", "see the lines above")
-    finally:
-        ws.close()
+    return home
 
 
-def _show(ws, reports) -> None:
-    """The demo on a terminal: what was imported, the accounts, the latest transactions, the status."""
-    render([{"file": Path(r.path).name, "account": r.account, "rows": r.rows, "new": r.added,
-             "known": r.already_present, "posted": len(r.posted), "transfers": len(r.transfers)}
-            for r in reports],
-           ["file", "account", "rows", "new", "known", "posted", "transfers"], Format.table,
-           title="Imports (overlapping downloads: rows already known are not added again)")
-    render(ledger.list_accounts(ws), ["account", "currency", "transactions", "balance_change",
-                                      "first_date", "last_date"], Format.table, title="Accounts")
-    recent = list(ledger.list_transactions(ws))[-15:]
-    render(recent, ["date", "account", "amount", "currency", "merchant", "category", "confidence"],
-           Format.table, title="Latest transactions (category empty: unsure, see `fin transactions --review`)")
-    render_one(ledger.status(ws), Format.table)
+def load_samples(ws: Workspace, files: list[Path]) -> tuple[list[FileReport], list]:
+    """Import the sample exports, then categorize the new transactions as `fin import` does.
+
+    Returns the import's file reports and the real-time services' run reports.
+    """
+    reports = import_files(ws, [str(f) for f in files], Options())
+    from .services import run_realtime
+
+    return reports, run_realtime(ws)

@@ -17,7 +17,6 @@ import math
 from pathlib import Path
 
 from .errors import InputError
-from .output import Format
 from .workspace import Workspace
 
 METHODS = ("model", "merchant_majority", "svm")
@@ -148,29 +147,3 @@ def per_category(truth, predicted, confidence, threshold) -> list[dict]:
                      "recall": round(recall, 4), "f1": round(f1, 4),
                      "coverage_at_threshold": round(len(covered) / len(mine), 4) if mine else None})
     return rows
-
-
-def render_report(report: dict, fmt: Format) -> None:
-    """JSON as documented; as a table or CSV, one row per figure and one column per method."""
-    import json
-
-    from .output import message, render
-
-    if fmt is Format.json:
-        print(json.dumps(report, indent=2))
-        return
-    methods = report["methods"]
-    figures = [("accuracy", lambda s: s["accuracy"]), ("macro_f1", lambda s: s["macro_f1"])]
-    figures += [(f"accuracy at {k} coverage", lambda s, k=k: s["accuracy_at_coverage"][k])
-                for k in methods["model"]["accuracy_at_coverage"]]
-    figures += [(f"coverage at review_below {report['review_below']}", lambda s: s["coverage_at_threshold"]),
-                (f"accuracy at review_below {report['review_below']}", lambda s: s["accuracy_at_threshold"])]
-    rows = [{"figure": name, **{m: get(s) for m, s in methods.items()}} for name, get in figures]
-    if fmt is Format.table:
-        message(f"trained on {report['train_labels']} labels given before {report['split']}; scored "
-                f"{report['test_transactions']} transactions labelled later (baselines' confidences are "
-                "not calibrated: their threshold rows are for reference only)")
-    render(rows, ["figure", *methods], fmt, title="model and baselines")
-    if fmt is Format.table:
-        render(report["per_category"], ["category", "support", "precision", "recall", "f1",
-                                        "coverage_at_threshold"], fmt, title="model, per category")
