@@ -6,6 +6,7 @@ program with its own __main__, so it may print.
 """
 
 import ast
+import re
 from pathlib import Path
 
 FINCLI = Path(__file__).resolve().parents[1] / "fincli"
@@ -32,7 +33,7 @@ def terminal_writes(source: str) -> list[str]:
                 a.name == "output" for a in node.names))
             if module.split(".")[0] == "rich" or renderers:
                 found.append(f"line {node.lineno}: from {'.' * node.level}{module} import ...")
-    return sorted(found, key=lambda hit: int(hit.split(":")[0].split()[1]))
+    return sorted(found, key=lambda hit: int(re.match(r"line (\d+)", hit)[1]))   # ast.walk is breadth-first
 
 
 def test_no_module_outside_the_cli_prints():
