@@ -12,7 +12,7 @@ import pytest
 from fincli import money
 from fincli.categories import MAX_LENGTH, check_category
 from fincli.errors import InputError
-from fincli.ingest import columns, rowpass
+from fincli.ingest import columns, row_reader
 from fincli.ingest.amounts import TWO_SIGNS, AmountError, parse_amount, split_sign
 from fincli.ingest.encoding import decode
 
@@ -166,7 +166,7 @@ def test_skip_bad_rows_skips_a_future_dated_row(fin, home, tmp_path):
 def test_a_month_first_file_is_not_refused_for_its_day_first_reading(fin, home, tmp_path, monkeypatch):
     # The first 3000 rows fit both orders, so the pass starts day-first; 01/12 read day-first
     # is 1 December, after "today", but the 01/13 that follows proves the file month-first.
-    monkeypatch.setattr(rowpass, "latest_plausible", lambda: "2026-07-01")    # "today" is 2026-05-31
+    monkeypatch.setattr(row_reader, "latest_plausible", lambda: "2026-07-01")    # "today" is 2026-05-31
     early = "".join(f"{1 + i % 12:02d}/{1 + i % 12:02d}/2025,Row {i},-1.00\n" for i in range(3000))
     path = write(tmp_path / "us.csv", HEADER + early + "01/12/2026,Tea,-4.00\n01/13/2026,Cake,-2.00\n")
     assert imported(fin, path, "--currency", "USD")["added"] == 3002

@@ -33,37 +33,39 @@ SUMMARY_PREFIXES = {"ope", "clo", "sta", "end", "fin", "ini", "new", "pre", "old
 
 
 def norm(name: str) -> str:
-    s = unicodedata.normalize("NFKD", name.lstrip("\ufeff")).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9#/ ]+", " ", s).strip()
+    """A header name as a key: ASCII, lower case, only letters, digits, `#`, `/` and single spaces."""
+    text = unicodedata.normalize("NFKD", name.lstrip("\ufeff")).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9#/ ]+", " ", text).strip()
 
 
-def _has(h: str, *words: str) -> bool:
-    return any(re.search(r"(^|[^a-z])" + w, h) for w in words)
+def header_has(key: str, *words: str) -> bool:
+    """Whether a normalized header holds one of the words (regular expressions) at the start of a word."""
+    return any(re.search(r"(^|[^a-z])" + word, key) for word in words)
 
 
 FOREIGN = ("original", "local", "fremd", "foreign", "rate", "kurs", "koers", "wechsel", "initial", "final",
            "income", "expenses", "entries", "exchange", "in eur", "bedrag in")
 
 
-def amount_kind(h: str) -> str | None:
+def amount_kind(key: str) -> str | None:
     """Role a header name suggests for a number column."""
-    if not h:
+    if not key:
         return None
-    if _has(h, *FOREIGN):
+    if header_has(key, *FOREIGN):
         return "foreign"
-    if _has(h, "balance", "saldo", "solde", "egyenleg", "kontostand", "running", "stand"):
+    if header_has(key, "balance", "saldo", "solde", "egyenleg", "kontostand", "running", "stand"):
         return "balance"
-    if h in ("net", "net amount", "netto", "net total"):
+    if key in ("net", "net amount", "netto", "net total"):
         return "net"
-    if _has(h, "fee", "fees", "gebuhr", "poplatek", "commission", "kosten", "charges?$"):
+    if header_has(key, "fee", "fees", "gebuhr", "poplatek", "commission", "kosten", "charges?$"):
         return "fee"
-    if _has(h, "debit", "withdrawal", "paid out", "money out", "outflow", "soll", "debet", "af$", "uitgave",
+    if header_has(key, "debit", "withdrawal", "paid out", "money out", "outflow", "soll", "debet", "af$", "uitgave",
             "ausgang", "retrait", "cargo", "spent", "payments?$", "out$", "charge"):
         return "debit"
-    if _has(h, "credit", "deposit", "paid in", "money in", "inflow", "haben", "bij$", "ontvang", "eingang",
+    if header_has(key, "credit", "deposit", "paid in", "money in", "inflow", "haben", "bij$", "ontvang", "eingang",
             "abono", "received", "in$"):
         return "credit"
-    if _has(h, "amount", "betrag", "bedrag", "montant", "importe", "castka", "osszege", "sum", "value", "gross",
+    if header_has(key, "amount", "betrag", "bedrag", "montant", "importe", "castka", "osszege", "sum", "value", "gross",
             "total", "bedrag", "belopp", "belob", "kwota", "suma", "valor", "importo"):
         return "amount"
     return None
@@ -76,16 +78,17 @@ DATE_VALUE = ("valu", "wertstell", "settle", "verrekening", "zauctov", "erteknap
 DATE_OTHER = ("initial", "final", "from", "to$", "period", "statement", "end", "start", "created at")
 
 
-def date_rank(h: str) -> int:
-    if not h:
+def date_rank(key: str) -> int:
+    """How surely a header names the transaction date: 3 surely, 2 a date, -1 a value date, -3 another date."""
+    if not key:
         return 0
-    if _has(h, *DATE_OTHER) and not _has(h, *DATE_STRONG):
+    if header_has(key, *DATE_OTHER) and not header_has(key, *DATE_STRONG):
         return -3
-    if _has(h, *DATE_VALUE):
+    if header_has(key, *DATE_VALUE):
         return -1
-    if _has(h, *DATE_STRONG):
+    if header_has(key, *DATE_STRONG):
         return 3
-    if _has(h, "date", "datum", "fecha", "data", "created", "datetime", "time", "day", "datu"):
+    if header_has(key, "date", "datum", "fecha", "data", "created", "datetime", "time", "day", "datu"):
         return 2
     return 0
 
@@ -112,13 +115,13 @@ DIRECTION_NAMES = ("details", "af bij", "d/k", "creditdebet", "debit/credit", "d
 
 def direction_values(cells: list[str]) -> tuple[set[str], set[str], int] | None:
     """If a column holds debit/credit markers: (in values, out values, unreadable count)."""
-    vals = [c.strip().lower() for c in cells if c.strip()]
-    if not vals:
+    values = [cell.strip().lower() for cell in cells if cell.strip()]
+    if not values:
         return None
-    seen_in = {v for v in set(vals) if v in IN_TOKENS}
-    seen_out = {v for v in set(vals) if v in OUT_TOKENS}
-    other = sum(1 for v in vals if v not in IN_TOKENS and v not in OUT_TOKENS)
-    if other > len(vals) * 0.1 or len(seen_in | seen_out) > 4 or not (seen_in or seen_out):
+    seen_in = {value for value in set(values) if value in IN_TOKENS}
+    seen_out = {value for value in set(values) if value in OUT_TOKENS}
+    other = sum(1 for value in values if value not in IN_TOKENS and value not in OUT_TOKENS)
+    if other > len(values) * 0.1 or len(seen_in | seen_out) > 4 or not (seen_in or seen_out):
         return None
     return seen_in, seen_out, other
 
@@ -126,19 +129,19 @@ def direction_values(cells: list[str]) -> tuple[set[str], set[str], int] | None:
 class Column:
     """What a column's sample cells look like."""
 
-    def __init__(self, j: int, name: str, cells: list[str]):
-        self.j, self.name, self.h = j, name, norm(name)
+    def __init__(self, index: int, name: str, cells: list[str]):
+        self.index, self.name, self.key = index, name, norm(name)     # key: the normalized header
         self.cells = cells
-        filled = [c.strip() for c in cells if c.strip() and c.strip() not in ("'", '"')]
+        filled = [cell.strip() for cell in cells if cell.strip() and cell.strip() not in ("'", '"')]
         self.filled = filled
-        self.numeric = sum(1 for c in filled if looks_numeric(c))
+        self.numeric = sum(1 for cell in filled if looks_numeric(cell))
         self.is_number = bool(filled) and self.numeric >= 0.9 * len(filled)
         self.mostly_number = bool(filled) and self.numeric >= 0.5 * len(filled)   # enough when the header says so
         self.negative = self.plus = 0
         self.decimals = False
-        for c in filled:
+        for cell in filled:
             try:
-                body, plus, minus, _ = split_sign(c)
+                body, plus, minus, _ = split_sign(cell)
             except AmountError:
                 continue
             self.negative += minus
@@ -146,21 +149,21 @@ class Column:
             self.decimals = self.decimals or "." in body or "," in body
         self.distinct = set(filled)
         self.constant = len(filled) > 1 and len(self.distinct) == 1
-        upper = [c for c in filled if c.upper() in CURRENCIES]
+        upper = [cell for cell in filled if cell.upper() in CURRENCIES]
         self.is_currency = bool(filled) and len(upper) >= 0.9 * len(filled)
         # enough when the header says currency: a stray bad code must not make the column invisible
-        self.mostly_currency = bool(filled) and sum(1 for c in filled if is_currency(c.upper())) >= 0.5 * len(filled)
-        self.iban = bool(filled) and all(re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}", c) for c in filled)
+        self.mostly_currency = bool(filled) and sum(1 for cell in filled if is_currency(cell.upper())) >= 0.5 * len(filled)
+        self.iban = bool(filled) and all(re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}", cell) for cell in filled)
 
 
 def clean_date_like(cell: str) -> bool:
     """A data row's date cell: a date, or the literal 'Pending'."""
     from fincli.ingest.dates import formats_for
-    s = cell.strip()
-    return bool(s) and (s.lower().strip("'\"") == "pending" or bool(formats_for(s)))
+    text = cell.strip()
+    return bool(text) and (text.lower().strip("'\"") == "pending" or bool(formats_for(text)))
 
 
 def fits(value: str, fmt: str) -> bool:
     from fincli.ingest.dates import clean, split_time, try_format
-    s = clean(value)
-    return try_format(s, fmt) is not None or try_format(split_time(s), fmt) is not None
+    text = clean(value)
+    return try_format(text, fmt) is not None or try_format(split_time(text), fmt) is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from fincli.errors import AmbiguousInputError, ParseError
-from fincli.ingest import columns as C
+from fincli.ingest import columns
 from fincli.ingest.amounts import AmountError, decide_mark, split_sign
 from fincli.ingest.dates import clean, column_formats, human, is_day_month_pair
 from fincli.ingest.sniff import Table
@@ -27,7 +27,7 @@ OUT_WORDS = re.compile(r"withdraw|transfer to|to savings|to checking|atm|cash|ü
 LAYOUT_VERSION = 1
 
 
-def _date_info(col: C.Column):
+def _date_info(col: columns.Column):
     vals = [v for v in col.filled if clean(v).lower() != "pending"]
     fmts, dated = column_formats(vals)
     return vals, fmts, dated
@@ -74,10 +74,10 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
     width = max(table.ncols, len(header or []))
     wide = max(2, int(table.ncols * 0.6))
     data = [r for _, r in table.rows if len(r) >= wide and len(r) > table.date_col
-            and (C.clean_date_like(r[table.date_col]))]
+            and (columns.clean_date_like(r[table.date_col]))]
     if not data:
         raise ParseError(path, None, "no transaction rows found")
-    cols = [C.Column(j, header[j] if header and j < len(header) else "", [r[j] if j < len(r) else "" for r in data])
+    cols = [columns.Column(j, header[j] if header and j < len(header) else "", [r[j] if j < len(r) else "" for r in data])
             for j in range(width)]
 
     # dates
@@ -87,7 +87,7 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
         if vals and not fmts and dated >= 0.9 * len(vals) and dated >= 0.5 * len(data) and mixed is None:
             mixed = col
         if vals and fmts and dated >= 0.9 * len(vals) and dated >= 0.5 * len(data):
-            if date_format and not all(C.fits(v, date_format) for v in vals):
+            if date_format and not all(columns.fits(v, date_format) for v in vals):
                 continue
             dates.append((col, vals, fmts))
     if not dates:
@@ -95,15 +95,15 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
             raise ParseError(path, None, f"no column of dates matches --date-format {date_format}",
                              "check the format against the file's date column")
         if mixed is not None:
-            raise ParseError(path, None, f"dates in column {mixed.j + 1}{_q(mixed.name)} are written in more than "
+            raise ParseError(path, None, f"dates in column {mixed.index + 1}{_q(mixed.name)} are written in more than "
                                          f"one format (e.g. {mixed.filled[0]!r})", "pass --date-format FMT")
         raise ParseError(path, None, "no column of dates found; is this a bank export?")
-    dates.sort(key=lambda d: (-C.date_rank(d[0].h), -len(d[1]), d[0].j))
+    dates.sort(key=lambda d: (-columns.date_rank(d[0].key), -len(d[1]), d[0].index))
     dcol, dvals, dfmts = dates[0]
     rest = dates[1:]
-    vcol = next((d for d in rest if C.date_rank(d[0].h) == -1), None)
+    vcol = next((d for d in rest if columns.date_rank(d[0].key) == -1), None)
     if vcol is None and not header and rest:
-        vcol = min(rest, key=lambda d: d[0].j)
+        vcol = min(rest, key=lambda d: d[0].index)
     alt = None
     if date_format:
         dfmt = date_format
@@ -112,34 +112,34 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
     vfmt = None
     if vcol:
         vfmt = dfmt if dfmt in vcol[2] else vcol[2][0]
-    date_cols = {d[0].j for d in dates}
+    date_cols = {d[0].index for d in dates}
     # A second date column that is the posting date: a row without one is not booked yet.
-    posted = next((d[0] for d in rest if header and C._has(d[0].h, *C.POSTED_DATE_WORDS)
-                   and not C._has(dcol.h, *C.POSTED_DATE_WORDS)), None)
+    posted = next((d[0] for d in rest if header and columns.header_has(d[0].key, *columns.POSTED_DATE_WORDS)
+                   and not columns.header_has(dcol.key, *columns.POSTED_DATE_WORDS)), None)
 
     # amounts
-    kinds = {c.j: C.amount_kind(c.h) for c in cols}
-    numeric = [c for c in cols if c.j not in date_cols and c.is_number]
-    empty = [c for c in cols if c.j not in date_cols and not c.filled]
+    kinds = {c.index: columns.amount_kind(c.key) for c in cols}
+    numeric = [c for c in cols if c.index not in date_cols and c.is_number]
+    empty = [c for c in cols if c.index not in date_cols and not c.filled]
     roles: dict = {"amount": None, "debit": None, "credit": None, "fee": None, "balance": None}
     if header:
-        named = [c for c in cols if c.j not in date_cols and c.mostly_number]
-        nets = [c for c in named if kinds[c.j] == "net"]
-        amounts = [c for c in named if kinds[c.j] == "amount"]
-        amounts.sort(key=lambda c: (c.h not in ("amount", "betrag", "bedrag", "montant", "importe"), c.j))
+        named = [c for c in cols if c.index not in date_cols and c.mostly_number]
+        nets = [c for c in named if kinds[c.index] == "net"]
+        amounts = [c for c in named if kinds[c.index] == "amount"]
+        amounts.sort(key=lambda c: (c.key not in ("amount", "betrag", "bedrag", "montant", "importe"), c.index))
         roles["amount"] = (nets or amounts or [None])[0]
         split_ok = named + empty
-        deb = [c for c in split_ok if kinds[c.j] == "debit"]
-        cred = [c for c in split_ok if kinds[c.j] == "credit"]
+        deb = [c for c in split_ok if kinds[c.index] == "debit"]
+        cred = [c for c in split_ok if kinds[c.index] == "credit"]
         if roles["amount"] is None and deb and cred:
             roles["debit"], roles["credit"] = deb[0], cred[0]
         if not nets:
-            roles["fee"] = next((c for c in numeric if kinds[c.j] == "fee"), None)
-        roles["balance"] = next((c for c in numeric if kinds[c.j] == "balance"), None)
+            roles["fee"] = next((c for c in numeric if kinds[c.index] == "fee"), None)
+        roles["balance"] = next((c for c in numeric if kinds[c.index] == "balance"), None)
     orientation_from_counts = False
     if roles["amount"] is None and roles["debit"] is None:
-        cands = [c for c in numeric if kinds[c.j] not in ("foreign", "balance", "fee")
-                 and (c.decimals or c.negative or c.plus or (header and kinds[c.j]))]
+        cands = [c for c in numeric if kinds[c.index] not in ("foreign", "balance", "fee")
+                 and (c.decimals or c.negative or c.plus or (header and kinds[c.index]))]
         signed = [c for c in cands if c.negative]
         if signed:
             roles["amount"] = signed[0]
@@ -153,7 +153,7 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
     if roles["amount"] is None and roles["debit"] is None:
         raise ParseError(path, None, "no column of amounts found", "the file needs a money amount column")
 
-    used = {c.j for c in roles.values() if c is not None} | date_cols
+    used = {c.index for c in roles.values() if c is not None} | date_cols
     layout_sign, plus_credit, direction, evidence = "normal", False, None, None
     amt = roles["amount"]
     if amt is not None and not amt.negative:
@@ -172,7 +172,7 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
             layout_sign = "inverted"          # many purchases, no money in: a card export
         else:
             raise UndecidedLayout(
-                "sign", path, None, f"amounts in column {amt.j + 1}{_q(amt.name)} are never negative and no column says "
+                "sign", path, None, f"amounts in column {amt.index + 1}{_q(amt.name)} are never negative and no column says "
                             "debit or credit; pass --sign normal (positive = money in) or --sign inverted "
                             "(positive = money out, as on card statements)")
     elif orientation_from_counts:
@@ -181,14 +181,14 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
             roles["debit"], roles["credit"] = (d, c) if sign == "normal" else (c, d)
         elif len(d.filled) == len(c.filled):
             raise AmbiguousInputError(
-                path, None, f"columns {d.j + 1} and {c.j + 1} hold unsigned amounts with no header to say which is "
+                path, None, f"columns {d.index + 1} and {c.index + 1} hold unsigned amounts with no header to say which is "
                             "money out; pass --sign normal (left column = money out) or --sign inverted")
         elif len(d.filled) < len(c.filled):
             roles["debit"], roles["credit"] = c, d    # spending rows outnumber income rows
     elif sign == "inverted":
         layout_sign = "inverted"
     if direction:
-        used.add(direction[0].j)
+        used.add(direction[0].index)
 
     # decimal mark
     money_cells = [v for c in roles.values() if c is not None for v in c.filled]
@@ -199,13 +199,13 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
 
     # other roles
     ccol = _currency_col(cols, used, amt or roles["debit"], header)
-    status = next((c for c in cols if c.h in C.STATUS_NAMES and c.j not in used), None) if header else None
-    bank_id = next((c for c in cols if c.h in C.ID_NAMES and c.j not in used), None) if header else None
-    bank_category = next((c for c in cols if c.h in C.CATEGORY_NAMES and c.j not in used and not c.is_number),
+    status = next((c for c in cols if c.key in columns.STATUS_NAMES and c.index not in used), None) if header else None
+    bank_id = next((c for c in cols if c.key in columns.ID_NAMES and c.index not in used), None) if header else None
+    bank_category = next((c for c in cols if c.key in columns.CATEGORY_NAMES and c.index not in used and not c.is_number),
                          None) if header else None
     for c in (ccol, status, bank_id, bank_category):
         if c is not None:
-            used.add(c.j)
+            used.add(c.index)
     desc = _descriptions(cols, used, header, direction)
 
     layout = {
@@ -217,20 +217,20 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
         "header_line": table.header_line,
         "skip_lines": (table.header_line or table.start_line) - 1 if header else table.start_line - 1,
         "columns": {
-            "date": dcol.j,
-            "value_date": vcol[0].j if vcol else None,
-            "description": [c.j for c in desc],
-            "amount": amt.j if amt is not None else None,
-            "debit": roles["debit"].j if roles["debit"] is not None else None,
-            "credit": roles["credit"].j if roles["credit"] is not None else None,
-            "fee": roles["fee"].j if roles["fee"] is not None else None,
-            "direction": direction[0].j if direction else None,
-            "balance": roles["balance"].j if roles["balance"] is not None else None,
-            "currency": ccol.j if ccol is not None else None,
-            "bank_id": bank_id.j if bank_id is not None else None,
-            "status": status.j if status is not None else None,
-            "posted_date": posted.j if posted is not None else None,
-            "bank_category": bank_category.j if bank_category is not None else None,
+            "date": dcol.index,
+            "value_date": vcol[0].index if vcol else None,
+            "description": [c.index for c in desc],
+            "amount": amt.index if amt is not None else None,
+            "debit": roles["debit"].index if roles["debit"] is not None else None,
+            "credit": roles["credit"].index if roles["credit"] is not None else None,
+            "fee": roles["fee"].index if roles["fee"] is not None else None,
+            "direction": direction[0].index if direction else None,
+            "balance": roles["balance"].index if roles["balance"] is not None else None,
+            "currency": ccol.index if ccol is not None else None,
+            "bank_id": bank_id.index if bank_id is not None else None,
+            "status": status.index if status is not None else None,
+            "posted_date": posted.index if posted is not None else None,
+            "bank_category": bank_category.index if bank_category is not None else None,
         },
         "date_format": dfmt,
         "value_date_format": vfmt,
@@ -251,9 +251,9 @@ def _q(name: str) -> str:
 
 def _exclusive_pair(cands, data):
     for a, b in zip(cands, cands[1:]):
-        if b.j != a.j + 1:
+        if b.index != a.index + 1:
             continue
-        both = sum(1 for r in data if _nonzero(r, a.j) and _nonzero(r, b.j))
+        both = sum(1 for r in data if _nonzero(r, a.index) and _nonzero(r, b.index))
         if both == 0 and a.filled and b.filled:
             return a, b
     return None
@@ -267,13 +267,13 @@ def _nonzero(row, j) -> bool:
 def _direction(cols, used, header):
     best = None
     for c in cols:
-        if c.j in used:
+        if c.index in used:
             continue
-        dv = C.direction_values(c.cells)
+        dv = columns.direction_values(c.cells)
         if not dv:
             continue
         seen_in, seen_out, _ = dv
-        named = bool(header) and c.h in C.DIRECTION_NAMES
+        named = bool(header) and c.key in columns.DIRECTION_NAMES
         blanks = len(c.filled) < len(c.cells)
         if seen_in and seen_out:
             blank = None
@@ -301,10 +301,10 @@ def sign_evidence(amt, data, cols, used) -> dict:
     most rows are spending. A refund without a credit word weighs nothing either way.
     Returns the decision with its strength (strong, weak, none) and counts.
     """
-    texts = [c for c in cols if c.j not in used and not c.is_number and c.h and C._has(c.h, *C.DESC_WORDS)]
+    texts = [c for c in cols if c.index not in used and not c.is_number and c.key and columns.header_has(c.key, *columns.DESC_WORDS)]
     if not texts:
-        texts = [c for c in cols if c.j not in used and not c.is_number and not c.constant]
-    kinds = [c for c in cols if c.j not in used and not c.is_number]
+        texts = [c for c in cols if c.index not in used and not c.is_number and not c.constant]
+    kinds = [c for c in cols if c.index not in used and not c.is_number]
     neg = pos = neg_credit = pos_credit = neg_charge = pos_charge = neg_out = 0
     positive_texts = set()
     for i in range(len(data)):
@@ -345,14 +345,14 @@ def sign_evidence(amt, data, cols, used) -> dict:
 def _currency_col(cols, used, amt, header):
     """A column of currency codes: by content, or mostly codes under a header that says currency
     (its invalid codes are then refused row by row, never silently replaced by the default)."""
-    named = lambda c: bool(c.h) and C._has(c.h, *C.CURRENCY_WORDS)   # noqa: E731
-    cands = [c for c in cols if c.j not in used and C.amount_kind(c.h) != "foreign"
+    named = lambda c: bool(c.key) and columns.header_has(c.key, *columns.CURRENCY_WORDS)   # noqa: E731
+    cands = [c for c in cols if c.index not in used and columns.amount_kind(c.key) != "foreign"
              and (c.is_currency and (not header or named(c)) or header and c.mostly_currency and named(c))]
     if not cands:
         return None
     if amt is not None:
         for c in cands:
-            if c.j == amt.j + 1:
+            if c.index == amt.index + 1:
                 return c
     return cands[0]
 
@@ -370,18 +370,18 @@ def _default_currency(roles, cols, header) -> str | None:
             if cur:
                 curs.add(cur)
         m = re.search(r"\(([A-Z]{3})\)", c.name)
-        if m and m.group(1) in C.CURRENCIES:
+        if m and m.group(1) in columns.CURRENCIES:
             curs.add(m.group(1))
     return curs.pop() if len(curs) == 1 else None
 
 
 def _descriptions(cols, used, header, direction):
-    markers = {c.j for c in cols if (dv := C.direction_values(c.cells)) and not dv[2]}   # DEBIT/CREDIT only
+    markers = {c.index for c in cols if (dv := columns.direction_values(c.cells)) and not dv[2]}   # DEBIT/CREDIT only
     used = used | markers
     if header:
-        named = [c for c in cols if c.j not in used and c.h and C._has(c.h, *C.DESC_WORDS)
-                 and not c.is_number and (direction is None or c.j != direction[0].j)]
+        named = [c for c in cols if c.index not in used and c.key and columns.header_has(c.key, *columns.DESC_WORDS)
+                 and not c.is_number and (direction is None or c.index != direction[0].index)]
         if named:
             return named
-    return [c for c in cols if c.j not in used and c.filled and not c.is_number and not c.constant
-            and not c.iban and not c.is_currency and (direction is None or c.j != direction[0].j)]
+    return [c for c in cols if c.index not in used and c.filled and not c.is_number and not c.constant
+            and not c.iban and not c.is_currency and (direction is None or c.index != direction[0].index)]

@@ -6,7 +6,7 @@ Pipeline: bytes → encoding (encoding.py) → shape: delimiter, preamble, heade
 → a built-in profile whose header matches, else detected roles and formats (detect.py)
 → one pass over every row with the csv module, validating each date and amount against
 the decided formats.
-Row kinds are described in rowpass.py.
+Row kinds are described in row_reader.py.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import io
 import json
 
 from fincli.errors import FinError, InputError, ParseError
-from fincli.ingest import columns as C
+from fincli.ingest import columns
 from fincli.ingest.detect import UndecidedLayout, detect
 from fincli.ingest.encoding import decode, read_input
 from fincli.ingest.rows import ParsedFile
-from fincli.ingest.rowpass import SwitchFormat, read_rows
+from fincli.ingest.row_reader import SwitchFormat, read_rows
 from fincli.ingest.sniff import find_table, sample_text
 from fincli.paths import data_dir
 
@@ -95,7 +95,7 @@ def _check_options(date_format, decimal_mark, sign):
 
 
 def _header_key(header) -> list[str]:
-    cells = [C.norm(h) for h in header]
+    cells = [columns.norm(name) for name in header]
     while cells and not cells[-1]:
         cells.pop()
     return cells

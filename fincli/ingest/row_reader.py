@@ -23,7 +23,7 @@ import gc
 from decimal import Decimal
 
 from fincli.errors import ParseError
-from fincli.ingest import columns as C
+from fincli.ingest import columns
 from fincli.ingest.amounts import TWO_SIGNS, AmountError, AmountReader, parse_amount
 from fincli.ingest.dates import DateReader, clean, human, latest_plausible, out_of_range, too_late, try_format
 from fincli.ingest.detect import ambiguous_dates
@@ -85,8 +85,8 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
     used = [j for j in (di, vi, bi, ci, si, idi, posted_i, cat_i, cols.get("fee"), cols.get("direction"))
             if j is not None]
     need = max(used + descs + amount_cols) + 1
-    pending_values = C.PENDING_VALUES
-    summary, record, prefixes = C.SUMMARY.match, C.BALANCE_RECORD.match, C.SUMMARY_PREFIXES
+    pending_values = columns.PENDING_VALUES
+    summary, record, prefixes = columns.SUMMARY.match, columns.BALANCE_RECORD.match, columns.SUMMARY_PREFIXES
     one_desc = descs[0] if len(descs) == 1 else None
     if default_cur is not None and not is_currency(default_cur):
         raise ParseError(name, None, f"the amounts are marked with {default_cur!r}, not a known ISO 4217 currency code",
@@ -319,7 +319,7 @@ def _amount_function(layout):
         xi = cols["direction"]
         ins, outs = set(layout.get("direction_in") or []), set(layout.get("direction_out") or [])
         blank = layout.get("direction_blank")
-        all_in, all_out = C.IN_TOKENS | ins, C.OUT_TOKENS | outs
+        all_in, all_out = columns.IN_TOKENS | ins, columns.OUT_TOKENS | outs
 
         def directed(row):
             v = abs(value(row[ai]))
