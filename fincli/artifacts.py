@@ -73,8 +73,9 @@ def install(ws: Workspace, service: str, source: Path, file: str | None = None) 
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise WorkspaceError(f"cannot save artifact {target}: {exc.strerror}", "check the workspace folder") from None
-    return Event("artifact.saved", f"artifact:{service}:{file}:{uuid.uuid4().hex}", ev.now()[:10], service,
-                 {"service": service, "file": file, "sha256": h.hexdigest()})
+    sha = h.hexdigest()             # the id: this content of this file, saved at this log position
+    return Event("artifact.saved", f"artifact:{service}:{file}:{ev.head(ws.conn)[0]}:{sha[:16]}", ev.now()[:10],
+                 service, {"service": service, "file": file, "sha256": sha})
 
 
 def save(ws: Workspace, service: str, path: Path, file: str | None = None) -> str:

@@ -16,7 +16,6 @@ Rules are applied here, in the parent, so they work even when the model fails.
 from __future__ import annotations
 
 import csv
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,13 +119,23 @@ class ModelState:
 
 
 def model_state(ws: Workspace) -> ModelState:
+    """The current model: its file's recorded sha256 and the labels its training (model.trained) saw.
+
+    A log written before model.trained existed recorded training as a `service.ran` whose
+    metrics say op = train; that is read as the same fact.
+    """
     from . import artifacts
 
     sha = artifacts.recorded(ws, SERVICE, MODEL_FILE)
     row = ws.conn.execute(
-        "SELECT payload ->> '$.metrics.label_seq', payload ->> '$.metrics.labels' FROM events"
-        " WHERE type = 'service.ran' AND source = ? AND payload ->> '$.metrics.op' = 'train'"
-        " ORDER BY seq DESC LIMIT 1", (SERVICE,)).fetchone()
+        "SELECT payload ->> '$.label_seq', payload ->> '$.labels' FROM events"
+        " WHERE type = 'model.trained' AND payload ->> '$.service' = ? ORDER BY seq DESC LIMIT 1",
+        (SERVICE,)).fetchone()
+    if row is None:
+        row = ws.conn.execute(
+            "SELECT payload ->> '$.metrics.label_seq', payload ->> '$.metrics.labels' FROM events"
+            " WHERE type = 'service.ran' AND source = ? AND payload ->> '$.metrics.op' = 'train'"
+            " ORDER BY seq DESC LIMIT 1", (SERVICE,)).fetchone()
     return ModelState(sha, row[0] or 0, row[1] or 0) if row else ModelState(sha, 0, 0)
 
 
@@ -142,7 +151,7 @@ def needs_training(ws: Workspace, config: Settings) -> bool:
 
 def train(ws: Workspace, models_dir: Path | None = None) -> dict:
     """Train on every label (the latest of each transaction) plus the seeds; record the model. Returns metrics."""
-    from . import runner
+    from . import artifacts, runner
     from .services import trained_artifacts
 
     data = labelled(ws)
@@ -154,14 +163,16 @@ def train(ws: Workspace, models_dir: Path | None = None) -> dict:
         if not (outcome.model_dir / MODEL_FILE).is_file():
             raise runner.ServiceError(SERVICE, f"invalid response: train wrote no {MODEL_FILE}", outcome.log)
         saved = trained_artifacts(ws, SERVICE, outcome)
-        metrics = {**outcome.result, "op": "train", "label_seq": label_seq, "seconds": round(outcome.seconds, 3)}
+        metrics = {**outcome.result, "rows": len(rows), "seconds": round(outcome.seconds, 3)}
+        sha = artifacts.sha256_of(outcome.model_dir / MODEL_FILE)
         with db.transaction(ws.conn):
             head = ev.head(ws.conn)[0]
-            ran = Event("service.ran", f"service.ran:{SERVICE}:train:{uuid.uuid4().hex}", ev.now()[:10], SERVICE,
-                        {"service": SERVICE, "cursor": head, "rows": len(rows), "metrics": metrics})
-            if reason := ev.TYPES["service.ran"].problem(ran.payload):
+            trained = Event("model.trained", f"model.trained:{SERVICE}:{head}:{sha[:16]}", ev.now()[:10], SERVICE,
+                            {"service": SERVICE, "artifacts": {MODEL_FILE: sha}, "metrics": metrics,
+                             "labels": outcome.result["labels"], "label_seq": label_seq})
+            if reason := ev.TYPES["model.trained"].problem(trained.payload):
                 raise runner.ServiceError(SERVICE, f"invalid response: {reason}", outcome.log)
-            ev.append(ws.conn, saved + [ran])
+            ev.append(ws.conn, saved + [trained])
             projections.catch_up(ws.conn)
         (ws.artifacts / SERVICE / LEGACY_MODEL_FILE).unlink(missing_ok=True)
     finally:
@@ -212,10 +223,12 @@ def _changes(item: dict, row: tuple) -> bool:
 
 
 def categorize(ws: Workspace, ids: list[str] | None = None, *, retrain: bool = False,
-               models_dir: Path | None = None) -> Result:
+               models_dir: Path | None = None, run: str = "") -> Result:
     """Results for the given transactions (all of them when ids is None) as events, not yet stored.
 
-    A model failure does not raise: it is kept in `result.error` and the rule results remain.
+    `run` names this run in the events' ids (an event id is its idempotency key): the scope
+    and the log window it covers. A model failure does not raise: it is kept in
+    `result.error` and the rule results remain.
     """
     from . import runner
     from .features.pit import online_features
@@ -259,9 +272,10 @@ def categorize(ws: Workspace, ids: list[str] | None = None, *, retrain: bool = F
     changed = [item for item, row in items if _changes(item, row)]
     result.changed = len(changed)
     model = model_state(ws).sha256 or ""
-    for start in range(0, len(changed), ITEMS_PER_EVENT):
+    head = ev.head(ws.conn)[0]              # past a training this run did: its id names the state it saw
+    for n, start in enumerate(range(0, len(changed), ITEMS_PER_EVENT)):
         chunk = changed[start:start + ITEMS_PER_EVENT]
-        result.events.append(Event("transactions.categorized", f"categorized:{uuid.uuid4().hex}",
+        result.events.append(Event("transactions.categorized", f"categorized:{run}:{head}:{n}",
                                    ev.now()[:10], SERVICE, {"items": chunk, "model": model}))
     return result
 
@@ -287,12 +301,13 @@ def store(ws: Workspace, result: Result, after: int | None = None, upto: int | N
     with db.transaction(ws.conn):
         stored = ev.append(ws.conn, result.events)
         if after is not None and result.error is None and cursor(ws.conn, SERVICE) == after:
-            metrics = {"op": "predict", "considered": result.considered, "rule": result.by_rule,
-                       "model": result.by_model, "review": result.to_review, "changed": result.changed}
-            ran = Event("service.ran", f"service.ran:{SERVICE}:{after}:{upto}:{uuid.uuid4().hex[:8]}",
-                        ev.now()[:10], SERVICE,
-                        {"service": SERVICE, "cursor": upto, "rows": result.considered, "metrics": metrics})
-            stored += ev.append(ws.conn, [ran])
+            if result.considered or stored:      # nothing to consider: the cursor moves, the log is left alone
+                metrics = {"op": "predict", "considered": result.considered, "rule": result.by_rule,
+                           "model": result.by_model, "review": result.to_review, "changed": result.changed}
+                ran = Event("service.ran", f"service.ran:{SERVICE}:{after}:{ev.head(ws.conn)[0]}",
+                            ev.now()[:10], SERVICE,
+                            {"service": SERVICE, "cursor": upto, "rows": result.considered, "metrics": metrics})
+                stored += ev.append(ws.conn, [ran])
             set_cursor(ws.conn, SERVICE, max([upto] + [e.seq for e in stored]))
         projections.catch_up(ws.conn)
 
@@ -313,13 +328,13 @@ def run_all(ws: Workspace, *, retrain: bool = False, models_dir: Path | None = N
         with db.transaction(ws.conn):
             projections.catch_up(ws.conn)
             after, upto = cursor(ws.conn, SERVICE), ev.head(ws.conn)[0]
-        result = categorize(ws, None, retrain=retrain, models_dir=models_dir)
+        result = categorize(ws, None, retrain=retrain, models_dir=models_dir, run=f"all:{after}")
         store(ws, result, after, upto)
     return result
 
 
 def run_new(ws: Workspace, after: int, upto: int, models_dir: Path | None = None) -> Result:
     """`fin run categorize` and the real-time step of `fin import`: what was imported after the cursor."""
-    result = categorize(ws, new_ids(ws, after, upto), models_dir=models_dir)
+    result = categorize(ws, new_ids(ws, after, upto), models_dir=models_dir, run=f"new:{after}:{upto}")
     store(ws, result, after, upto)
     return result

@@ -136,6 +136,9 @@ _TYPES = [
     EventType("label.set", 1, {"id": (str,), "category": (str,)}),
     EventType("service.ran", 1, {"service": (str,), "cursor": (int,), "rows": (int,), "metrics": (dict,)}),
     EventType("artifact.saved", 1, {"service": (str,), "file": (str,), "sha256": (str,)}),
+    # a model trained: its artifacts' sha256 by file, its metrics, and for categorize the labels it saw
+    EventType("model.trained", 1, {"service": (str,), "artifacts": (dict,), "metrics": (dict,)},
+              {"labels": (int,), "label_seq": (int,)}),
     EventType("rule.added", 1, {"id": (str,), "pattern": (str,), "category": (str,), "regex": (bool,)}),
     EventType("rule.removed", 1, {"id": (str,)}),
     EventType("transactions.categorized", 1, {"items": (list,)}, {"model": (str,)}, check=_categorized_problem),

@@ -244,6 +244,7 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "rule.removed": _rule_removed,
     "transactions.categorized": _transactions_categorized,
     "service.ran": _no_projection,
+    "model.trained": _no_projection,
     "artifact.saved": _no_projection,
 }
 

@@ -188,7 +188,9 @@ def test_run_all_runs_every_service_and_reports_each_failure_on_its_own_line(dat
         name = line.split()[2].rstrip(":")
         assert REASONS[name] in line and f"{data.logs}/{name}-" in line
     assert stored(data, "summary") and stored(data, "echo")
-    assert [r["metrics"]["op"] for r in stored(data, "categorize")] == ["train", "predict"]
+    assert [r["metrics"]["op"] for r in stored(data, "categorize")] == ["predict"]
+    trained, = data.conn.execute("SELECT payload FROM events WHERE type = 'model.trained'").fetchall()
+    assert json.loads(trained[0])["labels"] == 0 and "model.npz" in json.loads(trained[0])["artifacts"]
     categorized = data.conn.execute("SELECT count(*) FROM transactions WHERE category_source = 'model'"
                                     " OR review = 1").fetchone()[0]
     assert categorized == 3 and cursor(data, "categorize") > 0
