@@ -90,7 +90,7 @@ def storage_floor_seconds(source: Path, tmp: Path, runs: int) -> float:
 
 def empty_service_call_ms(calls: int) -> float:
     """Median wall time of one `summary` service call on no rows: process start, limits, files, checks."""
-    from fincli import runner
+    from fincli.services import runner
     from fincli.workspace import open_workspace
 
     home = Path(tempfile.mkdtemp(prefix="fin-bench-run-"))
@@ -155,7 +155,7 @@ def categorize_bench(fin: list[str], runs: int, table: list) -> None:
     (work / "labels.csv").write_text("id,category\n" + "".join(   # a merchant always gets the same category
         f"{txn},{cats[sum(map(ord, merchant)) % len(cats)]}\n" for txn, merchant in rows[::step][:TRAIN_LABELS]))
     measure(fin + ["--home", str(trained), "label", "--file", str(work / "labels.csv")])
-    train = [sys.executable, "-c", "import sys; from fincli.categorize import train; "
+    train = [sys.executable, "-c", "import sys; from fincli.services.categorize import train; "
              "from fincli.workspace import open_workspace; train(open_workspace(sys.argv[1]))", str(trained)]
     secs, peak = median_runs(lambda _: train, runs)
     table.append((f"categorize: train on {TRAIN_LABELS:,} labels (+ seeds)", f"{secs:.1f}", "s", "< 15",

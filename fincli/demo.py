@@ -41,7 +41,7 @@ def run_demo(home: Path | None, fmt: Format = Format.table) -> None:
         failed = [r for r in reports if r.status == "failed"]
         for report in failed:
             message(f"fin: {report.error}")
-        from .services import run_realtime
+        from .services.engine import run_realtime
 
         runs = run_realtime(ws)                    # categorize the new transactions, as `fin import` does
         for run in runs:

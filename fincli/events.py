@@ -136,6 +136,8 @@ _TYPES = [
     EventType("label.set", 1, {"id": (str,), "category": (str,)}),
     EventType("service.ran", 1, {"service": (str,), "cursor": (int,), "rows": (int,), "metrics": (dict,)}),
     EventType("artifact.saved", 1, {"service": (str,), "file": (str,), "sha256": (str,)}),
+    # one result of a service that has no event type of its own: the run and the item it answers
+    EventType("service.result", 1, {"service": (str,), "run": (str,), "item": (int,), "result": (dict,)}),
     # a model trained: its artifacts' sha256 by file, its metrics, and for categorize the labels it saw
     EventType("model.trained", 1, {"service": (str,), "artifacts": (dict,), "metrics": (dict,)},
               {"labels": (int,), "label_seq": (int,)}),

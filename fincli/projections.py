@@ -245,6 +245,7 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "transactions.categorized": _transactions_categorized,
     "service.ran": _no_projection,
     "model.trained": _no_projection,
+    "service.result": _no_projection,
     "artifact.saved": _no_projection,
 }
 

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from fincli import artifacts, events as ev, ledger, runner, services
+from fincli import events as ev, ledger
+from fincli.services import artifacts, engine, registry, runner
 from fincli.errors import WorkspaceError
-from fincli.runner import ServiceError
-from fincli.services import Service, new_transactions
+from fincli.services.runner import ServiceError
 
 from eventkit import append_and_project, import_events
+from servicekit import OneOp
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,10 +61,14 @@ def models(tmp_path):
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _unregister_memo():
+    yield
+    registry.unregister("memo")
+
+
 def register(monkeypatch, op, files=()):
-    monkeypatch.setitem(services.SERVICES, "memo", Service(
-        new_transactions, op=op, fields={"value": (int,)} if op == "predict" else {"trained_on": (int,)},
-        artifacts=files))
+    registry.register(OneOp("memo", op, {"value": (int,)} if op == "predict" else {"trained_on": (int,)}, files))
 
 
 def add_transactions(ws, import_id, n):
@@ -129,7 +134,7 @@ def test_a_tampered_pickle_is_refused_before_the_service_starts_and_never_loaded
     model = ws.artifacts / "memo" / "model.json"
     joblib.dump(Evil(marker), model)                           # swapped behind fin's back
     assert not marker.exists()
-    cursor_before = services.cursor(ws.conn, "memo")
+    cursor_before = engine.cursor(ws.conn, "memo")
     logs_before = set(ws.logs.iterdir())
     events_before = ev.head(ws.conn)[0]
 
@@ -139,7 +144,7 @@ def test_a_tampered_pickle_is_refused_before_the_service_starts_and_never_loaded
     assert line.startswith(f"fin: service memo: artifact {model} does not match its recorded sha256"), line
     assert not marker.exists()                                 # never unpickled, by anyone
     assert set(ws.logs.iterdir()) == logs_before               # the service process never started
-    assert services.cursor(ws.conn, "memo") == cursor_before and ev.head(ws.conn)[0] == events_before
+    assert engine.cursor(ws.conn, "memo") == cursor_before and ev.head(ws.conn)[0] == events_before
     assert not list(ws.home.glob(".run-*"))
     with pytest.raises(ServiceError, match="does not match its recorded sha256"):
         runner.run(ws, "memo", "predict", [{"account": "a"}], artifacts=("model.json",), models_dir=models)

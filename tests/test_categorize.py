@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fincli import categorize, ledger, services
+from fincli import ledger
+from fincli.services import categorize, engine
 from fincli.workspace import open_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +72,7 @@ def test_import_categorizes_the_new_transactions_in_its_own_process(sample, home
     assert sample("run", "categorize").stderr.count("nothing new") == 0   # stderr is not a terminal: silent
     ws = open_workspace(home)
     try:
-        assert services.cursor(ws.conn, "categorize") == ws.conn.execute("SELECT max(seq) FROM events").fetchone()[0]
+        assert engine.cursor(ws.conn, "categorize") == ws.conn.execute("SELECT max(seq) FROM events").fetchone()[0]
     finally:
         ws.close()
     verified(home)

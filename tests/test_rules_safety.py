@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fincli import ledger
-from fincli.rules import Matcher, Rule
+from fincli.services.rules import Matcher, Rule
 from fincli.workspace import open_workspace
 
 ROOT = Path(__file__).resolve().parents[1]

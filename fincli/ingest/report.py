@@ -92,7 +92,7 @@ def run_import(ws: Workspace, files: list[str], fmt: Format, services: bool = Tr
 def _run_realtime_services(ws: Workspace) -> bool:
     """Score what was just imported; a service that fails never undoes the import. False if one failed."""
     from ..errors import FinError
-    from ..services import run_realtime
+    from ..services.engine import run_realtime
 
     try:
         with ws.lock():          # wait for another import to finish rather than give up on its write lock

@@ -16,11 +16,10 @@ import os
 import uuid
 from pathlib import Path
 
-from . import db, events as ev, projections
-from . import services as _services  # noqa: F401  (lets a log holding artifact.saved replay)
-from .errors import WorkspaceError
-from .events import Event
-from .workspace import Workspace
+from .. import db, events as ev, projections
+from ..errors import WorkspaceError
+from ..events import Event
+from ..workspace import Workspace
 
 _CHUNK = 1 << 20
 _RETRAIN = {"categorize": "fin categorize --retrain"}
