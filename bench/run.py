@@ -89,17 +89,21 @@ def storage_floor_seconds(source: Path, tmp: Path, runs: int) -> float:
 
 
 def empty_service_call_ms(calls: int) -> float:
-    """Median wall time of one `summary` service call on no rows: process start, limits, files, checks."""
+    """Median wall time of one service call that does nothing, on no rows: process start, limits, files, checks."""
     from fincli.services import runner
     from fincli.workspace import open_workspace
 
     home = Path(tempfile.mkdtemp(prefix="fin-bench-run-"))
-    ws = open_workspace(home)
+    models = home / "models"
+    models.mkdir()
+    shutil.copy(ROOT / "models" / "service.py", models / "service.py")
+    (models / "empty.py").write_text("from service import serve\n\nserve(lambda rows, model_dir: {}, None)\n")
+    ws = open_workspace(home / "ws")
     try:
         times = []
         for _ in range(calls):
             start = time.perf_counter()
-            runner.run(ws, "summary", "train", []).cleanup()
+            runner.run(ws, "empty", "train", [], models_dir=models).cleanup()
             times.append(time.perf_counter() - start)
     finally:
         ws.close()
