@@ -27,7 +27,7 @@ def old_home(home):
 
 
 def test_the_fixture_is_a_schema_6_workspace():
-    conn = sqlite3.connect(f"{(FIXTURE / 'fin.db').as_uri()}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"{(FIXTURE / 'fin.db').as_uri()}?immutable=1", uri=True)   # no -wal/-shm beside it
     assert conn.execute("PRAGMA user_version").fetchone()[0] == EXPECTED["schema_version"] == 6
     assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'migrations'").fetchone() is None
     conn.close()
