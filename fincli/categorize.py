@@ -19,9 +19,10 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import db, events as ev, projections
+from .ledger import projections
+from .store import connection as db, log as ev
 from .errors import WorkspaceError
-from .events import Event
+from .store.log import Event
 from .rules import Matcher, load as load_rules
 from .workspace import Workspace
 

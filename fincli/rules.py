@@ -113,8 +113,10 @@ class Matcher:
 
 def add(ws, pattern: str, category: str, regex: bool = False):
     """Record a rule and apply it to the transactions it matches now; returns (rule, categorize result)."""
-    from . import categorize, db, events as ev, projections
-    from .events import Event
+    from . import categorize
+    from .ledger import projections
+    from .store import connection as db, log as ev
+    from .store.log import Event
 
     check_pattern(pattern, regex)
     category = check_category(category)
@@ -136,8 +138,10 @@ def add(ws, pattern: str, category: str, regex: bool = False):
 
 def remove(ws, rule_id: str):
     """Remove a rule; the transactions it categorized are categorized again (other rules, then the model)."""
-    from . import categorize, db, events as ev, projections
-    from .events import Event
+    from . import categorize
+    from .ledger import projections
+    from .store import connection as db, log as ev
+    from .store.log import Event
 
     with ws.lock():
         with db.transaction(ws.conn):

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import db, events as ev, projections
+from .ledger import projections
+from .store import connection as db, cursors, log as ev
 from .errors import InputError
-from .events import Event
+from .store.log import Event
 from .workspace import Workspace
 
 Rows = list[dict]
@@ -108,12 +109,11 @@ def cursor_name(service: str) -> str:
 
 
 def cursor(conn: sqlite3.Connection, service: str) -> int:
-    row = conn.execute("SELECT seq FROM projection_cursors WHERE name = ?", (cursor_name(service),)).fetchone()
-    return row[0] if row else 0
+    return cursors.position(conn, cursor_name(service))
 
 
 def set_cursor(conn: sqlite3.Connection, service: str, seq: int) -> None:
-    conn.execute("INSERT OR REPLACE INTO projection_cursors VALUES (?, ?)", (cursor_name(service), seq))
+    cursors.advance(conn, cursor_name(service), cursor(conn, service), seq)
 
 
 @dataclass
@@ -152,7 +152,7 @@ def resolve(names: list[str], registry: dict[str, Service] | None = None,
 def run_one(ws: Workspace, name: str, spec: Service, models_dir: Path | None = None) -> RunReport:
     """Run one service on what is new since its cursor and store its results; raises ServiceError."""
     from . import runner
-    from .runner import ServiceError
+    from .errors import ServiceError
 
     with db.transaction(ws.conn):          # one snapshot: the rows and the position they reach agree
         after = cursor(ws.conn, name)
@@ -204,8 +204,7 @@ def trained_artifacts(ws: Workspace, name: str, outcome) -> list[Event]:
     Until the run's transaction commits, a replaced file has no matching record and is refused.
     """
     from . import artifacts
-    from .errors import WorkspaceError
-    from .runner import ServiceError
+    from .errors import ServiceError, WorkspaceError
 
     saved = []
     for path in sorted(outcome.model_dir.iterdir()):
@@ -224,7 +223,8 @@ def trained_artifacts(ws: Workspace, name: str, outcome) -> list[Event]:
 def run_services(ws: Workspace, names: list[str], registry: dict[str, Service] | None = None,
                  models_dir: Path | None = None) -> list[RunReport]:
     """Run each service in turn (each in its own process); a failure does not stop the others."""
-    from .runner import ServiceError, limits
+    from .errors import ServiceError
+    from .runner import limits
 
     registry = SERVICES if registry is None else registry
     chosen = resolve(names, registry, models_dir)

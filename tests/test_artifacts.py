@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from fincli import artifacts, events as ev, ledger, runner, services
-from fincli.errors import WorkspaceError
-from fincli.runner import ServiceError
+from fincli import artifacts, runner, services
+from fincli.ledger import maintenance
+from fincli.store import log as ev
+from fincli.errors import ServiceError, WorkspaceError
 from fincli.services import Service, new_transactions
 
 from eventkit import append_and_project, import_events
@@ -90,7 +91,7 @@ def test_save_records_the_sha256_and_verify_checks_it(ws, tmp_path):
     source.write_bytes(b"weights v2")
     artifacts.save(ws, "memo", source)                        # saving again records the new hash
     assert artifacts.verify(ws, "memo", "model.bin", copy_to=copy).read_bytes() == b"weights v2"
-    ledger.verify(ws)
+    maintenance.verify(ws)
 
 
 @pytest.mark.parametrize("name", ["../fin.db", "a/b", "..", ""])
@@ -112,7 +113,7 @@ def test_trained_model_is_recorded_and_loaded_only_after_the_parent_checked_it(w
     ran = [json.loads(p) for (p,) in ws.conn.execute(
         "SELECT payload FROM events WHERE type = 'service.ran' ORDER BY seq")]
     assert [r["rows"] for r in ran] == [3, 2]
-    ledger.verify(ws)
+    maintenance.verify(ws)
 
 
 def test_a_tampered_pickle_is_refused_before_the_service_starts_and_never_loaded(ws, fin, models, monkeypatch,
@@ -144,7 +145,7 @@ def test_a_tampered_pickle_is_refused_before_the_service_starts_and_never_loaded
     with pytest.raises(ServiceError, match="does not match its recorded sha256"):
         runner.run(ws, "memo", "predict", [{"account": "a"}], artifacts=("model.json",), models_dir=models)
     assert not marker.exists()
-    ledger.verify(ws)
+    maintenance.verify(ws)
 
     joblib.load(model)                                         # the control: loading it would have run it
     assert marker.exists()
