@@ -82,7 +82,7 @@ def _environment_problem(exc: Exception, ctx: Optional[typer.Context]) -> Option
     """One line for a failure of the machine rather than of fin: a file system or a damaged database."""
     import sqlite3
 
-    from .db import DAMAGED_HINT
+    from .store.connection import DAMAGED_HINT
 
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
@@ -188,7 +188,7 @@ def transactions(
     fmt: Format = FORMAT,
 ):
     """List transactions: newest first in a table; oldest first in JSON and CSV."""
-    from . import ledger
+    from .ledger import queries as ledger
     from .output import render, stdout_is_terminal
 
     ws = _workspace(ctx)
@@ -212,7 +212,7 @@ def transactions(
 @command()
 def imports(ctx: typer.Context, fmt: Format = FORMAT):
     """List imports: id, file, account, date range, rows added, and whether each is active or undone."""
-    from . import ledger
+    from .ledger import queries as ledger
     from .output import render
 
     rows = ledger.list_imports(_workspace(ctx))
@@ -226,7 +226,7 @@ def imports(ctx: typer.Context, fmt: Format = FORMAT):
 @command()
 def accounts(ctx: typer.Context, fmt: Format = FORMAT):
     """List accounts with their transaction counts and date ranges."""
-    from . import ledger
+    from .ledger import queries as ledger
     from .output import render
 
     rows = ledger.list_accounts(_workspace(ctx))
@@ -241,7 +241,7 @@ def events(
     fmt: Format = FORMAT,
 ):
     """Show the event log (most recent last)."""
-    from . import ledger
+    from .ledger import queries as ledger
     from .output import render
 
     rows = ledger.list_events(_workspace(ctx), type_, limit)
@@ -251,7 +251,7 @@ def events(
 @command()
 def status(ctx: typer.Context, fmt: Format = FORMAT):
     """Workspace path, counts, last import and schema version."""
-    from . import ledger
+    from .ledger import queries as ledger
     from .output import render_one
 
     render_one(ledger.status(_workspace(ctx)), fmt)
@@ -262,8 +262,8 @@ def rebuild(ctx: typer.Context,
             verify: bool = typer.Option(False, "--verify", help="Then check the rebuilt state against a replay."),
             fmt: Format = FORMAT):
     """Drop the projections and replay them from the event log."""
-    from . import ledger
-    from .db import check_integrity
+    from .ledger import maintenance as ledger
+    from .store.connection import check_integrity
 
     ws = _workspace(ctx)
     check_integrity(ws.conn)                      # a damaged file is restored, not rebuilt on
@@ -281,8 +281,8 @@ def rebuild(ctx: typer.Context,
 @command()
 def verify(ctx: typer.Context, fmt: Format = FORMAT):
     """Check the database file, the event log's hash chain, and that a replay matches the live projections."""
-    from . import ledger
-    from .db import check_integrity
+    from .ledger import maintenance as ledger
+    from .store.connection import check_integrity
 
     ws = _workspace(ctx, create=False)
     check_integrity(ws.conn)
@@ -296,7 +296,7 @@ def verify(ctx: typer.Context, fmt: Format = FORMAT):
 def undo(ctx: typer.Context, import_id: str = typer.Argument(..., help="The import to undo (see `fin imports`)."),
          fmt: Format = FORMAT):
     """Undo an import with compensating events; the log keeps everything."""
-    from . import ledger
+    from .ledger import maintenance as ledger
 
     result = ledger.undo_import(_workspace(ctx), import_id)
     _done(fmt, {"import_id": import_id, "removed": result.removed, "kept": result.kept},

@@ -7,9 +7,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import ledger
 from .errors import WorkspaceError
 from .ingest.importer import Options, import_files
+from .ledger import queries
 from .output import Format, message, render, render_one
 from .paths import data_dir
 from .workspace import open_workspace
@@ -47,7 +47,7 @@ def run_demo(home: Path | None, fmt: Format = Format.table) -> None:
         for run in runs:
             message(f"fin: {run.error}" if run.status == "failed" else f"{run.service}: {run.detail}")
         if fmt is not Format.table:
-            status = ledger.status(ws)
+            status = queries.status(ws)
             render_one({"workspace": str(home), "files": len(files), "failed": len(failed),
                         "added": sum(r.added for r in reports), "transactions": status["transactions"],
                         "accounts": status["accounts"],
@@ -68,9 +68,9 @@ def _show(ws, reports) -> None:
             for r in reports],
            ["file", "account", "rows", "new", "known", "posted", "transfers"], Format.table,
            title="Imports (overlapping downloads: rows already known are not added again)")
-    render(ledger.list_accounts(ws), ["account", "currency", "transactions", "balance_change",
+    render(queries.list_accounts(ws), ["account", "currency", "transactions", "balance_change",
                                       "first_date", "last_date"], Format.table, title="Accounts")
-    recent = list(ledger.list_transactions(ws))[-15:]
+    recent = list(queries.list_transactions(ws))[-15:]
     render(recent, ["date", "account", "amount", "currency", "merchant", "category", "confidence"],
            Format.table, title="Latest transactions (category empty: unsure, see `fin transactions --review`)")
-    render_one(ledger.status(ws), Format.table)
+    render_one(queries.status(ws), Format.table)

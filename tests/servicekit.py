@@ -10,8 +10,8 @@ import json
 from contextlib import contextmanager
 from pathlib import Path
 
-from fincli import events as ev
-from fincli.events import Event
+from fincli.store import log as ev
+from fincli.store.log import Event
 from fincli.services import registry
 from fincli.services.base import Plan, Service
 from fincli.services.runner import _field_problem

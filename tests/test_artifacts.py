@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from fincli import events as ev, ledger
+from fincli.errors import ServiceError, WorkspaceError
+from fincli.ledger import maintenance
 from fincli.services import artifacts, engine, registry, runner
-from fincli.errors import WorkspaceError
-from fincli.services.runner import ServiceError
+from fincli.store import log as ev
 
 from eventkit import append_and_project, import_events
 from servicekit import OneOp
@@ -95,7 +95,7 @@ def test_save_records_the_sha256_and_verify_checks_it(ws, tmp_path):
     source.write_bytes(b"weights v2")
     artifacts.save(ws, "memo", source)                        # saving again records the new hash
     assert artifacts.verify(ws, "memo", "model.bin", copy_to=copy).read_bytes() == b"weights v2"
-    ledger.verify(ws)
+    maintenance.verify(ws)
 
 
 @pytest.mark.parametrize("name", ["../fin.db", "a/b", "..", ""])
@@ -117,7 +117,7 @@ def test_trained_model_is_recorded_and_loaded_only_after_the_parent_checked_it(w
     ran = [json.loads(p) for (p,) in ws.conn.execute(
         "SELECT payload FROM events WHERE type = 'service.ran' ORDER BY seq")]
     assert [r["rows"] for r in ran] == [3, 2]
-    ledger.verify(ws)
+    maintenance.verify(ws)
 
 
 def test_a_tampered_pickle_is_refused_before_the_service_starts_and_never_loaded(ws, fin, models, monkeypatch,
@@ -149,7 +149,7 @@ def test_a_tampered_pickle_is_refused_before_the_service_starts_and_never_loaded
     with pytest.raises(ServiceError, match="does not match its recorded sha256"):
         runner.run(ws, "memo", "predict", [{"account": "a"}], artifacts=("model.json",), models_dir=models)
     assert not marker.exists()
-    ledger.verify(ws)
+    maintenance.verify(ws)
 
     joblib.load(model)                                         # the control: loading it would have run it
     assert marker.exists()

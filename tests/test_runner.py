@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from fincli import events as ev, ledger
-from fincli.errors import InputError, WorkspaceError
+from fincli.errors import InputError, ServiceError, WorkspaceError
+from fincli.ledger import maintenance
 from fincli.services import engine, registry, runner
-from fincli.services.runner import ServiceError
+from fincli.store import log as ev
 
 from eventkit import append_and_project, import_events
 from servicekit import FIXTURE_MODELS, OneOp, Summary, new_transactions, registered, results
@@ -158,7 +158,7 @@ def test_a_failing_service_stores_nothing_and_the_others_still_deliver(data, fin
     assert stored(ws, "echo")[0]["rows"] == 3
     assert cursor(ws, "summary") > 0 and cursor(ws, "echo") > 0
     assert not list(ws.home.glob(".run-*"))       # request/response folders are cleaned up
-    ledger.verify(ws)
+    maintenance.verify(ws)
     assert fin("verify").exit_code == 0
 
     # the next run retries the failed one on the same events, and only it
@@ -196,7 +196,7 @@ def test_run_all_runs_every_service_and_reports_each_failure_on_its_own_line(dat
     categorized = data.conn.execute("SELECT count(*) FROM transactions WHERE category_source = 'model'"
                                     " OR review = 1").fetchone()[0]
     assert categorized == 3 and cursor(data, "categorize") > 0
-    ledger.verify(data)
+    maintenance.verify(data)
 
 
 def test_all_succeeding_exits_0_and_an_unknown_service_exits_1(data, fin, models):
@@ -222,7 +222,7 @@ def test_summary_processes_new_transactions_once(data, fin, models):
                                                "last_date": "2024-03-04"}]
     assert cursor(ws, "summary") == ev.head(ws.conn)[0]
     assert fin("run", "summary", "echo", "--models-dir", models).exit_code == 0 and len(stored(ws, "summary")) == 2
-    ledger.verify(ws)
+    maintenance.verify(ws)
 
 
 def test_predict_results_are_validated_field_by_field(data, models):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fincli import events as ev
+from fincli.store import log as ev
 from fincli.ingest.importer import Options, import_files
 from fincli.services import engine, registry
 from fincli.workspace import open_workspace

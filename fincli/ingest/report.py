@@ -48,7 +48,7 @@ def run_import(ws: Workspace, files: list[str], fmt: Format, services: bool = Tr
 
     1 when a file failed; else 3 when a real-time service failed (the import is kept); else 0.
     """
-    from ..db import check_integrity
+    from ..store.connection import check_integrity
 
     if not options.get("dry_run"):
         check_integrity(ws.conn)                 # never add to a damaged database

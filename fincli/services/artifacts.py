@@ -16,9 +16,10 @@ import os
 import uuid
 from pathlib import Path
 
-from .. import db, events as ev, projections
+from ..ledger import projections
+from ..store import connection as db, log as ev
 from ..errors import WorkspaceError
-from ..events import Event
+from ..store.log import Event
 from ..workspace import Workspace
 
 _CHUNK = 1 << 20
@@ -103,7 +104,7 @@ def verify(ws: Workspace, service: str, file: str, copy_to: Path | None = None) 
     cannot reach the service. Raises WorkspaceError naming the file when there is no
     record or the hash differs; nothing is loaded either way.
     """
-    from .runner import ServiceError
+    from ..errors import ServiceError
 
     path = path_of(ws, service, file)
     expected = recorded(ws, service, file)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import Event
+from ..store.log import Event
 from ..workspace import Workspace
 
 Fields = dict[str, tuple[type, ...]]

@@ -23,10 +23,11 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import db, events as ev, projections
+from ..ledger import projections
+from ..store import connection as db, log as ev
 from ..categories import check_category
 from ..errors import InputError, WorkspaceError
-from ..events import Event
+from ..store.log import Event
 from ..workspace import Workspace
 from .base import Plan, Service, Window
 from .rules import Matcher, Rule, check_pattern, load as load_rules, next_id
@@ -266,7 +267,7 @@ class Categorize(Service):
 
     def trained(self, ws: Workspace, plan: Plan, training: dict | None) -> None:
         if training is None or MODEL_FILE not in training["artifacts"]:
-            from .runner import ServiceError
+            from ..errors import ServiceError
 
             raise ServiceError(SERVICE, f"invalid response: train wrote no {MODEL_FILE}")
         plan.state.trained = {**training["metrics"], "labels": training["labels"]}
@@ -320,7 +321,7 @@ def _finish(state: Result, seconds: float = 0.0, log: str | None = None) -> Resu
 def run_all(ws: Workspace, *, retrain: bool = False, models_dir: Path | None = None) -> Result:
     """`fin categorize`: every transaction without a user label, with the rules and the current model."""
     from .engine import run_one
-    from .runner import ServiceError
+    from ..errors import ServiceError
 
     with ws.lock():
         try:
@@ -335,7 +336,7 @@ def run_all(ws: Workspace, *, retrain: bool = False, models_dir: Path | None = N
 def recategorize(ws: Workspace, ids: list[str], run: str) -> Result:
     """Categorize these transactions again now (a rule was added or removed); no cursor moves."""
     from .engine import run_ops
-    from .runner import ServiceError
+    from ..errors import ServiceError
 
     plan = service.plan_for(ws, ids)
     try:

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import db, events as ev, projections
-from ..errors import InputError
-from ..events import Event
+from ..ledger import projections
+from ..store import connection as db, cursors, log as ev
+from ..errors import CursorMoved, InputError
+from ..store.log import Event
 from ..workspace import Workspace
 from . import registry
 from .base import Plan, Service, Window
-from .runner import ServiceError
+from ..errors import ServiceError
 
 
 @dataclass
@@ -43,28 +44,20 @@ class RunReport:
 
 # --- cursors ----------------------------------------------------------------------------------
 
-class CursorMoved(ServiceError):
-    """Another run of the service stored its results first."""
-
-
 def cursor_name(service: str) -> str:
     return f"service:{service}"
 
 
 def cursor(conn: sqlite3.Connection, service: str) -> int:
-    row = conn.execute("SELECT seq FROM projection_cursors WHERE name = ?", (cursor_name(service),)).fetchone()
-    return row[0] if row else 0
+    return cursors.position(conn, cursor_name(service))
 
 
 def advance(conn: sqlite3.Connection, service: str, expected: int, new: int) -> None:
     """Move the cursor from `expected` to `new`; the database refuses it if another run moved it."""
-    name = cursor_name(service)
-    moved = conn.execute("UPDATE projection_cursors SET seq = ? WHERE name = ? AND seq = ?",
-                         (new, name, expected)).rowcount
-    if not moved and expected == 0:
-        moved = conn.execute("INSERT OR IGNORE INTO projection_cursors VALUES (?, ?)", (name, new)).rowcount
-    if moved != 1:
-        raise CursorMoved(service, "another run of this service stored its results first; nothing stored")
+    try:
+        cursors.advance(conn, cursor_name(service), expected, new)
+    except CursorMoved:
+        raise ServiceError(service, "another run of this service stored its results first; nothing stored") from None
 
 
 # --- which services --------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..errors import FinError, WorkspaceError
+from ..errors import ServiceError, WorkspaceError
 from ..workspace import Workspace
 
 DEFAULT_MEMORY_MB = 1024
@@ -46,19 +46,6 @@ MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 # What running out of address space looks like in Python, C++ and the dynamic loader.
 _MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory",
                  "failed to map segment")
-
-
-class ServiceError(FinError):
-    """A model service failed: crashed, was killed, hit a limit or answered wrongly."""
-
-    exit_code = 3
-
-    def __init__(self, service: str, what: str, log: Path | None = None, hint: str | None = None):
-        where = f" (log: {log})" if log else ""
-        super().__init__(f"service {service}: {what}{where}", hint)
-        self.service = service
-        self.what = what
-        self.log = log
 
 
 @dataclass(frozen=True)

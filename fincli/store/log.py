@@ -16,10 +16,38 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Iterable, Iterator
 
-from .errors import FinError, IntegrityError
-from .money import to_minor
+from ..errors import FinError, IntegrityError
+from ..money import to_minor
+from . import cursors
+from .connection import run_statements
+from .migrations import Migrations
 
 GENESIS = "0" * 64
+
+MIGRATIONS = Migrations("log")
+
+
+@MIGRATIONS(legacy=1)
+def event_log(conn: sqlite3.Connection) -> None:
+    run_statements(conn, [
+        """CREATE TABLE events (
+            seq         INTEGER PRIMARY KEY,
+            event_id    TEXT NOT NULL UNIQUE,
+            type        TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            occurred_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            source      TEXT NOT NULL,
+            payload     TEXT NOT NULL,
+            hash        TEXT NOT NULL
+        )""",
+        "CREATE INDEX events_type ON events(type, seq)",
+        """CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE refused'); END""",
+        """CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only: DELETE refused'); END""",
+        cursors.TABLE,
+    ])
 
 
 @dataclass(slots=True)
@@ -146,6 +174,25 @@ _TYPES = [
     EventType("transactions.categorized", 1, {"items": (list,)}, {"model": (str,)}, check=_categorized_problem),
 ]
 TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
+
+_JSON_TYPES = {str: ("'text'",), int: ("'integer'",), bool: ("'true'", "'false'")}
+
+
+def valid_sql(type_: str) -> str:
+    """An SQL condition on `payload` that holds when it is a valid current-version payload of the type.
+
+    What the type's field types say, without its `check`: consumers that apply a run of
+    events inside SQLite take the events it accepts, and decode the rest in Python.
+    """
+    kind = TYPES[type_]
+    checks = ["json_valid(payload)", "json_type(payload) = 'object'"]
+    for name, types in kind.required.items():
+        allowed = ", ".join(t for py in types for t in _JSON_TYPES[py])
+        checks.append(f"json_type(payload, '$.{name}') IN ({allowed})")
+    for name, types in kind.optional.items():
+        allowed = ", ".join(t for py in types for t in _JSON_TYPES[py])
+        checks.append(f"coalesce(json_type(payload, '$.{name}'), 'null') IN ('null', {allowed})")
+    return " AND ".join(checks)
 
 
 _CANONICAL = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False)
