@@ -19,7 +19,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from fincli import ledger
+from fincli.ledger import queries
 from fincli.ingest.importer import Options, import_files
 from fincli.synth import generate
 from fincli.workspace import open_workspace
@@ -51,7 +51,7 @@ def evaluate(seed: int, months: int) -> tuple[list[tuple[str, str, str]], list[t
         exports = sorted((out / "history" / "exports").glob("*.csv"))
         reports = import_files(ws, [str(p) for p in exports], Options())
         failed = [r.error for r in reports if r.status == "failed"]
-        got = list(ledger.list_transactions(ws))
+        got = list(queries.list_transactions(ws))
         possible = ws.conn.execute("SELECT count(*) FROM possible_duplicates").fetchone()[0]
         categorization = categorization_rows(ws, out / "history", date(2023, 1, 1))
     finally:

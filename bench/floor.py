@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from fincli import db
+from fincli.store import connection as db
 from fincli.workspace import open_workspace
 
 

@@ -89,17 +89,21 @@ def storage_floor_seconds(source: Path, tmp: Path, runs: int) -> float:
 
 
 def empty_service_call_ms(calls: int) -> float:
-    """Median wall time of one `summary` service call on no rows: process start, limits, files, checks."""
-    from fincli import runner
+    """Median wall time of one service call that does nothing, on no rows: process start, limits, files, checks."""
+    from fincli.services import runner
     from fincli.workspace import open_workspace
 
     home = Path(tempfile.mkdtemp(prefix="fin-bench-run-"))
-    ws = open_workspace(home)
+    models = home / "models"
+    models.mkdir()
+    shutil.copy(ROOT / "models" / "service.py", models / "service.py")
+    (models / "empty.py").write_text("from service import serve\n\nserve(lambda rows, model_dir: {}, None)\n")
+    ws = open_workspace(home / "ws")
     try:
         times = []
         for _ in range(calls):
             start = time.perf_counter()
-            runner.run(ws, "summary", "train", []).cleanup()
+            runner.run(ws, "empty", "train", [], models_dir=models).cleanup()
             times.append(time.perf_counter() - start)
     finally:
         ws.close()
@@ -155,7 +159,7 @@ def categorize_bench(fin: list[str], runs: int, table: list) -> None:
     (work / "labels.csv").write_text("id,category\n" + "".join(   # a merchant always gets the same category
         f"{txn},{cats[sum(map(ord, merchant)) % len(cats)]}\n" for txn, merchant in rows[::step][:TRAIN_LABELS]))
     measure(fin + ["--home", str(trained), "label", "--file", str(work / "labels.csv")])
-    train = [sys.executable, "-c", "import sys; from fincli.categorize import train; "
+    train = [sys.executable, "-c", "import sys; from fincli.services.categorize import train; "
              "from fincli.workspace import open_workspace; train(open_workspace(sys.argv[1]))", str(trained)]
     secs, peak = median_runs(lambda _: train, runs)
     table.append((f"categorize: train on {TRAIN_LABELS:,} labels (+ seeds)", f"{secs:.1f}", "s", "< 15",

@@ -40,6 +40,6 @@ def load_samples(ws: Workspace, files: list[Path]) -> tuple[list[FileReport], li
     Returns the import's file reports and the real-time services' run reports.
     """
     reports = import_files(ws, [str(f) for f in files], Options())
-    from .services import run_realtime
+    from .services.engine import run_realtime
 
     return reports, run_realtime(ws)

@@ -7,6 +7,8 @@ that escapes is a bug.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class FinError(Exception):
     """An error the user can act on: what went wrong, and what to do next."""
@@ -53,6 +55,23 @@ class WorkspaceError(FinError):
 
 class IntegrityError(WorkspaceError):
     """The log or a projection failed verification."""
+
+
+class CursorMoved(WorkspaceError):
+    """A consumer's cursor was not where this run found it: another run advanced it first."""
+
+
+class ServiceError(FinError):
+    """A model service failed: crashed, was killed, hit a limit or answered wrongly."""
+
+    exit_code = 3
+
+    def __init__(self, service: str, what: str, log: Path | None = None, hint: str | None = None):
+        where = f" (log: {log})" if log else ""
+        super().__init__(f"service {service}: {what}{where}", hint)
+        self.service = service
+        self.what = what
+        self.log = log
 
 
 class UsageError(FinError):

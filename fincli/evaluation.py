@@ -56,8 +56,8 @@ def split_labels(labelled_at: list[str], label_seqs: list[int], txn_ids: list[st
 
 
 def evaluate(ws: Workspace, split: str | None = None, models_dir: Path | None = None) -> dict:
-    from . import runner
-    from .categorize import SERVICE, labelled, seed_rows, settings
+    from .services import runner
+    from .services.categorize import SERVICE, labelled, seed_rows, settings
 
     if split is not None:
         from datetime import date

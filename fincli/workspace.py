@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import db
 from .errors import WorkspaceError
+from .store import connection
 
 DEFAULT_CONFIG = """\
 # fin workspace settings.
@@ -137,7 +137,16 @@ def open_workspace(home: str | Path | None = None, *, create: bool = True) -> Wo
         raise WorkspaceError(f"cannot create workspace {path}: {exc.strerror}",
                              "choose another folder with --home") from None
     check_writable(path)
-    return Workspace(path, db.connect(path / "fin.db"))
+    return Workspace(path, connection.connect(path / "fin.db", migration_sets()))
+
+
+def migration_sets() -> list:
+    """Every component's migration set, in the order they apply: the log first, then what reads it."""
+    from .features import store as features_store
+    from .ledger import projections
+    from .store import log
+
+    return [log.MIGRATIONS, projections.MIGRATIONS, features_store.MIGRATIONS]
 
 
 def check_writable(path: Path) -> None:

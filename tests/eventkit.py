@@ -1,7 +1,8 @@
 """Small helpers that write events the way fin's own use cases do."""
 
-from fincli import db, events as ev, projections
-from fincli.events import Event
+from fincli.ledger import projections
+from fincli.store import connection as db, log as ev
+from fincli.store.log import Event
 
 
 def append_and_project(ws, new_events):

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from fincli import artifacts, events as ev, ledger, runner, services
-from fincli.errors import WorkspaceError
-from fincli.runner import ServiceError
-from fincli.services import Service, new_transactions
+from fincli.errors import ServiceError, WorkspaceError
+from fincli.ledger import maintenance
+from fincli.services import artifacts, engine, registry, runner
+from fincli.store import log as ev
 
 from eventkit import append_and_project, import_events
+from servicekit import OneOp
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,10 +61,14 @@ def models(tmp_path):
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _unregister_memo():
+    yield
+    registry.unregister("memo")
+
+
 def register(monkeypatch, op, files=()):
-    monkeypatch.setitem(services.SERVICES, "memo", Service(
-        new_transactions, op=op, fields={"value": (int,)} if op == "predict" else {"trained_on": (int,)},
-        artifacts=files))
+    registry.register(OneOp("memo", op, {"value": (int,)} if op == "predict" else {"trained_on": (int,)}, files))
 
 
 def add_transactions(ws, import_id, n):
@@ -90,7 +95,7 @@ def test_save_records_the_sha256_and_verify_checks_it(ws, tmp_path):
     source.write_bytes(b"weights v2")
     artifacts.save(ws, "memo", source)                        # saving again records the new hash
     assert artifacts.verify(ws, "memo", "model.bin", copy_to=copy).read_bytes() == b"weights v2"
-    ledger.verify(ws)
+    maintenance.verify(ws)
 
 
 @pytest.mark.parametrize("name", ["../fin.db", "a/b", "..", ""])
@@ -112,7 +117,7 @@ def test_trained_model_is_recorded_and_loaded_only_after_the_parent_checked_it(w
     ran = [json.loads(p) for (p,) in ws.conn.execute(
         "SELECT payload FROM events WHERE type = 'service.ran' ORDER BY seq")]
     assert [r["rows"] for r in ran] == [3, 2]
-    ledger.verify(ws)
+    maintenance.verify(ws)
 
 
 def test_a_tampered_pickle_is_refused_before_the_service_starts_and_never_loaded(ws, fin, models, monkeypatch,
@@ -129,7 +134,7 @@ def test_a_tampered_pickle_is_refused_before_the_service_starts_and_never_loaded
     model = ws.artifacts / "memo" / "model.json"
     joblib.dump(Evil(marker), model)                           # swapped behind fin's back
     assert not marker.exists()
-    cursor_before = services.cursor(ws.conn, "memo")
+    cursor_before = engine.cursor(ws.conn, "memo")
     logs_before = set(ws.logs.iterdir())
     events_before = ev.head(ws.conn)[0]
 
@@ -139,12 +144,12 @@ def test_a_tampered_pickle_is_refused_before_the_service_starts_and_never_loaded
     assert line.startswith(f"fin: service memo: artifact {model} does not match its recorded sha256"), line
     assert not marker.exists()                                 # never unpickled, by anyone
     assert set(ws.logs.iterdir()) == logs_before               # the service process never started
-    assert services.cursor(ws.conn, "memo") == cursor_before and ev.head(ws.conn)[0] == events_before
+    assert engine.cursor(ws.conn, "memo") == cursor_before and ev.head(ws.conn)[0] == events_before
     assert not list(ws.home.glob(".run-*"))
     with pytest.raises(ServiceError, match="does not match its recorded sha256"):
         runner.run(ws, "memo", "predict", [{"account": "a"}], artifacts=("model.json",), models_dir=models)
     assert not marker.exists()
-    ledger.verify(ws)
+    maintenance.verify(ws)
 
     joblib.load(model)                                         # the control: loading it would have run it
     assert marker.exists()

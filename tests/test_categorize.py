@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fincli import categorize, ledger, services
+from fincli.ledger import maintenance, queries
+from fincli.services import categorize, engine
 from fincli.workspace import open_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +37,7 @@ def set_config(home: Path, text: str) -> None:
 def verified(home: Path) -> None:
     ws = open_workspace(home)
     try:
-        ledger.verify(ws)
+        maintenance.verify(ws)
     finally:
         ws.close()
 
@@ -71,7 +72,7 @@ def test_import_categorizes_the_new_transactions_in_its_own_process(sample, home
     assert sample("run", "categorize").stderr.count("nothing new") == 0   # stderr is not a terminal: silent
     ws = open_workspace(home)
     try:
-        assert services.cursor(ws.conn, "categorize") == ws.conn.execute("SELECT max(seq) FROM events").fetchone()[0]
+        assert engine.cursor(ws.conn, "categorize") == ws.conn.execute("SELECT max(seq) FROM events").fetchone()[0]
     finally:
         ws.close()
     verified(home)
@@ -105,14 +106,14 @@ def test_a_rule_beats_the_model_the_newest_rule_wins_and_a_label_beats_both(samp
 
 
 def test_bad_rules_are_one_line_errors_and_write_nothing(sample, home):
-    before = len(ledger.list_events(open_workspace(home), None, 10_000))
+    before = len(queries.list_events(open_workspace(home), None, 10_000))
     for args, text in ((["rules", "add", "(unclosed", "x", "--regex"], "not a valid regular expression"),
                        (["rules", "add", "  ", "x"], "pattern is empty"),
                        (["rules", "add", "shell", " "], "category is empty"),
                        (["rules", "remove", "r99"], "no rule 'r99'")):
         result = sample(*args)
         assert result.exit_code == 1 and text in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert len(ledger.list_events(open_workspace(home), None, 10_000)) == before
+    assert len(queries.list_events(open_workspace(home), None, 10_000)) == before
 
 
 def test_a_failing_model_never_fails_the_import_and_rules_still_apply(home, fin):

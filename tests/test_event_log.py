@@ -5,9 +5,10 @@ import sqlite3
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from fincli import db, events as ev, ledger, projections
+from fincli.ledger import maintenance, projections
+from fincli.store import connection as db, log as ev
 from fincli.merchant import normalize
-from fincli.events import Event
+from fincli.store.log import Event
 from fincli.workspace import open_workspace
 
 from eventkit import append_and_project, import_events, raw_append
@@ -170,7 +171,7 @@ def test_replaying_the_whole_log_equals_applying_events_one_by_one(tmp_path_fact
             assert projections.digest(fresh.conn) == live
         finally:
             fresh.close()
-        ledger.rebuild(ws)
+        maintenance.rebuild(ws)
         assert projections.digest(ws.conn) == live
     finally:
         ws.close()

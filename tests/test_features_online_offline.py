@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from fincli import events as ev
+from fincli.store import log as ev
 from fincli.features import online_features
 from fincli.features.pit import Query
 from fincli.features.store import refresh
@@ -40,7 +40,8 @@ def test_online_values_equal_the_training_set_built_in_one_go(tmp_path, ws):
 
 def test_online_features_inside_the_import_transaction_see_the_new_rows(ws):
     from eventkit import import_events
-    from fincli import db, events as ev_, projections
+    from fincli.ledger import projections
+    from fincli.store import connection as db, log as ev_
 
     with db.transaction(ws.conn):
         ev_.append(ws.conn, import_events("i1", "card", [("t1", "2024-05-01", -900, "TEA HOUSE"),

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fincli import db
-from fincli.events import Event
+from fincli.store import connection as db
+from fincli.store.log import Event
 from fincli.features import pit
 from fincli.features.store import refresh
 from fincli.features.training import build, training_set, write_columns

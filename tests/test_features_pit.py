@@ -8,8 +8,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from fincli import db, events as ev
-from fincli.events import Event
+from fincli.store import connection as db, log as ev
+from fincli.store.log import Event
 from fincli.features import online_features
 from fincli.features.store import refresh
 from fincli.features.training import build, training_set

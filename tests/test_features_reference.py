@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from fincli import ledger
+from fincli.ledger import maintenance
 from fincli.features.labels import set_labels
 from fincli.features.store import refresh
 from fincli.features.training import build
@@ -112,7 +112,7 @@ def test_training_set_equals_a_brute_force_reference(tmp_path, ws, as_known_now)
     labelled = labelled_history(ws, tmp_path / "h")
     # a retraction and a re-import after the first labels: later observations see the change
     undone = ws.conn.execute("SELECT import_id FROM imports ORDER BY seq LIMIT 1 OFFSET 2").fetchone()[0]
-    ledger.undo_import(ws, undone)
+    maintenance.undo_import(ws, undone)
     path = ws.conn.execute("SELECT file FROM imports WHERE import_id = ?", (undone,)).fetchone()[0]
     assert import_files(ws, [path], Options())[0].error is None
     again = [r[0] for r in ws.conn.execute(

@@ -2,8 +2,8 @@
 
 import json
 
-from fincli import db, events as ev
-from fincli.events import Event
+from fincli.store import connection as db, log as ev
+from fincli.store.log import Event
 from fincli.features import store
 
 from eventkit import append_and_project, import_events, raw_append

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from fincli import ledger, projections
+from fincli.ledger import maintenance, projections, queries
 from fincli.ingest.importer import Options, import_files
 from fincli.workspace import open_workspace
 
@@ -58,7 +58,7 @@ def test_overlapping_exports_in_any_order_give_exactly_the_history(tmp_path_fact
     try:
         reports = import_files(ws, paths, Options(sign="normal", currency="USD"))
         assert all(r.status in ("imported", "already imported") for r in reports), [r.error for r in reports]
-        got = Counter((t["date"], t["amount"], t["description"]) for t in ledger.list_transactions(ws)
+        got = Counter((t["date"], t["amount"], t["description"]) for t in queries.list_transactions(ws)
                       if t["description"] != "MARKER")
         assert got == expected(rows)
         digest, events = projections.digest(ws.conn), ws.conn.execute("SELECT count(*) FROM events").fetchone()
@@ -66,6 +66,6 @@ def test_overlapping_exports_in_any_order_give_exactly_the_history(tmp_path_fact
         assert all(r.status == "already imported" for r in again)
         assert projections.digest(ws.conn) == digest
         assert ws.conn.execute("SELECT count(*) FROM events").fetchone() == events
-        ledger.verify(ws)
+        maintenance.verify(ws)
     finally:
         ws.close()

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from fincli import projections
+from fincli.ledger import projections
 from fincli.synth import write_large_export
 from fincli.workspace import open_workspace
 

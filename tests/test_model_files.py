@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from fincli import artifacts, categorize
+from fincli.services import artifacts, categorize
 from fincli.cli import app
 from fincli.errors import WorkspaceError
 from fincli.workspace import open_workspace

@@ -38,7 +38,8 @@ def _third_party_imports(folders) -> set[str]:
                     found |= {alias.name.split(".")[0] for alias in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     found.add(node.module.split(".")[0])
-    local = {"fincli"} | {p.stem for folder in folders for p in (ROOT / folder).glob("*.py")}
+    # fin's own modules, and the service protocol (models/service.py) that model files import by name
+    local = {"fincli", "service"} | {p.stem for folder in folders for p in (ROOT / folder).glob("*.py")}
     return {name for name in found if name not in sys.stdlib_module_names and name not in local}
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from fincli import ledger
-from fincli.rules import Matcher, Rule
+from fincli.ledger import queries
+from fincli.services.rules import Matcher, Rule
 from fincli.workspace import open_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,14 +60,14 @@ def test_a_catastrophic_regex_rule_finishes_and_later_categorizing_does_too(runs
 ])
 def test_a_pattern_re2_cannot_run_is_refused_in_one_line_and_nothing_is_written(runs_of_a, pattern, unsupported):
     ws = open_workspace(runs_of_a)
-    before = len(ledger.list_events(ws, None, 10_000))
+    before = len(queries.list_events(ws, None, 10_000))
     ws.close()
     refused = fin(runs_of_a, "rules", "add", pattern, "x", "--regex")
     assert refused.returncode == 1
     assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     assert unsupported in refused.stderr and repr(pattern) in refused.stderr
     ws = open_workspace(runs_of_a)
-    assert len(ledger.list_events(ws, None, 10_000)) == before
+    assert len(queries.list_events(ws, None, 10_000)) == before
     ws.close()
 
 

@@ -1,7 +1,8 @@
 """The service runner through real subprocesses: limits, crashes, bad answers, cursors.
 
 Throwaway services are written into a temporary models folder beside copies of the
-real `service.py` and `summary.py`; each failure must leave the other services'
+real `service.py` and the test fixture `summary.py`, and registered through the real
+service registry (tests/servicekit.py); each failure must leave the other services'
 results stored, store nothing of the failed one, explain itself in one line, make
 `fin run` exit 3, and leave a log that still verifies.
 """
@@ -9,16 +10,18 @@ results stored, store nothing of the failed one, explain itself in one line, mak
 import json
 import shutil
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
-from fincli import events as ev, ledger, runner, services
-from fincli.errors import InputError, WorkspaceError
-from fincli.runner import ServiceError
-from fincli.services import Service, new_transactions
+from fincli.errors import InputError, ServiceError, WorkspaceError
+from fincli.ledger import maintenance
+from fincli.services import engine, registry, runner
+from fincli.store import log as ev
 
 from eventkit import append_and_project, import_events
+from servicekit import FIXTURE_MODELS, OneOp, Summary, new_transactions, registered, results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,18 +93,18 @@ timeout_s = 2
 
 
 @pytest.fixture
-def models(tmp_path, monkeypatch):
+def models(tmp_path):
     folder = tmp_path / "models"
     folder.mkdir()
-    for name in ("service.py", "summary.py"):
-        shutil.copy(ROOT / "models" / name, folder / name)
+    shutil.copy(ROOT / "models" / "service.py", folder / "service.py")
+    shutil.copy(FIXTURE_MODELS / "summary.py", folder / "summary.py")
+    throwaway = []
     for name, body in THROWAWAY.items():
         (folder / f"{name}.py").write_text(textwrap.dedent(body))
         predicts = name in ("shortchange", "echo")
-        monkeypatch.setitem(services.SERVICES, name, Service(
-            new_transactions, op="predict" if predicts else "train",
-            fields={"label": (str,)} if predicts else {}))
-    return folder
+        throwaway.append(OneOp(name, "predict" if predicts else "train", {"label": (str,)} if predicts else {}))
+    with registered(Summary(), *throwaway):
+        yield folder
 
 
 @pytest.fixture
@@ -116,12 +119,11 @@ def data(ws):
 
 
 def stored(ws, service):
-    return [json.loads(p) for (p,) in ws.conn.execute(
-        "SELECT payload FROM events WHERE type = 'service.ran' AND source = ? ORDER BY seq", (service,))]
+    return results(ws, service)
 
 
 def cursor(ws, service):
-    return services.cursor(ws.conn, service)
+    return engine.cursor(ws.conn, service)
 
 
 def alive(pid: int) -> bool:
@@ -150,13 +152,14 @@ def test_a_failing_service_stores_nothing_and_the_others_still_deliver(data, fin
     assert ws.conn.execute("SELECT count(*) FROM events WHERE source = ?", (bad,)).fetchone()[0] == 0
     # the others delivered, after it
     summary, = stored(ws, "summary")
-    assert summary["rows"] == 3 and summary["metrics"]["transactions"] == 3
-    assert {a["account"]: (a["count"], a["money_in"], a["money_out"]) for a in summary["metrics"]["accounts"]} == \
+    report, = summary["results"]
+    assert summary["rows"] == 3 and report["transactions"] == 3
+    assert {a["account"]: (a["count"], a["money_in"], a["money_out"]) for a in report["accounts"]} == \
         {"checking": (2, 250000, 1250), "card": (1, 0, 4999)}
     assert stored(ws, "echo")[0]["rows"] == 3
     assert cursor(ws, "summary") > 0 and cursor(ws, "echo") > 0
     assert not list(ws.home.glob(".run-*"))       # request/response folders are cleaned up
-    ledger.verify(ws)
+    maintenance.verify(ws)
     assert fin("verify").exit_code == 0
 
     # the next run retries the failed one on the same events, and only it
@@ -166,15 +169,18 @@ def test_a_failing_service_stores_nothing_and_the_others_still_deliver(data, fin
 
 def test_the_memory_hog_hit_its_limit_and_says_so_in_its_log(data, models):
     with pytest.raises(ServiceError) as caught:
-        services.run_one(data, "hog", services.SERVICES["hog"], models)
+        engine.run_one(data, registry.get("hog"), models)
     assert "MemoryError" in caught.value.log.read_text()
     assert caught.value.exit_code == 3
 
 
 def test_a_timeout_kills_the_whole_process_group(data, models):
     with pytest.raises(ServiceError, match=r"^service hang: timeout after 2 s \(log: "):
-        services.run_one(data, "hang", services.SERVICES["hang"], models)
+        engine.run_one(data, registry.get("hang"), models)
     child = int((models / "hang.child").read_text())
+    deadline = time.monotonic() + 5                   # SIGKILL is delivered, not instant: give it a moment
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not alive(child)
 
 
@@ -188,11 +194,13 @@ def test_run_all_runs_every_service_and_reports_each_failure_on_its_own_line(dat
         name = line.split()[2].rstrip(":")
         assert REASONS[name] in line and f"{data.logs}/{name}-" in line
     assert stored(data, "summary") and stored(data, "echo")
-    assert [r["metrics"]["op"] for r in stored(data, "categorize")] == ["train", "predict"]
+    assert [r["metrics"]["ops"] for r in stored(data, "categorize")] == [["train", "predict"]]
+    trained, = data.conn.execute("SELECT payload FROM events WHERE type = 'model.trained'").fetchall()
+    assert json.loads(trained[0])["labels"] == 0 and "model.npz" in json.loads(trained[0])["artifacts"]
     categorized = data.conn.execute("SELECT count(*) FROM transactions WHERE category_source = 'model'"
                                     " OR review = 1").fetchone()[0]
     assert categorized == 3 and cursor(data, "categorize") > 0
-    ledger.verify(data)
+    maintenance.verify(data)
 
 
 def test_all_succeeding_exits_0_and_an_unknown_service_exits_1(data, fin, models):
@@ -201,24 +209,24 @@ def test_all_succeeding_exits_0_and_an_unknown_service_exits_1(data, fin, models
     assert unknown.exit_code == 1 and "unknown service 'nosuch'" in unknown.stderr
     assert fin("run", "service", "--models-dir", models).exit_code == 1    # the protocol is not a service
     with pytest.raises(InputError):
-        services.resolve(["nosuch"])
+        engine.resolve(["nosuch"])
 
 
-def test_summary_processes_new_transactions_once(data, fin):
+def test_summary_processes_new_transactions_once(data, fin, models):
     ws = data
-    assert fin("run", "summary").exit_code == 0
-    assert fin("run", "summary").exit_code == 0               # nothing new: nothing runs, nothing stored
+    assert fin("run", "summary", "--models-dir", models).exit_code == 0
+    assert fin("run", "summary", "--models-dir", models).exit_code == 0    # nothing new: nothing runs or is stored
     assert [p["rows"] for p in stored(ws, "summary")] == [3]
     append_and_project(ws, import_events("imp3", "card", [("t4", "2024-03-04", -700, "BUS")]))
-    assert fin("run", "summary").exit_code == 0
+    assert fin("run", "summary", "--models-dir", models).exit_code == 0
     runs = stored(ws, "summary")
     assert [p["rows"] for p in runs] == [3, 1]
-    assert runs[1]["metrics"]["accounts"] == [{"account": "card", "currency": "USD", "count": 1, "money_in": 0,
+    assert runs[1]["results"][0]["accounts"] == [{"account": "card", "currency": "USD", "count": 1, "money_in": 0,
                                                "money_out": 700, "first_date": "2024-03-04",
                                                "last_date": "2024-03-04"}]
     assert cursor(ws, "summary") == ev.head(ws.conn)[0]
-    assert fin("run", "all").exit_code == 0 and len(stored(ws, "summary")) == 2
-    ledger.verify(ws)
+    assert fin("run", "summary", "echo", "--models-dir", models).exit_code == 0 and len(stored(ws, "summary")) == 2
+    maintenance.verify(ws)
 
 
 def test_predict_results_are_validated_field_by_field(data, models):
@@ -249,11 +257,11 @@ def test_the_response_check_refuses_what_is_not_a_valid_answer():
     ("services = 3\n", "`services` must be a table"),
     ("[services]\nsummary = 1\n", "services.summary must be a table"),
 ])
-def test_a_bad_limit_in_config_is_a_clear_workspace_error(data, fin, config, problem):
+def test_a_bad_limit_in_config_is_a_clear_workspace_error(data, fin, models, config, problem):
     data.config_path.write_text(config)
     with pytest.raises(WorkspaceError, match=problem):
         runner.limits(data, "summary")
-    result = fin("run", "summary")
+    result = fin("run", "summary", "--models-dir", models)
     assert result.exit_code == 1 and problem in result.stderr and "config.toml" in result.stderr
     assert stored(data, "summary") == []
 
@@ -263,18 +271,18 @@ def test_limits_default_when_config_says_nothing(data):
     assert runner.limits(data, "summary") == runner.Limits(1024, 300)
 
 
-def test_the_shipped_summary_service_speaks_the_protocol_on_stdin_and_stdout(tmp_path):
+def test_the_summary_service_speaks_the_protocol_on_stdin_and_stdout(models, tmp_path):
     import subprocess
     import sys
 
     request = {"op": "train", "rows": [{"account": "a", "date": "2024-01-01", "amount": -5, "currency": "EUR"}],
                "model_dir": str(tmp_path)}
-    out = subprocess.run([sys.executable, str(ROOT / "models" / "summary.py")], input=json.dumps(request),
+    out = subprocess.run([sys.executable, str(models / "summary.py")], input=json.dumps(request),
                          capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == {"ok": True, "result": {"transactions": 1, "accounts": [
         {"account": "a", "currency": "EUR", "count": 1, "money_in": 0, "money_out": 5,
          "first_date": "2024-01-01", "last_date": "2024-01-01"}]}}
-    bad = subprocess.run([sys.executable, str(ROOT / "models" / "summary.py")],
+    bad = subprocess.run([sys.executable, str(models / "summary.py")],
                          input=json.dumps({"op": "predict", "rows": []}), capture_output=True, text=True)
     assert bad.returncode != 0 and "unsupported op 'predict'" in bad.stderr and bad.stdout == ""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fincli import runner
+from fincli.services import runner
 from fincli.errors import WorkspaceError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,14 +77,14 @@ def dead_pid() -> int:
 
 def test_a_killed_fin_takes_its_service_down_and_the_next_run_removes_its_folder(tmp_path, home, fin):
     assert fin("import", "--no-services", SAMPLE).exit_code == 0
-    sleeping = models_with(tmp_path, "sleeping", summary=SLEEPER)
-    parent = fin_process(home, "run", "summary", "--models-dir", sleeping)
+    sleeping = models_with(tmp_path, "sleeping", categorize=SLEEPER)
+    parent = fin_process(home, "run", "categorize", "--models-dir", sleeping)
     child = None
     try:
         assert wait_for(lambda: (sleeping / "service.pid").exists(), 60), parent.stderr.read()
         child = int((sleeping / "service.pid").read_text())
         assert alive(child)
-        left = list(home.glob(f".run-summary-{parent.pid}-*"))
+        left = list(home.glob(f".run-categorize-{parent.pid}-*"))
         assert len(left) == 1 and (left[0] / "request.json").exists()
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=10)
@@ -96,12 +96,12 @@ def test_a_killed_fin_takes_its_service_down_and_the_next_run_removes_its_folder
             os.kill(child, signal.SIGKILL)
     assert left[0].exists()                                       # nobody cleaned up after the killed fin
 
-    live = home / f".run-summary-{os.getpid()}-abc123"            # this process is alive: its folder stays
-    unnamed = home / ".run-summary-oldstyle"                      # no pid in its name: left alone
-    gone = home / f".run-summary-{dead_pid()}-def456"
+    live = home / f".run-categorize-{os.getpid()}-abc123"         # this process is alive: its folder stays
+    unnamed = home / ".run-categorize-oldstyle"                   # no pid in its name: left alone
+    gone = home / f".run-categorize-{dead_pid()}-def456"
     for folder in (live, unnamed, gone):
         folder.mkdir()
-    done = fin_process(home, "run", "summary")                    # the shipped summary service, quick
+    done = fin_process(home, "run", "categorize")                 # the shipped service this time
     _, err = done.communicate(timeout=120)
     assert done.returncode == 0, err
     assert not left[0].exists() and not gone.exists()

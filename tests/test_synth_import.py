@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from fincli import ledger
+from fincli.ledger import maintenance, queries
 from fincli.ingest.importer import Options, import_files
 from fincli.synth import generate
 from fincli.workspace import open_workspace
@@ -26,10 +26,10 @@ def test_generated_history_imports_to_exactly_its_truth(tmp_path, seed, months):
         exports = sorted((tmp_path / "h" / "exports").glob("*.csv"))
         reports = import_files(ws, [str(p) for p in exports], Options())
         assert [r.error for r in reports if r.error] == []
-        got = list(ledger.list_transactions(ws))
+        got = list(queries.list_transactions(ws))
         assert Counter(map(key, got)) == Counter(map(key, truth))
         marked = {t["transfer_id"] for t in got if t["transfer_id"]}
         assert len(marked) == len({t["transfer_id"] for t in truth if t["transfer_id"]})
-        ledger.verify(ws)
+        maintenance.verify(ws)
     finally:
         ws.close()

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from fincli import ledger
+from fincli.ledger import maintenance, queries
 from fincli.ingest.importer import Options, import_files
 from fincli.workspace import open_workspace
 
@@ -23,7 +23,7 @@ def export(folder, n, rows):
 
 
 def shown(ws):
-    return sorted((t["date"], t["amount"], t["description"]) for t in ledger.list_transactions(ws))
+    return sorted((t["date"], t["amount"], t["description"]) for t in queries.list_transactions(ws))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -45,15 +45,15 @@ def test_the_transactions_are_exactly_the_rows_of_the_active_imports(tmp_path_fa
             elif active:
                 target = sorted(active)[s[1] % len(active)]
                 before = len(shown(ws))
-                result = ledger.undo_import(ws, target)
+                result = maintenance.undo_import(ws, target)
                 del active[target]
                 assert before - len(shown(ws)) == result.removed
             want = sorted({(d, amount, text) for rows in active.values() for d, amount, text in rows})
             assert shown(ws) == want
-        ledger.verify(ws)
-        ledger.rebuild(ws)
+        maintenance.verify(ws)
+        maintenance.rebuild(ws)
         assert shown(ws) == sorted({row for rows in active.values() for row in rows})
-        ledger.verify(ws)
+        maintenance.verify(ws)
     finally:
         ws.close()
 

@@ -1,8 +1,8 @@
 import os
 import stat
 
-from fincli import db
-from fincli.workspace import open_workspace, resolve_home
+from fincli.store import connection as db, migrations
+from fincli.workspace import migration_sets, open_workspace, resolve_home
 
 from eventkit import append_and_project, import_events
 
@@ -12,7 +12,8 @@ def test_new_workspace_has_wal_busy_timeout_private_db_and_current_schema(ws):
     assert ws.conn.execute("PRAGMA busy_timeout").fetchone()[0] == db.BUSY_TIMEOUT_MS
     assert ws.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert stat.S_IMODE(os.stat(ws.db_path).st_mode) == 0o600
-    assert db.schema_version(ws.conn) == db.SCHEMA_VERSION
+    assert migrations.schema_version(ws.conn) == migrations.FORMAT
+    assert migrations.applied(ws.conn) == {(s.name, step.name) for s in migration_sets() for step in s.steps}
     assert (ws.home / "artifacts").is_dir() and (ws.home / "logs").is_dir()
     assert "memory_mb" in ws.config_path.read_text()
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPORT = ROOT / "data" / "samples" / "exports" / "checking_2025-01-01_2025-02-12.csv"
+EXPORT = sorted((ROOT / "data" / "samples" / "exports").glob("checking_*.csv"))[0]
 
 
 def fin(cwd: Path, *args: str) -> subprocess.CompletedProcess:

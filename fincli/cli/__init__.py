@@ -56,7 +56,7 @@ def _environment_problem(exc: Exception, ctx: Optional[typer.Context]) -> Option
     """One line for a failure of the machine rather than of fin: a file system or a damaged database."""
     import sqlite3
 
-    from ..db import DAMAGED_HINT
+    from ..store.connection import DAMAGED_HINT
 
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""

@@ -82,7 +82,7 @@ def _run_import(ws, files: list[str], fmt: Format, services: bool = True, **opti
 
     1 when a file failed; else 3 when a real-time service failed (the import is kept); else 0.
     """
-    from ..db import check_integrity
+    from ..store.connection import check_integrity
     from ..ingest.importer import Options, import_files
     from ..output import render
 
@@ -128,7 +128,7 @@ def _run_import(ws, files: list[str], fmt: Format, services: bool = True, **opti
 def _run_realtime_services(ws) -> bool:
     """Score what was just imported; a service that fails never undoes the import. False if one failed."""
     from ..errors import FinError
-    from ..services import run_realtime
+    from ..services.engine import run_realtime
 
     try:
         with ws.lock():          # wait for another import to finish rather than give up on its write lock
@@ -160,7 +160,7 @@ def transactions(
     fmt: Format = FORMAT,
 ):
     """List transactions: newest first in a table; oldest first in JSON and CSV."""
-    from .. import ledger
+    from ..ledger import queries as ledger
     from ..output import render, stdout_is_terminal
 
     ws = workspace(ctx)
@@ -183,7 +183,7 @@ def transactions(
 
 def imports(ctx: typer.Context, fmt: Format = FORMAT):
     """List imports: id, file, account, date range, rows added, and whether each is active or undone."""
-    from .. import ledger
+    from ..ledger import queries as ledger
     from ..output import render
 
     rows = ledger.list_imports(workspace(ctx))
@@ -196,7 +196,7 @@ def imports(ctx: typer.Context, fmt: Format = FORMAT):
 
 def accounts(ctx: typer.Context, fmt: Format = FORMAT):
     """List accounts with their transaction counts and date ranges."""
-    from .. import ledger
+    from ..ledger import queries as ledger
     from ..output import render
 
     rows = ledger.list_accounts(workspace(ctx))
@@ -210,7 +210,7 @@ def events(
     fmt: Format = FORMAT,
 ):
     """Show the event log (most recent last)."""
-    from .. import ledger
+    from ..ledger import queries as ledger
     from ..output import render
 
     rows = ledger.list_events(workspace(ctx), type_, limit)
@@ -219,7 +219,7 @@ def events(
 
 def status(ctx: typer.Context, fmt: Format = FORMAT):
     """Workspace path, counts, last import and schema version."""
-    from .. import ledger
+    from ..ledger import queries as ledger
     from ..output import render_one
 
     render_one(ledger.status(workspace(ctx)), fmt)
@@ -229,8 +229,8 @@ def rebuild(ctx: typer.Context,
             verify: bool = typer.Option(False, "--verify", help="Then check the rebuilt state against a replay."),
             fmt: Format = FORMAT):
     """Drop the projections and replay them from the event log."""
-    from .. import ledger
-    from ..db import check_integrity
+    from ..ledger import maintenance as ledger
+    from ..store.connection import check_integrity
 
     ws = workspace(ctx)
     check_integrity(ws.conn)                      # a damaged file is restored, not rebuilt on
@@ -247,8 +247,8 @@ def rebuild(ctx: typer.Context,
 
 def verify(ctx: typer.Context, fmt: Format = FORMAT):
     """Check the database file, the event log's hash chain, and that a replay matches the live projections."""
-    from .. import ledger
-    from ..db import check_integrity
+    from ..ledger import maintenance as ledger
+    from ..store.connection import check_integrity
 
     ws = workspace(ctx, create=False)
     check_integrity(ws.conn)
@@ -261,7 +261,7 @@ def verify(ctx: typer.Context, fmt: Format = FORMAT):
 def undo(ctx: typer.Context, import_id: str = typer.Argument(..., help="The import to undo (see `fin imports`)."),
          fmt: Format = FORMAT):
     """Undo an import with compensating events; the log keeps everything."""
-    from .. import ledger
+    from ..ledger import maintenance as ledger
 
     result = ledger.undo_import(workspace(ctx), import_id)
     done(fmt, {"import_id": import_id, "removed": result.removed, "kept": result.kept},
@@ -287,7 +287,7 @@ def profiles_show(ctx: typer.Context, name: str, fmt: Format = FORMAT):
 
 def demo(ctx: typer.Context, fmt: Format = FORMAT):
     """Import the bundled sample exports into a fresh workspace and show the results."""
-    from .. import ledger
+    from ..ledger import queries as ledger
     from ..demo import demo_home, fin_command, load_samples, sample_exports
     from ..errors import WorkspaceError
     from ..output import render_one
@@ -321,7 +321,7 @@ def demo(ctx: typer.Context, fmt: Format = FORMAT):
 
 def _show_demo(ws, reports) -> None:
     """The demo on a terminal: what was imported, the accounts, the latest transactions, the status."""
-    from .. import ledger
+    from ..ledger import queries as ledger
     from ..output import render, render_one
 
     render([{"file": Path(r.path).name, "account": r.account, "rows": r.rows, "new": r.added,

@@ -20,7 +20,7 @@ def rules_add(
     fmt: Format = FORMAT,
 ):
     """Add a rule and apply it now; the newest matching rule wins, a label beats any rule."""
-    from ..rules import add
+    from ..services.categorize import add_rule as add
 
     rule, result = add(workspace(ctx), pattern, category, regex)
     done(fmt, {"id": rule.id, "pattern": pattern, "regex": regex, "category": rule.category,
@@ -32,7 +32,7 @@ def rules_add(
 def rules_list(ctx: typer.Context, fmt: Format = FORMAT):
     """The rules, in the order they are tried (newest first)."""
     from ..output import render
-    from ..rules import listing
+    from ..services.rules import listing
 
     render(listing(workspace(ctx)), ["id", "pattern", "regex", "category", "added_at", "transactions"], fmt)
 
@@ -40,7 +40,7 @@ def rules_list(ctx: typer.Context, fmt: Format = FORMAT):
 def rules_remove(ctx: typer.Context, rule_id: str = typer.Argument(..., help="The rule's id (see `fin rules list`)."),
                  fmt: Format = FORMAT):
     """Remove a rule; what it categorized is categorized again by the other rules and the model."""
-    from ..rules import remove
+    from ..services.categorize import remove_rule as remove
 
     result = remove(workspace(ctx), rule_id)
     done(fmt, {"id": rule_id, "considered": result.considered, "rule": result.by_rule, "model": result.by_model,
@@ -69,7 +69,7 @@ def categorize(
 
         render_evaluation(run_evaluation(ws, split, models_dir), fmt)
         return
-    from ..categorize import run_all
+    from ..services.categorize import run_all
 
     result = run_all(ws, retrain=retrain, models_dir=models_dir)
     if fmt is not Format.table:
@@ -94,7 +94,7 @@ def run(
     fmt: Format = FORMAT,
 ):
     """Run model services on what is new in the log; exit 3 when some failed while others finished."""
-    from ..services import run_services
+    from ..services.engine import run_services
 
     reports = run_services(workspace(ctx), list(names), models_dir=models_dir)
     if fmt is not Format.table:

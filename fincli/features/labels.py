@@ -11,10 +11,11 @@ import csv
 from datetime import date, datetime
 from pathlib import Path
 
-from .. import db, events as ev, projections
+from ..ledger import projections
+from ..store import connection as db, log as ev
 from ..categories import check_category
 from ..errors import InputError
-from ..events import Event
+from ..store.log import Event
 
 
 def read_file(path: Path) -> list[tuple[str, str, str | None, str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from .. import events as ev
+from ..store import log as ev
 from ..errors import InputError
 from .catalog import BY_NAME, Feature
 

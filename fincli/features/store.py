@@ -21,8 +21,9 @@ import hashlib
 import json
 import sqlite3
 
-from .. import db, events as ev, projections
 from ..merchant import normalize
+from ..store import connection as db, cursors, log as ev
+from ..store.migrations import Migrations
 
 CURSOR = "features"
 TABLES = {
@@ -49,20 +50,45 @@ KINDS = ("merchant", "account")
 _DAY = "CAST(julianday({}) - 2440587.5 AS INTEGER)"     # days since 1970-01-01
 _PAYLOAD_DAY = _DAY.format("payload ->> '$.date'")
 _LABEL = ("label.set", ev.TYPES["label.set"].version)
-_LABEL_VALID = projections._valid_sql(ev.TYPES["label.set"])
+_LABEL_VALID = ev.valid_sql("label.set")
+_IMPORTED = ("transaction.imported", ev.TYPES["transaction.imported"].version)
+_IMPORTED_VALID = ev.valid_sql("transaction.imported")
 # the shared cache of merchant.normalize pays off on repeated descriptions; over a million
 # mostly distinct ones it costs more than it saves, so the bulk path calls the plain function
 _normalize = getattr(normalize, "__wrapped__", normalize)
 
 
+MIGRATIONS = Migrations("features")
+
+
+@MIGRATIONS(legacy=3)
 def create_tables(conn: sqlite3.Connection) -> None:
-    """The feature tables (created by the workspace's migrations)."""
+    """The feature tables."""
     db.run_statements(conn, [*TABLES.values(), *INDEXES])
 
 
+def _recreate_tables(conn: sqlite3.Connection) -> None:
+    """The feature tables are caches of the log: dropped, created anew and refilled by the next catch-up."""
+    for table in TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    cursors.reset(conn, CURSOR)
+    create_tables(conn)
+
+
+@MIGRATIONS(legacy=5)
+def group_codes(conn: sqlite3.Connection) -> None:
+    """Feature rows name their merchant and account groups by integer codes (feature_groups)."""
+    _recreate_tables(conn)
+
+
+@MIGRATIONS(legacy=6)
+def bank_category(conn: sqlite3.Connection) -> None:
+    """Feature rows keep the bank's own category column, where the export has one."""
+    _recreate_tables(conn)
+
+
 def cursor(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT seq FROM projection_cursors WHERE name = ?", (CURSOR,)).fetchone()
-    return row[0] if row else 0
+    return cursors.position(conn, CURSOR)
 
 
 class Groups:
@@ -120,7 +146,7 @@ def catch_up(conn: sqlite3.Connection) -> int:
             _apply(conn, groups, _read_rest(conn, lo, hi))
     if groups is not None:
         groups.save()
-    conn.execute("INSERT OR REPLACE INTO projection_cursors VALUES (?, ?)", (CURSOR, head))
+    cursors.advance(conn, CURSOR, position, head)
     return head
 
 
@@ -131,7 +157,7 @@ def _runs(conn, position: int, head: int) -> list[tuple[int, int, bool]]:
     """
     others = [seq for (seq,) in conn.execute("SELECT seq FROM events WHERE seq > ? AND seq <= ?"
                                              " AND NOT (type = ? AND version = ?) ORDER BY seq",
-                                             (position, head, *projections._BULK))]
+                                             (position, head, *_IMPORTED))]
     runs: list[tuple[int, int, bool]] = []
     last = position
     for seq in others + [head + 1]:
@@ -186,7 +212,7 @@ def _bulk_imported(conn, groups: Groups, lo: int, hi: int) -> None:
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS feature_rejects (seq INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM feature_rejects")
     conn.execute(f"INSERT INTO feature_rejects SELECT seq FROM events WHERE seq BETWEEN ? AND ?"
-                 f" AND NOT ({projections._BULK_VALID})", (lo, hi))
+                 f" AND NOT ({_IMPORTED_VALID})", (lo, hi))
     conn.execute(_INSERT_BULK.format(verb="OR IGNORE", accepted="seq NOT IN (SELECT seq FROM feature_rejects)"),
                  (lo, hi))
     # whatever the statement did not accept is decoded in Python (quarantined there, skipped here)
@@ -204,7 +230,7 @@ def _big_run(conn, groups: Groups, lo: int, hi: int) -> None:
     """
     before = conn.execute("SELECT coalesce(max(rowid), 0) FROM feature_txns").fetchone()[0]
     conn.execute("DROP INDEX feature_txns_id")
-    inserted = conn.execute(_INSERT_BULK.format(verb="", accepted=f"({projections._BULK_VALID})"), (lo, hi)).rowcount
+    inserted = conn.execute(_INSERT_BULK.format(verb="", accepted=f"({_IMPORTED_VALID})"), (lo, hi)).rowcount
     try:
         conn.execute(INDEXES[0])
     except sqlite3.IntegrityError:
@@ -212,7 +238,7 @@ def _big_run(conn, groups: Groups, lo: int, hi: int) -> None:
                      " (SELECT min(rowid) FROM feature_txns WHERE superseded = 0 GROUP BY id)", (before,))
         conn.execute(INDEXES[0])
     if inserted < hi - lo + 1:                   # seqs have no gaps: some events were not accepted
-        rest = conn.execute(f"{_SELECT_EVENTS} WHERE seq BETWEEN ? AND ? AND NOT ({projections._BULK_VALID})"
+        rest = conn.execute(f"{_SELECT_EVENTS} WHERE seq BETWEEN ? AND ? AND NOT ({_IMPORTED_VALID})"
                             " ORDER BY seq", (lo, hi)).fetchall()
         _apply(conn, groups, (ev.decode(*row) for row in rest))
 
@@ -277,7 +303,7 @@ _HANDLERS = {"transaction.imported": _imported, "transaction.posted": _posted,
 def clear(conn: sqlite3.Connection) -> None:
     for table in TABLES:
         conn.execute(f"DELETE FROM {table}")
-    conn.execute("DELETE FROM projection_cursors WHERE name = ?", (CURSOR,))
+    cursors.reset(conn, CURSOR)
 
 
 def digest(conn: sqlite3.Connection) -> str:

@@ -16,7 +16,7 @@ import json
 from contextlib import contextmanager
 from pathlib import Path
 
-from .. import events as ev
+from ..store import log as ev
 from ..errors import InputError
 from .catalog import ROW_FEATURES, definition_hashes
 from .observations import SOURCES

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date as Date, timedelta
 from pathlib import Path
 
-from .. import db, events as ev, projections
+from ..ledger import projections
+from ..store import connection as db, log as ev
 from ..errors import FinError, InputError
-from ..events import Event
+from ..store.log import Event
 from ..money import check_currency, to_minor
 from ..workspace import Workspace
 from . import dedup, sign as signs

@@ -14,9 +14,10 @@ import json
 import sqlite3
 from typing import Callable, Iterable
 
-from . import events as ev
-from .db import run_statements
-from .events import Event, Rejected
+from ..store import cursors, log as ev
+from ..store.connection import run_statements
+from ..store.log import Event, Rejected
+from ..store.migrations import Migrations
 
 TABLES = {
     "transactions": """CREATE TABLE transactions (
@@ -57,12 +58,47 @@ INDEXES = [
     "CREATE INDEX holdings_import ON holdings(import_id)",
 ]
 CURSOR = "core"
+MIGRATIONS = Migrations("ledger")
 
 
 def create_tables(conn: sqlite3.Connection, names: list[str] | None = None) -> None:
     """Create projection tables (all of them, or the named ones) with their indexes."""
     names = list(TABLES) if names is None else names
     run_statements(conn, [TABLES[n] for n in names] + [i for i in INDEXES if i.split(" ON ")[1].split("(")[0] in names])
+
+
+# --- migrations: the steps that brought workspaces to this shape (legacy: the numbered migration) ----
+
+@MIGRATIONS(legacy=2)
+def create_projections(conn: sqlite3.Connection) -> None:
+    create_tables(conn, ["transactions", "imports", "possible_duplicates", "profiles", "quarantine"])
+
+
+@MIGRATIONS(legacy=3)
+def create_labels(conn: sqlite3.Connection) -> None:
+    create_tables(conn, ["labels"])
+
+
+def _rebuild_tables(conn: sqlite3.Connection) -> None:
+    """Projections are caches of the log: recreate them in their current shape and replay."""
+    for table in TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    create_tables(conn)
+    cursors.reset(conn, CURSOR)
+    catch_up(conn)
+
+
+@MIGRATIONS(legacy=4)
+def categorization(conn: sqlite3.Connection) -> None:
+    """Transactions gain review, suggestion and rule columns, and rules get a table."""
+    _rebuild_tables(conn)
+
+
+@MIGRATIONS(legacy=6)
+def bank_category(conn: sqlite3.Connection) -> None:
+    """Transactions keep the bank's own category column, where the export has one; projections
+    gain which active imports hold each transaction and the possible transfers."""
+    _rebuild_tables(conn)
 
 
 # --- handlers: one per event type; each takes a batch of events of that type -------------
@@ -81,7 +117,7 @@ def insert_transactions(conn, rows: list[tuple]) -> None:
 
     An id that is already live keeps its first import (replay stays deterministic).
     """
-    from .merchant import normalize
+    from ..merchant import normalize
 
     conn.executemany(
         "INSERT OR IGNORE INTO transactions (id, account, date, amount, currency, description, import_id,"
@@ -105,7 +141,7 @@ def apply_imported(conn, rows: list[tuple]) -> None:
         catch_up(conn)
         return
     insert_transactions(conn, rows)
-    _set_cursor(conn, rows[-1][-1])
+    cursors.advance(conn, CURSOR, rows[0][-1] - 1, rows[-1][-1])
 
 
 def _restore_labels(conn, lo: int, hi: int) -> None:
@@ -244,6 +280,8 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "rule.removed": _rule_removed,
     "transactions.categorized": _transactions_categorized,
     "service.ran": _no_projection,
+    "model.trained": _no_projection,
+    "service.result": _no_projection,
     "artifact.saved": _no_projection,
 }
 
@@ -251,12 +289,7 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
 # --- applying ---------------------------------------------------------------------------
 
 def cursor(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT seq FROM projection_cursors WHERE name = ?", (CURSOR,)).fetchone()
-    return row[0] if row else 0
-
-
-def _set_cursor(conn: sqlite3.Connection, seq: int) -> None:
-    conn.execute("INSERT OR REPLACE INTO projection_cursors VALUES (?, ?)", (CURSOR, seq))
+    return cursors.position(conn, CURSOR)
 
 
 def _apply_decoded(conn: sqlite3.Connection, items: Iterable[Event | Rejected]) -> int:
@@ -288,21 +321,7 @@ def _apply_decoded(conn: sqlite3.Connection, items: Iterable[Event | Rejected]) 
 # Python; whatever that statement does not accept is decoded in Python, which
 # quarantines it with the reason. Both paths produce the same rows.
 _BULK = ("transaction.imported", ev.TYPES["transaction.imported"].version)
-_JSON_TYPES = {str: ("'text'",), int: ("'integer'",), bool: ("'true'", "'false'")}
-
-
-def _valid_sql(kind: ev.EventType) -> str:
-    checks = ["json_valid(payload)", "json_type(payload) = 'object'"]
-    for name, types in kind.required.items():
-        allowed = ", ".join(t for py in types for t in _JSON_TYPES[py])
-        checks.append(f"json_type(payload, '$.{name}') IN ({allowed})")
-    for name, types in kind.optional.items():
-        allowed = ", ".join(t for py in types for t in _JSON_TYPES[py])
-        checks.append(f"coalesce(json_type(payload, '$.{name}'), 'null') IN ('null', {allowed})")
-    return " AND ".join(checks)
-
-
-_BULK_VALID = _valid_sql(ev.TYPES[_BULK[0]])
+_BULK_VALID = ev.valid_sql(_BULK[0])
 
 
 def _bulk_transactions(conn: sqlite3.Connection, lo: int, hi: int) -> int:
@@ -343,7 +362,7 @@ def catch_up(conn: sqlite3.Connection) -> int:
         else:
             rejected += _apply_decoded(conn, ev.read(conn, after=lo - 1, upto=hi))
     if runs:
-        _set_cursor(conn, runs[-1][1])
+        cursors.advance(conn, CURSOR, position, runs[-1][1])
     return rejected
 
 
@@ -356,7 +375,7 @@ def replay(conn: sqlite3.Connection) -> int:
 def clear(conn: sqlite3.Connection) -> None:
     for table in TABLES:
         conn.execute(f"DELETE FROM {table}")
-    conn.execute("DELETE FROM projection_cursors WHERE name = ?", (CURSOR,))
+    cursors.reset(conn, CURSOR)
 
 
 def digest(conn: sqlite3.Connection) -> str:

@@ -16,11 +16,11 @@ import os
 import uuid
 from pathlib import Path
 
-from . import db, events as ev, projections
-from . import services as _services  # noqa: F401  (lets a log holding artifact.saved replay)
-from .errors import WorkspaceError
-from .events import Event
-from .workspace import Workspace
+from ..ledger import projections
+from ..store import connection as db, log as ev
+from ..errors import WorkspaceError
+from ..store.log import Event
+from ..workspace import Workspace
 
 _CHUNK = 1 << 20
 _RETRAIN = {"categorize": "fin categorize --retrain"}
@@ -73,8 +73,9 @@ def install(ws: Workspace, service: str, source: Path, file: str | None = None) 
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise WorkspaceError(f"cannot save artifact {target}: {exc.strerror}", "check the workspace folder") from None
-    return Event("artifact.saved", f"artifact:{service}:{file}:{uuid.uuid4().hex}", ev.now()[:10], service,
-                 {"service": service, "file": file, "sha256": h.hexdigest()})
+    sha = h.hexdigest()             # the id: this content of this file, saved at this log position
+    return Event("artifact.saved", f"artifact:{service}:{file}:{ev.head(ws.conn)[0]}:{sha[:16]}", ev.now()[:10],
+                 service, {"service": service, "file": file, "sha256": sha})
 
 
 def save(ws: Workspace, service: str, path: Path, file: str | None = None) -> str:
@@ -103,7 +104,7 @@ def verify(ws: Workspace, service: str, file: str, copy_to: Path | None = None) 
     cannot reach the service. Raises WorkspaceError naming the file when there is no
     record or the hash differs; nothing is loaded either way.
     """
-    from .runner import ServiceError
+    from ..errors import ServiceError
 
     path = path_of(ws, service, file)
     expected = recorded(ws, service, file)

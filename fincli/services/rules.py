@@ -17,8 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .categories import check_category
-from .errors import InputError, WorkspaceError
+from ..errors import InputError, WorkspaceError
 
 # What RE2 leaves out, by the start of the message it gives for it.
 _UNSUPPORTED = (("invalid perl operator: (?<=", "a lookbehind (?<=…)"),
@@ -109,49 +108,6 @@ class Matcher:
             if matches(description) or matches(merchant):
                 return rule
         return None
-
-
-def add(ws, pattern: str, category: str, regex: bool = False):
-    """Record a rule and apply it to the transactions it matches now; returns (rule, categorize result)."""
-    from . import categorize, db, events as ev, projections
-    from .events import Event
-
-    check_pattern(pattern, regex)
-    category = check_category(category)
-    with ws.lock():
-        with db.transaction(ws.conn):
-            projections.catch_up(ws.conn)
-            rule = Rule(next_id(ws.conn), pattern, category, regex)
-            ev.append(ws.conn, [Event("rule.added", f"rule.added:{rule.id}", ev.now()[:10], "user",
-                                      {"id": rule.id, "pattern": pattern, "category": category, "regex": regex})])
-            projections.catch_up(ws.conn)
-        matches = rule.matcher()
-        ids = [i for i, d, m in ws.conn.execute(
-            "SELECT id, description, merchant FROM transactions WHERE replaced_by IS NULL"
-            " AND category_source IS NOT 'user'") if matches(d) or matches(m)]
-        result = categorize.categorize(ws, ids)
-        categorize.store(ws, result)
-    return rule, result
-
-
-def remove(ws, rule_id: str):
-    """Remove a rule; the transactions it categorized are categorized again (other rules, then the model)."""
-    from . import categorize, db, events as ev, projections
-    from .events import Event
-
-    with ws.lock():
-        with db.transaction(ws.conn):
-            projections.catch_up(ws.conn)
-            if ws.conn.execute("SELECT 1 FROM rules WHERE id = ?", (rule_id,)).fetchone() is None:
-                known = ", ".join(r.id for r in load(ws.conn)) or "none"
-                raise InputError(f"no rule {rule_id!r}", f"see them with `fin rules list` (rules now: {known})")
-            ev.append(ws.conn, [Event("rule.removed", f"rule.removed:{rule_id}", ev.now()[:10], "user",
-                                      {"id": rule_id})])
-            projections.catch_up(ws.conn)
-        ids = [r[0] for r in ws.conn.execute("SELECT id FROM transactions WHERE rule_id = ?", (rule_id,))]
-        result = categorize.categorize(ws, ids)
-        categorize.store(ws, result)
-    return result
 
 
 def listing(ws) -> list[dict]:

@@ -16,10 +16,38 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Iterable, Iterator
 
-from .errors import FinError, IntegrityError
-from .money import to_minor
+from ..errors import FinError, IntegrityError
+from ..money import to_minor
+from . import cursors
+from .connection import run_statements
+from .migrations import Migrations
 
 GENESIS = "0" * 64
+
+MIGRATIONS = Migrations("log")
+
+
+@MIGRATIONS(legacy=1)
+def event_log(conn: sqlite3.Connection) -> None:
+    run_statements(conn, [
+        """CREATE TABLE events (
+            seq         INTEGER PRIMARY KEY,
+            event_id    TEXT NOT NULL UNIQUE,
+            type        TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            occurred_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            source      TEXT NOT NULL,
+            payload     TEXT NOT NULL,
+            hash        TEXT NOT NULL
+        )""",
+        "CREATE INDEX events_type ON events(type, seq)",
+        """CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE refused'); END""",
+        """CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only: DELETE refused'); END""",
+        cursors.TABLE,
+    ])
 
 
 @dataclass(slots=True)
@@ -136,11 +164,35 @@ _TYPES = [
     EventType("label.set", 1, {"id": (str,), "category": (str,)}),
     EventType("service.ran", 1, {"service": (str,), "cursor": (int,), "rows": (int,), "metrics": (dict,)}),
     EventType("artifact.saved", 1, {"service": (str,), "file": (str,), "sha256": (str,)}),
+    # one result of a service that has no event type of its own: the run and the item it answers
+    EventType("service.result", 1, {"service": (str,), "run": (str,), "item": (int,), "result": (dict,)}),
+    # a model trained: its artifacts' sha256 by file, its metrics, and for categorize the labels it saw
+    EventType("model.trained", 1, {"service": (str,), "artifacts": (dict,), "metrics": (dict,)},
+              {"labels": (int,), "label_seq": (int,)}),
     EventType("rule.added", 1, {"id": (str,), "pattern": (str,), "category": (str,), "regex": (bool,)}),
     EventType("rule.removed", 1, {"id": (str,)}),
     EventType("transactions.categorized", 1, {"items": (list,)}, {"model": (str,)}, check=_categorized_problem),
 ]
 TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
+
+_JSON_TYPES = {str: ("'text'",), int: ("'integer'",), bool: ("'true'", "'false'")}
+
+
+def valid_sql(type_: str) -> str:
+    """An SQL condition on `payload` that holds when it is a valid current-version payload of the type.
+
+    What the type's field types say, without its `check`: consumers that apply a run of
+    events inside SQLite take the events it accepts, and decode the rest in Python.
+    """
+    kind = TYPES[type_]
+    checks = ["json_valid(payload)", "json_type(payload) = 'object'"]
+    for name, types in kind.required.items():
+        allowed = ", ".join(t for py in types for t in _JSON_TYPES[py])
+        checks.append(f"json_type(payload, '$.{name}') IN ({allowed})")
+    for name, types in kind.optional.items():
+        allowed = ", ".join(t for py in types for t in _JSON_TYPES[py])
+        checks.append(f"coalesce(json_type(payload, '$.{name}'), 'null') IN ('null', {allowed})")
+    return " AND ".join(checks)
 
 
 _CANONICAL = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False)

@@ -16,7 +16,7 @@ caller sees any of it; every way a service can fail becomes one ServiceError who
 one-line message names the service, what happened and the log.
 
 The runner never touches the database: storing results is the caller's job, after
-validation, in one transaction (see fincli/services.py).
+validation, in one transaction (see engine.py).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .errors import FinError, WorkspaceError
-from .workspace import Workspace
+from ..errors import ServiceError, WorkspaceError
+from ..workspace import Workspace
 
 DEFAULT_MEMORY_MB = 1024
 DEFAULT_TIMEOUT_S = 300
@@ -46,19 +46,6 @@ MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 # What running out of address space looks like in Python, C++ and the dynamic loader.
 _MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory",
                  "failed to map segment")
-
-
-class ServiceError(FinError):
-    """A model service failed: crashed, was killed, hit a limit or answered wrongly."""
-
-    exit_code = 3
-
-    def __init__(self, service: str, what: str, log: Path | None = None, hint: str | None = None):
-        where = f" (log: {log})" if log else ""
-        super().__init__(f"service {service}: {what}{where}", hint)
-        self.service = service
-        self.what = what
-        self.log = log
 
 
 @dataclass(frozen=True)
@@ -104,7 +91,7 @@ def logs_kept(ws: Workspace) -> int:
 
 
 def service_path(name: str, models_dir: Path | None = None) -> Path:
-    from .paths import models_dir as shipped
+    from ..paths import models_dir as shipped
 
     return Path(models_dir or shipped()) / f"{name}.py"
 

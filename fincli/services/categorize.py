@@ -1,0 +1,401 @@
+"""Categorization: the user's labels win, then the user's rules, then the model.
+
+The model lives in `models/categorize.py` and runs in its own process (fincli/runner.py).
+It is a real-time service on the engine's path (engine.py): it follows imported
+transactions; a run applies the user's rules here, in the parent (so they work even
+when the model fails: `kept_on_failure`), trains when there is no model or enough new
+labels (a `model.trained` event), and predicts the rest.
+Its training rows are the feature store's point-in-time training set for the user's
+labels (the latest label of each transaction) plus the shipped seed list
+(`data/seeds/categories.csv`), so a new user gets categories on day one. Rows to
+score come from the same feature code (`online_features`).
+
+A prediction whose calibrated confidence is below `review_below` (config.toml,
+`[categorize]`) is not assigned: the transaction goes to review with the model's
+suggestion. Results are `transactions.categorized` events, stored in one transaction
+with the service's cursor; only results that change a transaction are recorded.
+Rules are applied here, in the parent, so they work even when the model fails.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..ledger import projections
+from ..store import connection as db, log as ev
+from ..categories import check_category
+from ..errors import InputError, WorkspaceError
+from ..store.log import Event
+from ..workspace import Workspace
+from .base import Plan, Service, Window
+from .rules import Matcher, Rule, check_pattern, load as load_rules, next_id
+
+SERVICE = "categorize"
+MODEL_FILE = "model.npz"        # arrays and JSON: loading it runs no code (see models/service.py)
+LEGACY_MODEL_FILE = "model.joblib"   # the pickle an older fin saved: never loaded, removed on retraining
+DEFAULT_REVIEW_BELOW = 0.85
+DEFAULT_RETRAIN_AFTER = 20
+ITEMS_PER_EVENT = 5000
+PREDICT_BATCH = 100_000         # rows per service call: bounds the memory of both processes
+_PREDICTION = {"category": (str,), "confidence": (float, int)}
+_TRAINED = {"labels": (int,), "seed_rows": (int,), "categories": (int,)}
+
+
+@dataclass(frozen=True)
+class Settings:
+    review_below: float
+    retrain_after: int
+
+
+def settings(ws: Workspace) -> Settings:
+    table = ws.config().get("categorize", {})
+    if not isinstance(table, dict):
+        raise WorkspaceError(f"{ws.config_path}: `categorize` must be a table ([categorize])",
+                             "fix the file or delete it to get the defaults")
+    below = table.get("review_below", DEFAULT_REVIEW_BELOW)
+    if type(below) not in (int, float) or not 0 <= below <= 1:
+        raise WorkspaceError(f"{ws.config_path}: [categorize] review_below must be a number from 0 to 1, "
+                             f"not {below!r}", f"for example review_below = {DEFAULT_REVIEW_BELOW}")
+    after = table.get("retrain_after_labels", DEFAULT_RETRAIN_AFTER)
+    if type(after) is not int or after < 1:
+        raise WorkspaceError(f"{ws.config_path}: [categorize] retrain_after_labels must be a positive "
+                             f"whole number, not {after!r}", f"for example retrain_after_labels = {DEFAULT_RETRAIN_AFTER}")
+    return Settings(float(below), after)
+
+
+# --- training rows -------------------------------------------------------------------------
+
+def seed_rows() -> list[dict]:
+    """The shipped cold-start list as training rows (the service decides their weight)."""
+    from ..features.pit import description_tokens
+    from ..merchant import normalize
+    from ..paths import data_dir
+
+    path = data_dir() / "seeds" / "categories.csv"
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [{"description_tokens": description_tokens(r["text"]), "merchant": normalize(r["text"]),
+                 "amount": None, "sign": None, "currency": None, "label": r["category"], "seed": True}
+                for r in csv.DictReader(handle)]
+
+
+@dataclass
+class Labelled:
+    """The training set, one row per label event, with when each label was given."""
+    rows: list[dict]               # features + label, in label order
+    txn_ids: list[str]
+    label_seqs: list[int]
+    labelled_at: list[str]
+
+
+def labelled(ws: Workspace) -> Labelled:
+    from ..features.catalog import ROW_FEATURES
+    from ..features.store import refresh
+    from ..features.training import build_columns
+
+    refresh(ws)
+    _, data, _ = build_columns(ws.conn, SERVICE)
+    names = [f.name for f in ROW_FEATURES]
+    given = dict(ws.conn.execute("SELECT seq, occurred_at FROM events WHERE type = 'label.set'"))
+    out = Labelled([], [], [], [])
+    for i, seq in enumerate(data["observation"]):
+        if data["merchant"][i] is None:            # the labelled transaction is not in the log
+            continue
+        out.rows.append({**{n: data[n][i] for n in names}, "label": data["label"][i]})
+        out.txn_ids.append(data["txn_id"][i])
+        out.label_seqs.append(seq)
+        out.labelled_at.append(given[seq])
+    return out
+
+
+def latest_per_transaction(txn_ids: list[str]) -> list[int]:
+    """Of label rows in label order, the index of the last one of each transaction (its latest label)."""
+    return sorted({txn_id: i for i, txn_id in enumerate(txn_ids)}.values())
+
+
+# --- the model -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModelState:
+    sha256: str | None
+    label_seq: int               # labels up to this seq were in its training set
+    labels: int
+
+
+def model_state(ws: Workspace) -> ModelState:
+    """The current model: its file's recorded sha256 and the labels its training (model.trained) saw.
+
+    A log written before model.trained existed recorded training as a `service.ran` whose
+    metrics say op = train; that is read as the same fact.
+    """
+    from . import artifacts
+
+    sha = artifacts.recorded(ws, SERVICE, MODEL_FILE)
+    row = ws.conn.execute(
+        "SELECT payload ->> '$.label_seq', payload ->> '$.labels' FROM events"
+        " WHERE type = 'model.trained' AND payload ->> '$.service' = ? ORDER BY seq DESC LIMIT 1",
+        (SERVICE,)).fetchone()
+    if row is None:
+        row = ws.conn.execute(
+            "SELECT payload ->> '$.metrics.label_seq', payload ->> '$.metrics.labels' FROM events"
+            " WHERE type = 'service.ran' AND source = ? AND payload ->> '$.metrics.op' = 'train'"
+            " ORDER BY seq DESC LIMIT 1", (SERVICE,)).fetchone()
+    return ModelState(sha, row[0] or 0, row[1] or 0) if row else ModelState(sha, 0, 0)
+
+
+def new_labels(ws: Workspace, since_seq: int) -> int:
+    return ws.conn.execute("SELECT count(*) FROM events WHERE type = 'label.set' AND seq > ?",
+                           (since_seq,)).fetchone()[0]
+
+
+def needs_training(ws: Workspace, config: Settings) -> bool:
+    state = model_state(ws)
+    return state.sha256 is None or new_labels(ws, state.label_seq) >= config.retrain_after
+
+
+# --- categorizing --------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    """What a categorize run did; the plan's state, filled in as the run goes."""
+    considered: int = 0
+    by_rule: int = 0
+    by_model: int = 0
+    to_review: int = 0
+    changed: int = 0
+    trained: dict | None = None
+    seconds: float = 0.0
+    log: str | None = None
+    error: Exception | None = None   # the model's failure; the rule results are stored anyway
+    rows: list[tuple] = field(default_factory=list)            # the transactions considered, as stored
+    by_rules: list[tuple[dict, tuple]] = field(default_factory=list)
+    rest: list[tuple] = field(default_factory=list)            # what the model is asked about
+    trained_with: dict = field(default_factory=dict)
+    model: str = ""
+
+    def summary(self) -> str:
+        trained = f"model trained on {self.trained['labels']} labels; " if self.trained else ""
+        return (f"{trained}{self.considered} transactions: {self.by_rule} by rules, {self.by_model} by the model, "
+                f"{self.to_review} to review; {self.changed} changed")
+
+
+_CURRENT = ("SELECT id, description, merchant, category, category_source, confidence, suggestion, review, rule_id"
+            " FROM transactions WHERE replaced_by IS NULL AND category_source IS NOT 'user'")
+
+
+def _current(ws: Workspace, ids: list[str] | None) -> list[tuple]:
+    if ids is None:
+        return ws.conn.execute(_CURRENT + " ORDER BY date, account, import_id, line").fetchall()
+    import json
+
+    return ws.conn.execute(_CURRENT + " AND id IN (SELECT value FROM json_each(?))"
+                           " ORDER BY date, account, import_id, line", (json.dumps(ids),)).fetchall()
+
+
+def _changes(item: dict, row: tuple) -> bool:
+    _, _, _, category, source, confidence, suggestion, review, rule_id = row
+    stored = (category, source, confidence, suggestion, rule_id)
+    wanted = (item.get("category"), item.get("source"), item.get("confidence"), item.get("suggestion"),
+              item.get("rule"))
+    return stored != wanted or review != int(item.get("category") is None)
+
+
+def new_ids(ws: Workspace, after: int, upto: int) -> list[str]:
+    """Transactions imported in (after, upto] that are still live."""
+    return [r[0] for r in ws.conn.execute(
+        "SELECT t.id FROM events e JOIN transactions t ON t.id = e.payload ->> '$.id'"
+        " WHERE e.type = 'transaction.imported' AND e.seq > ? AND e.seq <= ? AND t.replaced_by IS NULL",
+        (after, upto))]
+
+
+def _check_predictions(rows: list, result: list) -> str | None:
+    for i, predicted in enumerate(result, 1):
+        if not predicted["category"].strip():
+            return f"result {i}: empty category"
+        if not 0 <= predicted["confidence"] <= 1:
+            return f"result {i}: confidence {predicted['confidence']!r} is not in [0, 1]"
+    return None
+
+
+class Categorize(Service):
+    name = SERVICE
+    follows = ("transaction.imported",)
+    schedule = "realtime"
+    train_fields = _TRAINED
+    result_fields = _PREDICTION
+    artifacts = (MODEL_FILE,)
+
+    def plan(self, ws: Workspace, window: Window) -> Plan:
+        ids = None if window.scope in ("all", "retrain") else new_ids(ws, window.after, window.upto)
+        return self.plan_for(ws, ids, retrain=window.scope == "retrain")
+
+    def plan_for(self, ws: Workspace, ids: list[str] | None, retrain: bool = False) -> Plan:
+        """Rules first (here, in the parent); then train if due, and predict for the rest."""
+        from ..features.pit import online_features
+
+        config = settings(ws)
+        state = Result(rows=_current(ws, ids))
+        state.considered = len(state.rows)
+        match = Matcher(load_rules(ws.conn))
+        for row in state.rows:
+            rule = match(row[1], row[2])
+            if rule is None:
+                state.rest.append(row)
+            else:
+                state.by_rules.append(({"id": row[0], "source": "rule", "category": rule.category,
+                                        "rule": rule.id}, row))
+        state.by_rule = len(state.by_rules)
+        ops: list[tuple[str, list[dict]]] = []
+        if retrain or (state.rest and needs_training(ws, config)):
+            data = labelled(ws)
+            keep = latest_per_transaction(data.txn_ids)
+            state.trained_with = {"labels": len(keep), "label_seq": max(data.label_seqs, default=0)}
+            ops.append(("train", [data.rows[i] for i in keep] + seed_rows()))
+        for start in range(0, len(state.rest), PREDICT_BATCH):
+            batch = state.rest[start:start + PREDICT_BATCH]
+            ops.append(("predict", online_features(ws, [row[0] for row in batch])))
+        return Plan(ops, state.considered, state)
+
+    def check(self, op: str, rows: list[dict], result) -> str | None:
+        return _check_predictions(rows, result) if op == "predict" else None
+
+    def trained_with(self, plan: Plan) -> dict:
+        return plan.state.trained_with
+
+    def trained(self, ws: Workspace, plan: Plan, training: dict | None) -> None:
+        if training is None or MODEL_FILE not in training["artifacts"]:
+            from ..errors import ServiceError
+
+            raise ServiceError(SERVICE, f"invalid response: train wrote no {MODEL_FILE}")
+        plan.state.trained = {**training["metrics"], "labels": training["labels"]}
+        (ws.artifacts / SERVICE / LEGACY_MODEL_FILE).unlink(missing_ok=True)    # an older fin's pickle
+
+    def to_events(self, ws: Workspace, plan: Plan, results: list, run: str) -> list[Event]:
+        state: Result = plan.state
+        review_below = settings(ws).review_below
+        predictions = [p for op, result in results if op == "predict" for p in result]
+        items = list(state.by_rules)
+        for row, predicted in zip(state.rest, predictions):
+            confidence = round(float(predicted["confidence"]), 4)
+            if confidence >= review_below:
+                items.append(({"id": row[0], "source": "model", "category": predicted["category"],
+                               "confidence": confidence}, row))
+                state.by_model += 1
+            else:
+                items.append(({"id": row[0], "source": "model", "suggestion": predicted["category"],
+                               "confidence": confidence}, row))
+                state.to_review += 1
+        return self._events(ws, state, items, run)
+
+    def kept_on_failure(self, ws: Workspace, plan: Plan, run: str) -> list[Event]:
+        return self._events(ws, plan.state, list(plan.state.by_rules), f"{run}:rules")
+
+    def _events(self, ws: Workspace, state: Result, items: list[tuple[dict, tuple]], run: str) -> list[Event]:
+        changed = [item for item, row in items if _changes(item, row)]
+        state.changed = len(changed)
+        model = model_state(ws).sha256 or ""
+        return [Event("transactions.categorized", f"categorized:{run}:{n}", ev.now()[:10], SERVICE,
+                      {"items": changed[start:start + ITEMS_PER_EVENT], "model": model})
+                for n, start in enumerate(range(0, len(changed), ITEMS_PER_EVENT))]
+
+    def detail(self, plan: Plan) -> str:
+        return plan.state.summary()
+
+    def snapshot(self, ws: Workspace) -> dict:
+        return {i: (c, s) for i, c, s in ws.conn.execute(
+            "SELECT id, coalesce(category, suggestion), category_source FROM transactions WHERE replaced_by IS NULL")}
+
+
+
+service = Categorize()
+
+
+def _finish(state: Result, seconds: float = 0.0, log: str | None = None) -> Result:
+    state.seconds, state.log = seconds, log
+    return state
+
+
+def run_all(ws: Workspace, *, retrain: bool = False, models_dir: Path | None = None) -> Result:
+    """`fin categorize`: every transaction without a user label, with the rules and the current model."""
+    from .engine import run_one
+    from ..errors import ServiceError
+
+    with ws.lock():
+        try:
+            report = run_one(ws, service, models_dir, scope="retrain" if retrain else "all")
+        except ServiceError as exc:
+            state = getattr(exc, "state", None) or Result()
+            state.error = exc
+            return _finish(state, log=str(exc.log) if exc.log else None)
+    return _finish(report.state or Result(), report.seconds, report.log)
+
+
+def recategorize(ws: Workspace, ids: list[str], run: str) -> Result:
+    """Categorize these transactions again now (a rule was added or removed); no cursor moves."""
+    from .engine import run_ops
+    from ..errors import ServiceError
+
+    plan = service.plan_for(ws, ids)
+    try:
+        results, seconds, log = run_ops(ws, service, plan)
+        events = service.to_events(ws, plan, results, run)
+        _finish(plan.state, seconds, log)
+    except ServiceError as exc:
+        plan.state.error = exc
+        events = service.kept_on_failure(ws, plan, run)
+    with db.transaction(ws.conn):
+        ev.append(ws.conn, events)
+        projections.catch_up(ws.conn)
+    return plan.state
+
+
+# --- the user's rules: recorded, then applied at once -----------------------------------------
+
+def add_rule(ws: Workspace, pattern: str, category: str, regex: bool = False):
+    """Record a rule and apply it to the transactions it matches now; returns (rule, categorize result)."""
+    check_pattern(pattern, regex)
+    category = check_category(category)
+    with ws.lock():
+        with db.transaction(ws.conn):
+            projections.catch_up(ws.conn)
+            rule = Rule(next_id(ws.conn), pattern, category, regex)
+            ev.append(ws.conn, [Event("rule.added", f"rule.added:{rule.id}", ev.now()[:10], "user",
+                                      {"id": rule.id, "pattern": pattern, "category": category, "regex": regex})])
+            projections.catch_up(ws.conn)
+        matches = rule.matcher()
+        ids = [i for i, d, m in ws.conn.execute(
+            "SELECT id, description, merchant FROM transactions WHERE replaced_by IS NULL"
+            " AND category_source IS NOT 'user'") if matches(d) or matches(m)]
+        result = recategorize(ws, ids, f"rule.added:{rule.id}")
+    return rule, result
+
+
+def remove_rule(ws: Workspace, rule_id: str):
+    """Remove a rule; the transactions it categorized are categorized again (other rules, then the model)."""
+    with ws.lock():
+        with db.transaction(ws.conn):
+            projections.catch_up(ws.conn)
+            if ws.conn.execute("SELECT 1 FROM rules WHERE id = ?", (rule_id,)).fetchone() is None:
+                known = ", ".join(r.id for r in load_rules(ws.conn)) or "none"
+                raise InputError(f"no rule {rule_id!r}", f"see them with `fin rules list` (rules now: {known})")
+            ev.append(ws.conn, [Event("rule.removed", f"rule.removed:{rule_id}", ev.now()[:10], "user",
+                                      {"id": rule_id})])
+            projections.catch_up(ws.conn)
+        ids = [r[0] for r in ws.conn.execute("SELECT id FROM transactions WHERE rule_id = ?", (rule_id,))]
+        result = recategorize(ws, ids, f"rule.removed:{rule_id}")
+    return result
+
+
+
+def train(ws: Workspace, models_dir: Path | None = None) -> dict:
+    """Train on every label (the latest of each transaction) plus the seeds; record the model. Returns metrics."""
+    from .engine import run_ops
+
+    data = labelled(ws)
+    keep = latest_per_transaction(data.txn_ids)
+    state = Result(trained_with={"labels": len(keep), "label_seq": max(data.label_seqs, default=0)})
+    run_ops(ws, service, Plan([("train", [data.rows[i] for i in keep] + seed_rows())], 0, state))
+    return state.trained
