@@ -56,6 +56,8 @@ def windows(rng: random.Random, first: date, last: date, shortest: int, longest:
     out, start = [], first
     while True:
         end = min(last, start + timedelta(days=rng.randint(shortest, longest)))
+        if (last - end).days < shortest:      # no short leftover window at the end
+            end = last
         out.append((start, end))
         if end >= last:
             return out
@@ -151,7 +153,7 @@ def test_an_export_with_only_charges_takes_the_accounts_recorded_convention(fin,
     assert fin("import", tmp_path / "amex_1.csv", "--no-services").exit_code == 0
     result = fin("import", tmp_path / "amex_2.csv", "--no-services", "--format", "json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)[0]["sign"].endswith("1 earlier import of this account (no negative rows here)")
+    assert json.loads(result.stdout)[0]["sign"].endswith("1 earlier import of this account (the rows alone cannot tell)")
     ws = open_workspace(fin.home)
     try:
         assert stored(ws, "amex") == truth(history + later)
@@ -217,3 +219,32 @@ def test_a_type_column_saying_purchase_and_payment_decides_a_short_card_export(f
     rows = {(t["date"], t["amount"], t["pending"]) for t in json.loads(fin("transactions", "-f", "json").stdout)}
     assert ("2024-01-21", "-66.40", False) in rows and ("2024-01-20", "20.00", False) in rows
     assert ("2024-01-26", "300.00", False) in rows and ("2024-01-28", "-32.18", True) in rows
+
+
+def test_an_export_read_the_wrong_way_first_is_named_when_a_clear_one_contradicts_it(fin, tmp_path):
+    """A first export with charges and a refund but no payment cannot tell it is a card's; read as
+    written, it is stored the wrong way round. The next export, with its payment, says so clearly,
+    and fin stops and names the import to undo rather than store both ways."""
+    history = card_history(21, days=70)
+    early = [r for r in history if r[0] < date(2024, 1, 25) and r[1] != PAYMENT]
+    early.append((date(2024, 1, 24), MERCHANTS[5], 1450))                      # a refund
+    write_amex(tmp_path / "amex_1.csv", early)
+    first = fin("import", tmp_path / "amex_1.csv", "--no-services", "--format", "json")
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)[0]
+    assert report["sign"].startswith("money out negative (as written)")
+    write_amex(tmp_path / "amex_2.csv", [r for r in history if r[0] >= date(2024, 1, 20)])
+    second = fin("import", tmp_path / "amex_2.csv", "--no-services")
+    assert second.exit_code == 1
+    line = second.stderr.strip()
+    assert "\n" not in line and f"fin undo {report['import_id']}" in line and "--sign" in line
+    assert fin("undo", report["import_id"]).exit_code == 0
+    assert fin("import", tmp_path / "amex_2.csv", "--no-services").exit_code == 0
+    assert fin("import", tmp_path / "amex_1.csv", "--no-services").exit_code == 0    # now the account knows
+    ws = open_workspace(fin.home)
+    try:
+        want = truth([r for r in history if r[0] >= date(2024, 1, 20) or r in early]
+                     + [(date(2024, 1, 24), MERCHANTS[5], 1450)])
+        assert stored(ws, "amex") == want
+    finally:
+        ws.close()

@@ -21,9 +21,6 @@ CREDIT_WORDS = re.compile(r"payment (received|thank)|thank you|refund|credit|gut
 CREDIT_KINDS = re.compile(r"(payments?|credits?|returns?|refunds?|payments? and credits?|payment/credit|"
                           r"credit/payment|reversal|chargeback|adjustment|cashback|rewards?)", re.I)
 CHARGE_KINDS = re.compile(r"(purchases?|sales?|debit|fee|fees|interest charge|cash advance)", re.I)
-# Words of a withdrawal or a transfer out: a negative row that is money leaving a bank account.
-OUT_WORDS = re.compile(r"withdraw|transfer to|to savings|to checking|atm|cash|überweisung|lastschrift|"
-                       r"retrait|prelevement|opname|bill pay|check ?#?\d|cheque", re.I)
 LAYOUT_VERSION = 1
 
 
@@ -168,8 +165,8 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
             layout_sign = sign
         elif amt.plus:
             layout_sign, plus_credit = "inverted", True
-        elif (evidence := sign_evidence(amt, data, cols, used))["sign"] == "inverted":
-            layout_sign = "inverted"          # many purchases, no money in: a card export
+        elif (evidence := sign_evidence(amt, data, cols, used))["strength"] == "strong":
+            layout_sign = evidence["sign"]    # a type column says which rows are purchases
         else:
             raise UndecidedLayout(
                 "sign", path, None, f"amounts in column {amt.index + 1}{_q(amt.name)} are never negative and no column says "
@@ -305,8 +302,7 @@ def sign_evidence(amt, data, cols, used) -> dict:
     if not texts:
         texts = [c for c in cols if c.index not in used and not c.is_number and not c.constant]
     kinds = [c for c in cols if c.index not in used and not c.is_number]
-    neg = pos = neg_credit = pos_credit = neg_charge = pos_charge = neg_out = 0
-    positive_texts = set()
+    neg = pos = neg_credit = pos_credit = neg_charge = pos_charge = 0
     for i in range(len(data)):
         try:
             body, _, minus, _ = split_sign(amt.cells[i])
@@ -322,23 +318,19 @@ def sign_evidence(amt, data, cols, used) -> dict:
             neg += 1
             neg_credit += credit
             neg_charge += charge
-            neg_out += bool(OUT_WORDS.search(words)) and not credit
         else:
             pos += 1
             pos_credit += credit
             pos_charge += charge
-            positive_texts.add(" ".join(words.casefold().split()))
     counts = {"rows": neg + pos, "positive": pos, "credits_negative": neg_credit, "credits_positive": pos_credit}
     card, bank = neg_credit + pos_charge, pos_credit + neg_charge
     if card > 2 * bank and (pos > neg or pos_charge > neg_charge):
         return {"sign": "inverted", "strength": "strong", **counts}
     if bank > 2 * card:
         return {"sign": "normal", "strength": "strong", **counts}
-    # No payment or credit words to go by: many positive rows at several different places and
-    # few negatives, none a withdrawal or transfer out, are a card's purchases written positive
-    # (a savings account's deposits repeat one or two descriptions).
-    if pos >= 8 and pos >= 4 * neg and len(positive_texts) >= max(4, 0.2 * pos) and not neg_out:
-        return {"sign": "inverted", "strength": "weak", **counts}
+    # Nothing but the share of positive rows to go by: read as written. A card export whose
+    # window holds no payment and a mostly-income account look alike; the account's earlier
+    # imports and the rows it shares with the store decide (sign.py), else --sign.
     return {"sign": "normal", "strength": "weak" if neg else "none", **counts}
 
 

@@ -106,10 +106,11 @@ def import_files(ws: Workspace, paths: list[str], options: Options, progress=Non
 
 def _parse(ws: Workspace, path: Path, options: Options, account: str,
            progress) -> tuple[ParsedFile, signs.SignDecision | None]:
-    """The parsed file, and the sign decision when the account's history had to settle it.
+    """The parsed file, and the sign decision when the account had to settle it.
 
     What the file alone cannot tell (the sign of amounts that are never negative, day/month
-    order) the account's earlier imports of the same layout settle, when they agree."""
+    order) the account's earlier imports of the same layout settle when they agree; the sign
+    also by the rows the file shares with what is stored."""
     from .detect import UndecidedLayout
     from .parse import parse_file
     from .profiles import get_profile, matching_profile, saved_profiles
@@ -120,21 +121,51 @@ def _parse(ws: Workspace, path: Path, options: Options, account: str,
         layout = matching_profile(path, saved_profiles(ws))
     settled = {"sign": options.sign, "date_format": options.date_format}
     decision = None
+
+    def parse():
+        return parse_file(path, date_format=settled["date_format"], decimal_mark=options.decimal_mark,
+                          sign=settled["sign"], profile=layout, skip_bad_rows=options.skip_bad_rows, progress=progress)
     while True:
         try:
-            parsed = parse_file(path, date_format=settled["date_format"], decimal_mark=options.decimal_mark,
-                                sign=settled["sign"], profile=layout, skip_bad_rows=options.skip_bad_rows,
-                                progress=progress)
-            return parsed, decision
+            return parse(), decision
         except UndecidedLayout as exc:
+            if settled[exc.option]:
+                raise
             earlier = signs.earlier_imports(ws.conn, account, exc.fingerprint)
             known = {lay.get(exc.option) for lay in earlier.values()} - {None}
-            if settled[exc.option] or len(known) != 1:
+            if len(known) == 1:
+                settled[exc.option] = known.pop()
+                reason = f"{signs.count(len(earlier), 'earlier import')} of this account (the rows alone cannot tell)"
+            elif exc.option == "sign" and (shared := _sign_by_overlap(ws, account, settled, path, options, layout)):
+                settled["sign"], reason = shared
+            else:
                 raise
-            settled[exc.option] = known.pop()
             if exc.option == "sign":
-                reason = f"{signs.count(len(earlier), 'earlier import')} of this account (no negative rows here)"
                 decision = signs.SignDecision(settled["sign"], "account", reasons=[reason])
+
+
+def _sign_by_overlap(ws: Workspace, account: str, settled: dict, path: Path, options: Options,
+                     layout) -> tuple[str, str] | None:
+    """Read the file as written and compare its rows with the stored ones of the same date and
+    description: (convention, reason) when they clearly agree or clearly disagree, else None."""
+    from types import SimpleNamespace
+
+    from .parse import parse_file
+
+    parsed = parse_file(path, date_format=settled["date_format"], decimal_mark=options.decimal_mark, sign="normal",
+                        profile=layout, skip_bad_rows=True)
+    currency = options.currency or _account_currency(ws, account) or ws.config().get("default_currency", "USD")
+    rows = []
+    for row in parsed.rows:
+        try:
+            rows.append(SimpleNamespace(date=row.date, description=row.description,
+                                        amount=to_minor(row.amount, (row.currency or currency).upper())))
+        except FinError:
+            continue
+    same, opposite = signs.overlap(ws.conn, account, rows)
+    if not same + opposite or not (same >= 3 * opposite or opposite >= 3 * same):
+        return None
+    return ("normal" if same > opposite else "inverted"), f"{max(same, opposite)} overlapping rows"
 
 
 def _account_currency(ws: Workspace, account: str) -> str | None:
