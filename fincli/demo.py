@@ -34,12 +34,6 @@ def demo_home(home: Path | None) -> Path:
     return home
 
 
-def load_samples(ws: Workspace, files: list[Path]) -> tuple[list[FileReport], list]:
-    """Import the sample exports, then categorize the new transactions as `fin import` does.
-
-    Returns the import's file reports and the real-time services' run reports.
-    """
-    reports = import_files(ws, [str(f) for f in files], Options())
-    from .services.engine import run_realtime
-
-    return reports, run_realtime(ws)
+def load_samples(ws: Workspace, files: list[Path]) -> list[FileReport]:
+    """Import the sample exports; the file reports."""
+    return import_files(ws, [str(f) for f in files], Options())

@@ -117,16 +117,17 @@ def _run_import(ws, files: list[str], fmt: Format, services: bool = True, **opti
         if report.currency_assumed and report.status in ("imported", "dry run"):
             message(f"{report.path}: the file does not name its currency; assumed {report.currency} "
                     "(pass --currency to choose)")
-    services_ok = True
+    services_failed = 0
     if services and any(r.status == "imported" and r.added for r in reports):
-        services_ok = _run_realtime_services(ws)
+        services_failed = run_realtime_services(ws)
     if any(r.status == "failed" for r in reports):
         return 1
-    return 0 if services_ok else 3
+    return 3 if services_failed else 0
 
 
-def _run_realtime_services(ws) -> bool:
-    """Score what was just imported; a service that fails never undoes the import. False if one failed."""
+def run_realtime_services(ws) -> int:
+    """Score what was just imported (the one trigger, for `fin import` and the demo); a service that
+    fails never undoes the import. Returns how many failed."""
     from ..errors import FinError
     from ..services.engine import run_realtime
 
@@ -135,13 +136,13 @@ def _run_realtime_services(ws) -> bool:
             reports = run_realtime(ws)
     except FinError as exc:                       # e.g. a bad config.toml: the import itself stands
         message(f"fin: the import is kept, but the services did not run: {exc}")
-        return False
+        return 1
     for report in reports:
         if report.status == "failed":
             message(f"fin: the import is kept, but {report.error}; retry with `fin run {report.service}`")
         elif report.detail and sys.stderr.isatty():
             message(f"{report.service}: {report.detail}")
-    return all(report.status != "failed" for report in reports)
+    return sum(report.status == "failed" for report in reports)
 
 
 def transactions(
@@ -298,18 +299,17 @@ def demo(ctx: typer.Context, fmt: Format = FORMAT):
     try:
         files = sample_exports()
         message(f"fin demo: importing {len(files)} sample exports into a fresh workspace at {home}")
-        reports, runs = load_samples(ws, files)
+        reports = load_samples(ws, files)
         failed = [r for r in reports if r.status == "failed"]
         for report in failed:
             message(f"fin: {report.error}")
-        for run in runs:
-            message(f"fin: {run.error}" if run.status == "failed" else f"{run.service}: {run.detail}")
+        services_failed = run_realtime_services(ws)      # categorize the new transactions, as `fin import` does
         if fmt is not Format.table:
             status = ledger.status(ws)
             render_one({"workspace": str(home), "files": len(files), "failed": len(failed),
                         "added": sum(r.added for r in reports), "transactions": status["transactions"],
                         "accounts": status["accounts"],
-                        "services_failed": sum(run.status == "failed" for run in runs)}, fmt)
+                        "services_failed": services_failed}, fmt)
         else:
             _show_demo(ws, reports)
         message(f"explore it: {fin_command()} --home {home} transactions")
@@ -317,6 +317,8 @@ def demo(ctx: typer.Context, fmt: Format = FORMAT):
             raise WorkspaceError(f"{len(failed)} sample file(s) failed to import", "see the lines above")
     finally:
         ws.close()
+    if services_failed:
+        raise typer.Exit(3)
 
 
 def _show_demo(ws, reports) -> None:
