@@ -106,6 +106,26 @@ for _area in (ledger, features, services):
     register(_area)
 
 
+def _register_services() -> None:
+    """Each built-in service's own commands, from its module (see fincli/services/registry.py), built on
+    what the CLI shares with them: its options, the workspace opener and its renderers."""
+    from types import SimpleNamespace
+
+    from ..output import Format, render, render_one
+    from ..services import registry
+    from .options import FORMAT, MODELS_DIR, date_option, done, workspace
+
+    kit = SimpleNamespace(Format=Format, FORMAT=FORMAT, MODELS_DIR=MODELS_DIR, date_option=date_option,
+                          workspace=workspace, done=done, message=message, render=render, render_one=render_one,
+                          evaluate_categorize=services.evaluate_categorize)
+    for name in registry.names():
+        groups, commands = registry.get(name).commands(kit)
+        register(SimpleNamespace(GROUPS=groups, COMMANDS=commands))
+
+
+_register_services()
+
+
 def main() -> None:
     app(prog_name="fin")
 

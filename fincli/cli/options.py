@@ -49,3 +49,4 @@ def done(fmt: Format, record: dict, line: str) -> None:
         from ..output import render_one
 
         render_one(record, fmt)
+

@@ -1,4 +1,4 @@
-"""The model services' commands: categorize, its rules, and running services on what is new."""
+"""Running services on what is new; each service's own commands come from its module (Service.commands)."""
 
 from __future__ import annotations
 
@@ -9,82 +9,7 @@ from typing import List, Optional
 import typer
 
 from ..output import Format, message
-from .options import FORMAT, MODELS_DIR, date_option, done, workspace
-
-
-def rules_add(
-    ctx: typer.Context,
-    pattern: str = typer.Argument(..., help="Text to find in the description or merchant (any case)."),
-    category: str = typer.Argument(..., help="The category to give, e.g. groceries."),
-    regex: bool = typer.Option(False, "--regex", help="PATTERN is a regular expression (searched, any case)."),
-    fmt: Format = FORMAT,
-):
-    """Add a rule and apply it now; the newest matching rule wins, a label beats any rule."""
-    from ..services.categorize import add_rule as add
-
-    rule, result = add(workspace(ctx), pattern, category, regex)
-    done(fmt, {"id": rule.id, "pattern": pattern, "regex": regex, "category": rule.category,
-                "transactions": result.by_rule},
-          f"added rule {rule.id}: {pattern!r} -> {rule.category}; {result.by_rule} transaction"
-          f"{'s' if result.by_rule != 1 else ''} match it now")
-
-
-def rules_list(ctx: typer.Context, fmt: Format = FORMAT):
-    """The rules, in the order they are tried (newest first)."""
-    from ..output import render
-    from ..services.rules import listing
-
-    render(listing(workspace(ctx)), ["id", "pattern", "regex", "category", "added_at", "transactions"], fmt)
-
-
-def rules_remove(ctx: typer.Context, rule_id: str = typer.Argument(..., help="The rule's id (see `fin rules list`)."),
-                 fmt: Format = FORMAT):
-    """Remove a rule; what it categorized is categorized again by the other rules and the model."""
-    from ..services.categorize import remove_rule as remove
-
-    result = remove(workspace(ctx), rule_id)
-    done(fmt, {"id": rule_id, "considered": result.considered, "rule": result.by_rule, "model": result.by_model,
-                "review": result.to_review, "error": str(result.error) if result.error else None},
-          f"removed rule {rule_id}; {result.considered} transactions categorized again "
-          f"({result.by_rule} by rules, {result.by_model} by the model, {result.to_review} to review)")
-    if result.error is not None:
-        message(f"fin: {result.error}; run `fin categorize` to try again")
-        raise typer.Exit(3)
-
-
-def categorize(
-    ctx: typer.Context,
-    retrain: bool = typer.Option(False, "--retrain", help="Train the model again on every label first."),
-    evaluate: bool = typer.Option(False, "--evaluate",
-                                  help="Train on the earlier labels, score the later ones, compare with baselines."),
-    split: Optional[str] = date_option("--split", "With --evaluate: labels given before this date train, "
-                                       "later ones are scored (default: the last 20%)"),
-    models_dir: Optional[Path] = MODELS_DIR,
-    fmt: Format = FORMAT,
-):
-    """Categorize every transaction without a label: your rules first, then the model; unsure ones go to review."""
-    ws = workspace(ctx)
-    if evaluate:
-        from ..evaluation import evaluate as run_evaluation
-
-        render_evaluation(run_evaluation(ws, split, models_dir), fmt)
-        return
-    from ..services.categorize import run_all
-
-    result = run_all(ws, retrain=retrain, models_dir=models_dir)
-    if fmt is not Format.table:
-        from ..output import render_one
-
-        render_one({"considered": result.considered, "rule": result.by_rule, "model": result.by_model,
-                    "review": result.to_review, "changed": result.changed,
-                    "trained_on_labels": result.trained["labels"] if result.trained else None,
-                    "error": str(result.error) if result.error else None}, fmt)
-    if result.trained:
-        message(f"trained on {result.trained['labels']} labels and {result.trained['seed_rows']} seed entries")
-    message(result.summary())
-    if result.error is not None:
-        message(f"fin: {result.error}")
-        raise typer.Exit(3)
+from .options import FORMAT, MODELS_DIR, workspace
 
 
 def run(
@@ -116,6 +41,13 @@ def run(
 
 
 
+def evaluate_categorize(ws, split: Optional[str], models_dir: Optional[Path], fmt: Format) -> None:
+    """`fin categorize --evaluate`: the model against two baselines, rendered."""
+    from ..evaluation import evaluate
+
+    render_evaluation(evaluate(ws, split, models_dir), fmt)
+
+
 def render_evaluation(report: dict, fmt: Format) -> None:
     """JSON as documented; as a table or CSV, one row per figure and one column per method."""
     import json
@@ -142,12 +74,8 @@ def render_evaluation(report: dict, fmt: Format) -> None:
                                         "coverage_at_threshold"], fmt, title="model, per category")
 
 
-GROUPS = {"rules": "Your categorization rules: they come before the model."}
+GROUPS: dict[str, str] = {}
 
-COMMANDS = [                 # (group, name, function), in the order `fin --help` lists them
-    ("rules", "add", rules_add),
-    ("rules", "list", rules_list),
-    ("rules", "remove", rules_remove),
-    (None, "categorize", categorize),
+COMMANDS = [                 # (group, name, function); each service adds its own (Service.commands)
     (None, "run", run),
 ]

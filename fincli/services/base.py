@@ -22,10 +22,11 @@ And it fills in:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..store.log import Event
-from ..workspace import Workspace
+if TYPE_CHECKING:                 # the CLI loads every service's commands at start-up: keep this light
+    from ..store.log import Event
+    from ..workspace import Workspace
 
 Fields = dict[str, tuple[type, ...]]
 SCHEDULES = ("realtime", "nightly", "weekly", "on demand")
@@ -87,5 +88,7 @@ class Service:
         """The service's results as the user sees them (the contract tests compare these)."""
         return None
 
-    def commands(self, app, kit) -> None:
-        """Register the service's own CLI commands on `app`; `kit` holds the CLI's shared parts."""
+    def commands(self, kit) -> tuple[dict, list]:
+        """The service's own CLI commands, as the CLI's area tables: ({group: help}, [(group, name,
+        function)]). `kit` holds the CLI's shared parts (options, workspace opener, renderers)."""
+        return {}, []

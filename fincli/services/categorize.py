@@ -23,14 +23,16 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..ledger import projections
-from ..store import connection as db, log as ev
+from typing import TYPE_CHECKING
+
 from ..categories import check_category
 from ..errors import InputError, WorkspaceError
-from ..store.log import Event
-from ..workspace import Workspace
 from .base import Plan, Service, Window
 from .rules import Matcher, Rule, check_pattern, load as load_rules, next_id
+
+if TYPE_CHECKING:        # `fin --help` loads this module for its commands: the store is imported where used
+    from ..store.log import Event
+    from ..workspace import Workspace
 
 SERVICE = "categorize"
 MODEL_FILE = "model.npz"        # arrays and JSON: loading it runs no code (see models/service.py)
@@ -294,6 +296,9 @@ class Categorize(Service):
         return self._events(ws, plan.state, list(plan.state.by_rules), f"{run}:rules")
 
     def _events(self, ws: Workspace, state: Result, items: list[tuple[dict, tuple]], run: str) -> list[Event]:
+        from ..store import log as ev
+        from ..store.log import Event
+
         changed = [item for item, row in items if _changes(item, row)]
         state.changed = len(changed)
         model = model_state(ws).sha256 or ""
@@ -303,6 +308,9 @@ class Categorize(Service):
 
     def detail(self, plan: Plan) -> str:
         return plan.state.summary()
+
+    def commands(self, kit) -> tuple[dict, list]:
+        return _commands(kit)
 
     def snapshot(self, ws: Workspace) -> dict:
         return {i: (c, s) for i, c, s in ws.conn.execute(
@@ -335,6 +343,8 @@ def run_all(ws: Workspace, *, retrain: bool = False, models_dir: Path | None = N
 
 def recategorize(ws: Workspace, ids: list[str], run: str) -> Result:
     """Categorize these transactions again now (a rule was added or removed); no cursor moves."""
+    from ..ledger import projections
+    from ..store import connection as db, log as ev
     from .engine import run_ops
     from ..errors import ServiceError
 
@@ -356,6 +366,10 @@ def recategorize(ws: Workspace, ids: list[str], run: str) -> Result:
 
 def add_rule(ws: Workspace, pattern: str, category: str, regex: bool = False):
     """Record a rule and apply it to the transactions it matches now; returns (rule, categorize result)."""
+    from ..ledger import projections
+    from ..store import connection as db, log as ev
+    from ..store.log import Event
+
     check_pattern(pattern, regex)
     category = check_category(category)
     with ws.lock():
@@ -375,6 +389,10 @@ def add_rule(ws: Workspace, pattern: str, category: str, regex: bool = False):
 
 def remove_rule(ws: Workspace, rule_id: str):
     """Remove a rule; the transactions it categorized are categorized again (other rules, then the model)."""
+    from ..ledger import projections
+    from ..store import connection as db, log as ev
+    from ..store.log import Event
+
     with ws.lock():
         with db.transaction(ws.conn):
             projections.catch_up(ws.conn)
@@ -399,3 +417,95 @@ def train(ws: Workspace, models_dir: Path | None = None) -> dict:
     state = Result(trained_with={"labels": len(keep), "label_seq": max(data.label_seqs, default=0)})
     run_ops(ws, service, Plan([("train", [data.rows[i] for i in keep] + seed_rows())], 0, state))
     return state.trained
+
+
+# --- its commands -------------------------------------------------------------------------------
+
+def _commands(kit) -> tuple[dict, list]:
+    """`fin categorize` and `fin rules add|list|remove`, built on the CLI's shared parts (`kit`):
+    its options, the workspace opener and its renderers (only the CLI prints)."""
+    from typing import Optional
+
+    import typer
+
+    Format, FORMAT, MODELS_DIR = kit.Format, kit.FORMAT, kit.MODELS_DIR
+    date_option, done, message, workspace = kit.date_option, kit.done, kit.message, kit.workspace
+    names = {"typer": typer, "Format": Format, "Optional": Optional, "Path": Path, "str": str, "bool": bool}
+
+    def resolved(fn):
+        """Annotations as objects: this module defers them, and typer reads them off the function."""
+        fn.__annotations__ = {key: eval(value, {"__builtins__": {}}, names) if isinstance(value, str) else value
+                              for key, value in fn.__annotations__.items()}
+        return fn
+
+    def rules_add(
+        ctx: typer.Context,
+        pattern: str = typer.Argument(..., help="Text to find in the description or merchant (any case)."),
+        category: str = typer.Argument(..., help="The category to give, e.g. groceries."),
+        regex: bool = typer.Option(False, "--regex", help="PATTERN is a regular expression (searched, any case)."),
+        fmt: Format = FORMAT,
+    ):
+        """Add a rule and apply it now; the newest matching rule wins, a label beats any rule."""
+        rule, result = add_rule(workspace(ctx), pattern, category, regex)
+        done(fmt, {"id": rule.id, "pattern": pattern, "regex": regex, "category": rule.category,
+                    "transactions": result.by_rule},
+              f"added rule {rule.id}: {pattern!r} -> {rule.category}; {result.by_rule} transaction"
+              f"{'s' if result.by_rule != 1 else ''} match it now")
+
+
+    def rules_list(ctx: typer.Context, fmt: Format = FORMAT):
+        """The rules, in the order they are tried (newest first)."""
+        from .rules import listing
+
+
+        kit.render(listing(workspace(ctx)), ["id", "pattern", "regex", "category", "added_at", "transactions"], fmt)
+
+
+    def rules_remove(ctx: typer.Context, rule_id: str = typer.Argument(..., help="The rule's id (see `fin rules list`)."),
+                     fmt: Format = FORMAT):
+        """Remove a rule; what it categorized is categorized again by the other rules and the model."""
+    
+
+        result = remove_rule(workspace(ctx), rule_id)
+        done(fmt, {"id": rule_id, "considered": result.considered, "rule": result.by_rule, "model": result.by_model,
+                    "review": result.to_review, "error": str(result.error) if result.error else None},
+              f"removed rule {rule_id}; {result.considered} transactions categorized again "
+              f"({result.by_rule} by rules, {result.by_model} by the model, {result.to_review} to review)")
+        if result.error is not None:
+            message(f"fin: {result.error}; run `fin categorize` to try again")
+            raise typer.Exit(3)
+
+
+    def categorize(
+        ctx: typer.Context,
+        retrain: bool = typer.Option(False, "--retrain", help="Train the model again on every label first."),
+        evaluate: bool = typer.Option(False, "--evaluate",
+                                      help="Train on the earlier labels, score the later ones, compare with baselines."),
+        split: Optional[str] = date_option("--split", "With --evaluate: labels given before this date train, "
+                                           "later ones are scored (default: the last 20%)"),
+        models_dir: Optional[Path] = MODELS_DIR,
+        fmt: Format = FORMAT,
+    ):
+        """Categorize every transaction without a label: your rules first, then the model; unsure ones go to review."""
+        ws = workspace(ctx)
+        if evaluate:
+            kit.evaluate_categorize(ws, split, models_dir, fmt)
+            return
+    
+
+        result = run_all(ws, retrain=retrain, models_dir=models_dir)
+        if fmt is not Format.table:
+            kit.render_one({"considered": result.considered, "rule": result.by_rule, "model": result.by_model,
+                        "review": result.to_review, "changed": result.changed,
+                        "trained_on_labels": result.trained["labels"] if result.trained else None,
+                        "error": str(result.error) if result.error else None}, fmt)
+        if result.trained:
+            message(f"trained on {result.trained['labels']} labels and {result.trained['seed_rows']} seed entries")
+        message(result.summary())
+        if result.error is not None:
+            message(f"fin: {result.error}")
+            raise typer.Exit(3)
+
+    groups = {"rules": "Your categorization rules: they come before the model."}
+    return groups, [("rules", "add", resolved(rules_add)), ("rules", "list", resolved(rules_list)),
+                    ("rules", "remove", resolved(rules_remove)), (None, "categorize", resolved(categorize))]
