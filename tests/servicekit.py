@@ -36,7 +36,7 @@ class OneOp(Service):
         self.result_fields = fields or {} if op == "predict" else {}
 
     def plan(self, ws, window) -> Plan:
-        rows = new_transactions(ws, window.after, window.upto)
+        rows = new_transactions(ws, window.start, window.upto)
         return Plan([(self.op, rows)] if rows else [], len(rows))
 
     def to_events(self, ws, plan, results, run) -> list[Event]:

@@ -110,3 +110,22 @@ def test_results_survive_rebuild_verify(service, models, tmp_path, fin):
         assert service.snapshot(ws) == before
     finally:
         ws.close()
+
+
+def test_a_history_service_gets_the_whole_log_as_of_its_cursor_when_something_it_follows_is_new(models, tmp_path):
+    class History(Summary):
+        window = "history"
+
+    history = History()
+    history.name = "summary"
+    ws = workspace(tmp_path / "ws", EXPORTS[:1])
+    try:
+        with registered(history):
+            assert [r.rows for r in engine.run_services(ws, ["summary"], models)][0] > 0
+            first = ws.conn.execute("SELECT count(*) FROM transactions").fetchone()[0]
+            assert all(r.status == "imported" for r in import_files(ws, [str(EXPORTS[1])], Options()))
+            report, = engine.run_services(ws, ["summary"], models)
+            total = ws.conn.execute("SELECT count(*) FROM events WHERE type = 'transaction.imported'").fetchone()[0]
+            assert report.rows == total > first          # the whole history, not only what is new
+    finally:
+        ws.close()

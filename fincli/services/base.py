@@ -39,6 +39,8 @@ class Window:
     upto: int
     followed: int                         # how many followed events are new
     scope: str = "new"                    # "new", or "all" when the user asks for everything again
+    start: int = 0                        # rows come from (start, upto]: `after` for a "new" window,
+                                          # 0 for a "history" one (the whole log as of the cursor)
 
 
 @dataclass

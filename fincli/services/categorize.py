@@ -231,7 +231,7 @@ class Categorize(Service):
     artifacts = (MODEL_FILE,)
 
     def plan(self, ws: Workspace, window: Window) -> Plan:
-        ids = None if window.scope in ("all", "retrain") else new_ids(ws, window.after, window.upto)
+        ids = None if window.scope in ("all", "retrain") else new_ids(ws, window.start, window.upto)
         return self.plan_for(ws, ids, retrain=window.scope == "retrain")
 
     def plan_for(self, ws: Workspace, ids: list[str] | None, retrain: bool = False) -> Plan:

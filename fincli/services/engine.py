@@ -103,7 +103,7 @@ def run_one(ws: Workspace, service: Service, models_dir: Path | None = None, sco
             if upto > after:               # only events this service does not follow: move past them
                 advance(ws.conn, name, after, upto)
             return RunReport(name, "nothing new", 0, upto)
-    window = Window(after, upto, followed, scope)
+    window = Window(after, upto, followed, scope, start=0 if service.window == "history" else after)
     run = f"{scope}:{after}:{upto}"
     plan = service.plan(ws, window)
     try:
