@@ -42,6 +42,12 @@ def command(target: typer.Typer = app, name: str | None = None):
             except KeyboardInterrupt:
                 message("fin: interrupted; nothing of the unfinished step was written")
                 raise typer.Exit(130) from None
+            except BrokenPipeError:               # `fin transactions | head`: the reader has all it wanted
+                import os
+                import sys
+
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
+                raise typer.Exit(141) from None
             except Exception as exc:
                 line = _environment_problem(exc, kwargs.get("ctx"))
                 if line is None:

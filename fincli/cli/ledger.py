@@ -298,7 +298,7 @@ def demo(ctx: typer.Context, fmt: Format = FORMAT):
     ws = open_workspace(home)
     try:
         files = sample_exports()
-        message(f"fin demo: importing {len(files)} sample exports into a fresh workspace at {home}")
+        message(f"fin demo: importing {len(files)} sample exports into a fresh workspace at {ws.home}")
         reports = load_samples(ws, files)
         failed = [r for r in reports if r.status == "failed"]
         for report in failed:
@@ -306,13 +306,13 @@ def demo(ctx: typer.Context, fmt: Format = FORMAT):
         services_failed = run_realtime_services(ws)      # categorize the new transactions, as `fin import` does
         if fmt is not Format.table:
             status = ledger.status(ws)
-            render_one({"workspace": str(home), "files": len(files), "failed": len(failed),
+            render_one({"workspace": str(ws.home), "files": len(files), "failed": len(failed),
                         "added": sum(r.added for r in reports), "transactions": status["transactions"],
                         "accounts": status["accounts"],
                         "services_failed": services_failed}, fmt)
         else:
             _show_demo(ws, reports)
-        message(f"explore it: {fin_command()} --home {home} transactions")
+        message(f"explore it: {fin_command()} --home {ws.home} transactions")
         if failed:
             raise WorkspaceError(f"{len(failed)} sample file(s) failed to import", "see the lines above")
     finally:
