@@ -191,3 +191,24 @@ def test_an_import_whose_categorize_service_failed_exits_3_and_keeps_the_import(
     assert json.loads(result.stdout)[0]["status"] == "imported"
     shown = json.loads(fin("transactions", "--format", "json").stdout)
     assert len(shown) == json.loads(result.stdout)[0]["added"] > 0
+
+
+def test_a_reader_that_stops_early_gets_no_error_from_fin(tmp_path):
+    """`fin transactions | head`: when the reader closes the pipe, fin stops quietly (exit 141, as from SIGPIPE)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    home = tmp_path / "ws"
+    subprocess.run([sys.executable, "-m", "fincli.synth", str(tmp_path), "--large", "5000"], env=env, check=True,
+                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "fincli.cli", "--home", str(home), "import", "--no-services",
+                    str(tmp_path / "large.csv")], env=env, check=True, capture_output=True)
+    proc = subprocess.Popen([sys.executable, "-m", "fincli.cli", "--home", str(home), "transactions",
+                             "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout.readline()
+    proc.stdout.close()                             # the reader has seen enough
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141 and err == b""
