@@ -361,7 +361,7 @@ def _merchant(idx: _Sorted, code, day, rank, cutoff):
     import numpy as np
 
     g0, end, clean = idx.bounds(code, day, rank, cutoff)
-    square = idx.amount * idx.amount
+    square = _squares(idx.amount)
     count = end - g0
     s1 = _cumsum(idx.amount)
     hi, lo = _cumsum(square >> 31), _cumsum(square & 0x7FFFFFFF)
@@ -373,7 +373,7 @@ def _merchant(idx: _Sorted, code, day, rank, cutoff):
         a, b = int(g0[i]), int(end[i])
         keep = idx.visible(a, b, int(cutoff[i]))
         amounts, days = idx.amount[a:b][keep], idx.day[a:b][keep]
-        squares = amounts * amounts
+        squares = _squares(amounts)
         count[i], total[i] = len(amounts), amounts.sum()
         sq_hi[i], sq_lo[i] = (squares >> 31).sum(), (squares & 0x7FFFFFFF).sum()
         tail = days[-GAP_CHARGES:]
@@ -381,6 +381,15 @@ def _merchant(idx: _Sorted, code, day, rank, cutoff):
         if len(tail):
             recent[i, GAP_CHARGES - len(tail):] = tail
     return _merchant_values(count, total, sq_hi, sq_lo, recent, day)
+
+
+def _squares(amounts):
+    """Squares of amounts in int64, each amount first held within ±2^31 minor units (21 million in a
+    currency with cents): beyond that the spread is capped rather than wrapped round to garbage."""
+    import numpy as np
+
+    held = np.clip(amounts, -(1 << 31) + 1, (1 << 31) - 1)
+    return held * held
 
 
 def _merchant_values(count, total, sq_hi, sq_lo, recent, day):
