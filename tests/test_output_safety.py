@@ -186,3 +186,20 @@ def test_random_descriptions_survive_import_and_every_output_format(fin, descrip
         for row in csv.DictReader(io.StringIO(outputs[1].stdout)):
             for column in ("description", "merchant", "account"):
                 assert not row[column].startswith(("=", "+", "-", "@", "\t", "\r")), row[column]
+
+
+def test_search_finds_the_text_as_typed_not_as_a_pattern(fin, tmp_path):
+    export = tmp_path / "checking.csv"
+    export.write_text("Date,Description,Amount\n2024-01-02,COFFEE 50% OFF,-3.00\n2024-01-03,BOOKSHOP,-12.00\n"
+                      "2024-01-04,A_B MARKET,-7.00\n2024-01-05,AXB MARKET,-8.00\n2024-01-06,PATH C:\\TEMP,-1.00\n",
+                      encoding="utf-8")
+    assert fin("import", export, "--no-services").exit_code == 0
+
+    def found(text):
+        return sorted(t["description"] for t in json.loads(fin("transactions", "--search", text, "-f", "json").stdout))
+
+    assert found("50%") == ["COFFEE 50% OFF"]
+    assert found("%") == ["COFFEE 50% OFF"]
+    assert found("A_B") == ["A_B MARKET"]
+    assert found("C:\\T") == ["PATH C:\\TEMP"]
+    assert found("market") == ["AXB MARKET", "A_B MARKET"]

@@ -56,9 +56,10 @@ def _transaction_filter(account: str | None = None, since: str | None = None, un
         where.append("category IS NULL")
     if review:
         where.append("review = 1")
-    if search:
-        where.append("(description LIKE ? OR merchant LIKE ?)")
-        args += [f"%{search}%"] * 2
+    if search:                     # the text as typed: %, _ and \ are not wildcards
+        where.append("(description LIKE ? ESCAPE '\\' OR merchant LIKE ? ESCAPE '\\')")
+        literal = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        args += [f"%{literal}%"] * 2
     return " AND ".join(where), args
 
 
