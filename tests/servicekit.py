@@ -19,6 +19,15 @@ from fincli.services.runner import _field_problem
 FIXTURE_MODELS = Path(__file__).resolve().parent / "fixtures" / "models"
 
 
+def alive(pid: int) -> bool:
+    """Whether a process is running (a zombie waiting for its parent is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
 def new_transactions(ws, after: int, upto: int) -> list[dict]:
     """(account, date, amount, currency) of the transactions imported in (after, upto]."""
     rows = []

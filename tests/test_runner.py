@@ -21,7 +21,7 @@ from fincli.services import engine, registry, runner
 from fincli.store import log as ev
 
 from eventkit import append_and_project, import_events
-from servicekit import FIXTURE_MODELS, OneOp, Summary, new_transactions, registered, results
+from servicekit import FIXTURE_MODELS, OneOp, Summary, alive, new_transactions, registered, results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,14 +124,6 @@ def stored(ws, service):
 
 def cursor(ws, service):
     return engine.cursor(ws.conn, service)
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")
 
 
 @pytest.mark.parametrize("bad", sorted(REASONS))

@@ -20,6 +20,8 @@ import pytest
 from fincli.services import runner
 from fincli.errors import WorkspaceError
 
+from servicekit import alive
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = sorted((ROOT / "data" / "samples" / "exports").glob("checking_*.csv"))[0]
 
@@ -35,14 +37,6 @@ TINY = """
 
     serve(lambda rows, model_dir: {"rows": len(rows)}, None)
 """
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")
 
 
 def wait_for(condition, seconds: float) -> bool:
