@@ -54,6 +54,14 @@ def workspace(path: Path, exports=EXPORTS):
     return ws
 
 
+def test_a_service_declares_what_the_engine_needs(service):
+    from fincli.services.base import SCHEDULES
+    from fincli.store.log import TYPES
+
+    assert service.name and service.schedule in SCHEDULES and service.window in ("new", "history")
+    assert service.follows and set(service.follows) <= set(TYPES)
+
+
 @pytest.mark.parametrize("failure", sorted(FAILURES))
 def test_a_failing_service_stores_nothing(service, models, tmp_path, failure):
     body, reason = FAILURES[failure]
