@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 # Words banks put in front of the merchant: how it was paid, not who was paid.
 _PAYMENT_WORDS = frozenset(
@@ -74,3 +75,17 @@ def _name(text: str) -> str:
             if name.startswith(alias):
                 return canonical
     return name
+
+
+class Resolved(NamedTuple):
+    key: str        # what groups transactions: lower case, stable across resolver runs
+    name: str       # how fin shows the merchant to the user
+
+
+VERSION = "1"
+
+
+def resolve(description: str, payee: str | None = None) -> Resolved:
+    """The merchant of one transaction: from the payee field when the layout has one, else the description."""
+    key = normalize(payee) if payee and payee.strip() else normalize(description)
+    return Resolved(key, key.title())
