@@ -89,3 +89,15 @@ def resolve(description: str, payee: str | None = None) -> Resolved:
     """The merchant of one transaction: from the payee field when the layout has one, else the description."""
     key = normalize(payee) if payee and payee.strip() else normalize(description)
     return Resolved(key, key.title())
+
+
+def fingerprint() -> str:
+    """The resolver's version and a hash of its data files: part of every merchant feature's definition."""
+    import hashlib
+
+    from ..paths import data_dir
+
+    digest = hashlib.sha256(VERSION.encode())
+    for path in sorted((data_dir() / "merchants").glob("*")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{VERSION}:{digest.hexdigest()[:12]}"
