@@ -217,7 +217,7 @@ def test_appending_encoded_payloads_chains_and_replays_like_appending_events(ws,
     with db.transaction(ws.conn):
         first = ev.append_encoded(ws.conn, "transaction.imported", "imp2",
                                   [(f"imp2:{f[7]}", f[2], ev.imported_transaction_json(*f)) for f in fields])
-        projections.apply_imported(ws.conn, [(*f, None, None, 0, None, seq) for seq, f in enumerate(fields, first)])
+        projections.apply_imported(ws.conn, [(*f, None, None, 0, None, None, seq) for seq, f in enumerate(fields, first)])
     assert first == 3
     assert [e.payload["id"] for e in ev.read(ws.conn, after=2)] == ["t2", "t3"]
     assert ws.conn.execute("SELECT merchant FROM transactions WHERE id = 't2'").fetchone()[0] == normalize("LUNCH ☕")

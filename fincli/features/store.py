@@ -21,7 +21,7 @@ import hashlib
 import json
 import sqlite3
 
-from ..merchant import normalize
+from ..merchant import resolve
 from ..store import connection as db, cursors, log as ev
 from ..store.migrations import Migrations
 
@@ -53,9 +53,6 @@ _LABEL = ("label.set", ev.TYPES["label.set"].version)
 _LABEL_VALID = ev.valid_sql("label.set")
 _IMPORTED = ("transaction.imported", ev.TYPES["transaction.imported"].version)
 _IMPORTED_VALID = ev.valid_sql("transaction.imported")
-# the shared cache of merchant.normalize pays off on repeated descriptions; over a million
-# mostly distinct ones it costs more than it saves, so the bulk path calls the plain function
-_normalize = getattr(normalize, "__wrapped__", normalize)
 
 
 MIGRATIONS = Migrations("features")
@@ -113,8 +110,8 @@ class Groups:
         return code
 
     # called once per imported row, so kept lean
-    def merchant(self, description: str, currency: str) -> int:
-        key = (_normalize(description), currency)
+    def merchant(self, description: str, payee: str | None, currency: str) -> int:
+        key = (resolve(description, payee).key, currency)
         code = self.merchants.get(key)
         return self._add("merchant", key) if code is None else code
 
@@ -138,7 +135,7 @@ def catch_up(conn: sqlite3.Connection) -> int:
     for lo, hi, bulk in _runs(conn, position, head):
         if groups is None:
             groups = Groups(conn)
-            conn.create_function("fin_feature_merchant", 2, groups.merchant)
+            conn.create_function("fin_feature_merchant", 3, groups.merchant)
             conn.create_function("fin_feature_account", 2, groups.account)
         if bulk:
             _bulk_imported(conn, groups, lo, hi)
@@ -197,7 +194,7 @@ _INSERT_BULK = (
     " SELECT seq, seq, payload ->> '$.id', payload ->> '$.import_id', payload ->> '$.account',"
     f" payload ->> '$.date', {_PAYLOAD_DAY},"
     " payload ->> '$.amount', payload ->> '$.currency', payload ->> '$.description',"
-    " fin_feature_merchant(payload ->> '$.description', payload ->> '$.currency'),"
+    " fin_feature_merchant(payload ->> '$.description', payload ->> '$.payee', payload ->> '$.currency'),"
     " fin_feature_account(payload ->> '$.account', payload ->> '$.currency'), payload ->> '$.bank_category'"
     " FROM events WHERE seq BETWEEN ? AND ? AND {accepted} ORDER BY seq")
 _SELECT_EVENTS = "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload FROM events"
@@ -259,7 +256,7 @@ def _imported(conn, groups: Groups, e: ev.Event) -> None:
         f" currency, description, merchant_group, account_group, bank_category)"
         f" VALUES (?,?,?,?,?,?,{_DAY.format('?')},?,?,?,?,?,?)",
         (e.seq, e.seq, p["id"], p["import_id"], p["account"], p["date"], p["date"], p["amount"],
-         p["currency"], p["description"], groups.merchant(p["description"], p["currency"]),
+         p["currency"], p["description"], groups.merchant(p["description"], p.get("payee"), p["currency"]),
          groups.account(p["account"], p["currency"]), p.get("bank_category")))
 
 

@@ -98,6 +98,13 @@ DESC_WORDS = ("descr", "detail", "payee", "memo", "name", "narrat", "particular"
               "naam", "mededeling", "remarque", "libelle", "concepto", "notes?$", "item title", "partner",
               "kozlemeny", "zprava", "poznamka", "nazev", "handelaar", "toelichting", "beschreibung", "purpose",
               "reference text", "betreff", "opis", "description", "tegenrekeninghouder", "omschr", "message")
+# Description columns that name who was paid or who paid (the payee), as opposed to a booking text
+# (`Buchungstext`, `Transaction Type`) or a memo: the merchant is read from the payee where there is one.
+PAYEE_WORDS = ("payee", "auftraggeber", "empfanger", "empfaenger", "begunstigt", "beguenstigt", "beneficiar",
+               "counterpart", "counter party", "tegenpartij", "tegenrekeninghouder", "zahlungsbeteiligt",
+               "zahlungspflichtig", "partner name", "merchant", "recipient", "destinatario", "beneficiario",
+               "nazev protiuctu", "partner")
+PAYEE_NAMES = {"name", "naam", "naam / omschrijving", "nom", "nombre", "to", "from"}
 CURRENCY_WORDS = ("currency", "wahrung", "munt", "devise", "moneda", "mena", "devizanem", "valuta", "ccy", "waehrung")
 ID_NAMES = {"id", "transaction id", "transaction_id", "transactie id", "id transakce", "buchungsreferenz",
             "reference", "referentie", "referenz", "transaction reference", "transactionid", "txn id", "ref"}

@@ -228,6 +228,7 @@ def detect(table: Table, encoding: str, path, complete: bool, *, date_format=Non
             "status": status.index if status is not None else None,
             "posted_date": posted.index if posted is not None else None,
             "bank_category": bank_category.index if bank_category is not None else None,
+            "payee": _payee(desc),
         },
         "date_format": dfmt,
         "value_date_format": vfmt,
@@ -365,6 +366,15 @@ def _default_currency(roles, cols, header) -> str | None:
         if m and m.group(1) in columns.CURRENCIES:
             curs.add(m.group(1))
     return curs.pop() if len(curs) == 1 else None
+
+
+def _payee(desc) -> int | None:
+    """The description column that names the payee, when there are several (payee, booking text, memo)."""
+    if len(desc) < 2:
+        return None
+    named = [c for c in desc if c.key and columns.header_has(c.key, *columns.PAYEE_WORDS)] or \
+        [c for c in desc if c.key in columns.PAYEE_NAMES]
+    return named[0].index if named else None
 
 
 def _descriptions(cols, used, header, direction):

@@ -75,6 +75,7 @@ class Prepared:
     pending: bool
     value_date: str | None
     bank_category: str | None
+    payee: str | None
 
     @property
     def id(self) -> str:
@@ -269,7 +270,8 @@ def _prepare(parsed: ParsedFile, fallback_currency: str) -> list[Prepared]:
         except InputError as exc:
             raise InputError(f"{parsed.path}:{row.line}: {exc.message}", exc.hint) from None
         prepared.append(Prepared("", row.date, amount, currency, row.description, row.line,
-                                 row.bank_id, balance, row.pending, row.value_date, row.bank_category))
+                                 row.bank_id, balance, row.pending, row.value_date, row.bank_category,
+                                 row.payee))
     return prepared
 
 
@@ -314,12 +316,12 @@ def _record(ws: Workspace, rows: list[Prepared], account: str, import_id: str) -
     """One transaction.imported event per row, and the rows projected from the same fields."""
     fields = [(row.id, account, row.date, row.amount, row.currency, row.description, import_id, row.line,
                row.key, row.bank_id or None, row.balance, row.pending, row.value_date or None,
-               row.bank_category or None) for row in rows]
+               row.bank_category or None, row.payee or None) for row in rows]
     # event ids in file order, so the log's unique index grows at its end instead of at random places
     first = ev.append_encoded(ws.conn, "transaction.imported", import_id,
                               [(f"{import_id}:{row.line:09d}", row.date, ev.imported_transaction_json(*f))
                                for row, f in zip(rows, fields)])
-    projections.apply_imported(ws.conn, [(*f[:11], int(f[11]), f[13], seq) for seq, f in enumerate(fields, first)])
+    projections.apply_imported(ws.conn, [(*f[:11], int(f[11]), f[13], f[14], seq) for seq, f in enumerate(fields, first)])
 
 
 def _transfers(ws: Workspace, account: str, import_id: str

@@ -28,7 +28,8 @@ from fincli.paths import data_dir
 __all__ = ["parse_file", "parse_bytes", "builtin_profiles", "fingerprint"]
 
 ROLES = ("date", "value_date", "description", "amount", "debit", "credit", "fee", "direction", "balance",
-         "currency", "bank_id", "status", "posted_date", "bank_category")
+         "currency", "bank_id", "status", "posted_date", "bank_category",
+         "payee")
 SAFETY_NET = True   # turn unexpected exceptions into ParseError; tests switch it off to find bugs
 
 

@@ -79,7 +79,7 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
     value_of = AmountReader(layout["decimal_mark"]).value
     amount_cols = [cols[k] for k in ("amount", "debit", "credit") if cols.get(k) is not None]
     bi, ci, si, idi = cols.get("balance"), cols.get("currency"), cols.get("status"), cols.get("bank_id")
-    posted_i, cat_i = cols.get("posted_date"), cols.get("bank_category")
+    posted_i, cat_i, payee_i = cols.get("posted_date"), cols.get("bank_category"), cols.get("payee")
     mark = layout["decimal_mark"]
     default_cur = layout.get("currency")
     used = [j for j in (di, vi, bi, ci, si, idi, posted_i, cat_i, cols.get("fee"), cols.get("direction"))
@@ -209,7 +209,8 @@ def read_rows(text, layout, name, start, skip_bad, alt, progress, size):
                 undated.append(len(rows))
                 iso = ""
             category = row[cat_i].strip() or None if cat_i is not None else None
-            add(ParsedRow(line, iso, amount, desc, currency, bank_id, balance, pending, vdate, category))
+            payee = " ".join(row[payee_i].split()) or None if payee_i is not None else None
+            add(ParsedRow(line, iso, amount, desc, currency, bank_id, balance, pending, vdate, category, payee))
     except csv.Error as e:
         raise ParseError(name, prev + 1, f"broken CSV quoting ({e})", "check for an unclosed quote") from None
     finally:

@@ -20,6 +20,7 @@ class ParsedRow(NamedTuple):
     pending: bool = False          # the bank marks the row as pending/not yet booked
     value_date: str | None = None  # ISO value/settlement date, if any
     bank_category: str | None = None  # the bank's own category of the row, where the export has one
+    payee: str | None = None       # the payee column's text, when the description joins several columns
 
 
 @dataclass

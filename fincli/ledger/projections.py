@@ -107,23 +107,23 @@ def _transactions_imported(conn, batch: list[Event]) -> None:
     insert_transactions(conn, [
         (p["id"], p["account"], p["date"], p["amount"], p["currency"], p["description"], p["import_id"],
          p["line"], p["key"], p.get("bank_id"), p.get("balance"), int(bool(p.get("pending"))),
-         p.get("bank_category"), e.seq)
+         p.get("bank_category"), p.get("payee"), e.seq)
         for e in batch for p in (e.payload,)])
 
 
 def insert_transactions(conn, rows: list[tuple]) -> None:
     """New rows of imported transactions, each (id, account, date, amount, currency, description,
-    import_id, line, key, bank_id, balance, pending, bank_category, seq) in seq order.
+    import_id, line, key, bank_id, balance, pending, bank_category, payee, seq) in seq order.
 
     An id that is already live keeps its first import (replay stays deterministic).
     """
-    from ..merchant import normalize
+    from ..merchant import resolve
 
     conn.executemany(
         "INSERT OR IGNORE INTO transactions (id, account, date, amount, currency, description, import_id,"
         " line, key, bank_id, balance, pending, bank_category, seq, merchant)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [(*row, normalize(row[5])) for row in rows])
+        [(*row[:13], row[14], resolve(row[5], row[13]).key) for row in rows])
     if rows:
         _restore_labels(conn, rows[0][-1], rows[-1][-1])
 
@@ -329,7 +329,7 @@ def _bulk_transactions(conn: sqlite3.Connection, lo: int, hi: int) -> int:
         "INSERT OR IGNORE INTO transactions (id, account, date, amount, currency, description, merchant,"
         " import_id, line, key, bank_id, balance, pending, bank_category, seq)"
         " SELECT payload ->> '$.id', payload ->> '$.account', payload ->> '$.date', payload ->> '$.amount',"
-        " payload ->> '$.currency', payload ->> '$.description', fin_merchant(payload ->> '$.description'),"
+        " payload ->> '$.currency', payload ->> '$.description', fin_merchant(payload ->> '$.description', payload ->> '$.payee'),"
         " payload ->> '$.import_id', payload ->> '$.line', payload ->> '$.key', payload ->> '$.bank_id',"
         " payload ->> '$.balance', coalesce(payload ->> '$.pending', 0), payload ->> '$.bank_category', seq"
         f" FROM events WHERE seq BETWEEN ? AND ? AND {_BULK_VALID} ORDER BY seq RETURNING seq", (lo, hi)).fetchall()

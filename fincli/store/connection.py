@@ -64,9 +64,9 @@ def _use_wal(conn: sqlite3.Connection) -> None:
 
 def register_functions(conn: sqlite3.Connection) -> None:
     """SQL functions the projections use, so that SQLite itself can apply bulk events."""
-    from ..merchant import normalize
+    from ..merchant import resolve
 
-    conn.create_function("fin_merchant", 1, lambda text: None if text is None else normalize(text),
+    conn.create_function("fin_merchant", 2, lambda text, payee: None if text is None else resolve(text, payee).key,
                          deterministic=True)
 
 

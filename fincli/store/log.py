@@ -154,7 +154,7 @@ _TYPES = [
               {"id": (str,), "account": (str,), "date": (str,), "amount": (int,), "currency": (str,),
                "description": (str,), "import_id": (str,), "line": (int,), "key": (str,)},
               {"bank_id": (str,), "balance": (int,), "pending": (bool,), "value_date": (str,),
-               "bank_category": (str,)},
+               "bank_category": (str,), "payee": (str,)},
               upcasters={1: _transaction_v1_to_v2}),
     EventType("transaction.posted", 1, {"id": (str,), "pending_id": (str,)}),
     EventType("transaction.duplicate_suspected", 1, {"id": (str,), "of": (str,), "reason": (str,)}),
@@ -209,7 +209,8 @@ _json_str = json.encoder.encode_basestring     # the string encoder canonical() 
 def imported_transaction_json(id: str, account: str, date: str, amount: int, currency: str, description: str,
                               import_id: str, line: int, key: str, bank_id: str | None = None,
                               balance: int | None = None, pending: bool = False,
-                              value_date: str | None = None, bank_category: str | None = None) -> str:
+                              value_date: str | None = None, bank_category: str | None = None,
+                              payee: str | None = None) -> str:
     """canonical() of a transaction.imported payload, written out field by field.
 
     An import appends one of these per row; this is several times faster than
@@ -228,6 +229,8 @@ def imported_transaction_json(id: str, account: str, date: str, amount: int, cur
     parts += [',"currency":', _json_str(currency), ',"date":', _json_str(date),
               ',"description":', _json_str(description), ',"id":', _json_str(id),
               ',"import_id":', _json_str(import_id), ',"key":', _json_str(key), ',"line":', str(line)]
+    if payee:
+        parts += [',"payee":', _json_str(payee)]
     if pending:
         parts.append(',"pending":true')
     if value_date:
