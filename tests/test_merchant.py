@@ -1,22 +1,118 @@
+"""The resolver: one merchant, one key, whatever the bank printed around it."""
+
 import pytest
 
-from fincli.merchant import normalize
+from fincli.merchant import fingerprint, normalize, resolve
+
+
+def _keys(*descriptions: str) -> set[str]:
+    return {normalize(d) for d in descriptions}
 
 
 @pytest.mark.parametrize("raw,merchant", [
     ("AMZN Mktp US*2K4L9", "amazon"),
     ("Amazon.com*RT5K1", "amazon"),
-    ("POS 1234 STARBUCKS #5567 SEATTLE", "starbucks seattle"),
+    ("POS 1234 AMZN MKTP US", "amazon"),
+    ("POS 1234 STARBUCKS #5567 SEATTLE", "starbucks"),
     ("SQ *BLUE BOTTLE COFFEE", "blue bottle coffee"),
     ("PAYPAL *SPOTIFY", "spotify"),
-    ("Lastschrift NETFLIX.COM 12/03", "netflix.com"),
+    ("Lastschrift NETFLIX.COM 12/03", "netflix"),
     ("DEBIT | POS 8070 BEST BUY #4532", "best buy"),
-    ("MVG Muenchen | Lastschrift | NR XXXX 5531", "mvg muenchen"),
 ])
-def test_bank_descriptions_normalize_to_one_merchant_name(raw, merchant):
+def test_bank_descriptions_resolve_to_one_merchant_key(raw, merchant):
     assert normalize(raw) == merchant
 
 
 def test_store_numbers_and_references_do_not_split_a_merchant():
-    variants = ["WHOLEFDS MKT 10234", "WHOLEFDS MKT 10551 REF 88X1Z2", "POS WHOLEFDS MKT #1023"]
-    assert len({normalize(v) for v in variants}) == 1
+    assert len(_keys("WHOLEFDS MKT 10234", "WHOLEFDS MKT 10551 REF 88X1Z2", "POS WHOLEFDS MKT #1023")) == 1
+
+
+def test_cities_states_and_cut_short_cities_are_stripped():
+    assert _keys("WALGREENS #4821 SAN FRANCISCO CA", "WALGREENS 4821 PORTLAND OR", "WALGREENS #77 SEATTLE WA",
+                 "WALGREENS 9912 SAN FRANCISC") == {"walgreens"}
+    assert _keys("SIGHTGLASS COFFEE SAN", "SIGHTGLASS COFFEE SAN FRANCISCO CA") == {"sightglass coffee"}
+    assert _keys("NIKE.COM BEAVERTON", "NIKE.COM BEAVERTON OR") == {"nike"}
+
+
+def test_a_merchant_whose_name_is_a_number_keeps_it():
+    assert _keys("76 - 0123 OAKLAND CA", "76 - 0456 SEATTLE WA") == {"76"}
+    assert normalize("7-ELEVEN 12345 SAN JOSE CA") == "7-eleven"
+
+
+def test_a_name_is_not_cut_to_a_shorter_merchant():
+    """Location stripping takes places at the end only: `Walgreens Pharmacy` is not `Walgreens`."""
+    assert normalize("WALGREENS PHARMACY #12 SEATTLE WA") == "walgreens pharmacy"
+    assert normalize("GOLDEN GATE BAKERY") != normalize("GOLDEN GATE DELI")
+
+
+def test_ride_and_delivery_details_are_dropped():
+    assert _keys("LYFT   *RIDE FRI 4PM", "LYFT *RIDE MON", "LYFT *RIDE SUN 11AM") == {"lyft"}
+    assert _keys("DD *DOORDASH BURMASUPERST", "DOORDASH*BURMA SUPERST WWW.DOORDASH", "DD *DOORDASH TACOTIME") \
+        == {"doordash"}
+    assert _keys("UBER *TRIP HELP.UBER.COM CA", "UBER HELP.UBER.COM", "UBER HELP.UBER.COM CA") == {"uber"}
+
+
+def test_reference_codes_are_dropped():
+    assert _keys("LIME*RIDE GZSWF", "LIME*RIDE KQPLM", "LIME RIDES GZSWF") == {"lime"}
+    assert _keys("EBAY O*12-34567-89012", "EBAY O*98-76543-21098") == {"ebay"}
+    assert _keys("TM *EILISH CA", "TM *TAYLORSWIFT") == {"ticketmaster"}
+
+
+@pytest.mark.parametrize("raw,merchant,name", [
+    ("SQ *BLUE BOTTLE", "blue bottle", "Blue Bottle"),
+    ("TST* SOME CAFE", "some cafe", "Some Cafe"),
+    ("SumUp *BAKERY LUISE", "bakery luise", "Bakery Luise"),
+    ("Zettle_*Cafe Kranz", "cafe kranz", "Cafe Kranz"),
+    ("GOOGLE *YouTube", "youtube", "YouTube"),
+    ("AMZN Mktp US*2FP5V08AN", "amazon", "Amazon"),
+    ("APPLE.COM/BILL", "apple", "Apple"),
+])
+def test_processors_keep_the_seller_and_marketplaces_keep_the_platform(raw, merchant, name):
+    assert resolve(raw) == (merchant, name)
+
+
+def test_person_to_person_payments_keep_the_person():
+    maria = _keys("Zelle payment to Maria Lopez JPM99A1B2C3", "Zelle payment to Maria Lopez JPM99Q7W8E9",
+                  "VENMO PAYMENT 1023456789 MARIA LOPEZ")
+    assert maria == {"maria lopez"}
+    assert normalize("Zelle payment to John Smith WFCT0XYZ") == "john smith"
+    assert resolve("Zelle payment to Maria Lopez JPM99A1B2C3").name == "Maria Lopez"
+
+
+def test_a_booking_text_never_names_the_merchant():
+    """German giro exports join payee | Buchungstext | Verwendungszweck, in any order."""
+    paid = ["Amazon.de | Folgelastschrift | 028-1234567 Amazon.de 2LNBQ",
+            "Folgelastschrift | Deutsche Bahn | Fahrkarte 123",
+            "Lieferando.de | Folgelastschrift | Bestellung 4711",
+            "Gutschrift | Thalia Buecher GmbH | Erstattung 55"]
+    keys = [normalize(d) for d in paid]
+    assert len(set(keys)) == 4
+    assert not any("lastschrift" in k or "gutschrift" in k for k in keys)
+
+
+def test_the_payee_field_wins_over_the_description():
+    description = "Folgelastschrift | Eventim | 0123456 Ticket"
+    assert resolve(description, "CTS EVENTIM AG & Co. KGaA").key == "cts eventim"
+    assert resolve(description, "Eventim").key == resolve("x", "EVENTIM").key
+    # a payee field is a name already: a place in it is part of the name
+    assert resolve("x", "MVG Muenchen").key == "mvg muenchen"
+    assert resolve(description, " ").key == normalize(description)
+
+
+def test_hostile_text_resolves_without_error():
+    for raw in ["", "   ", "*", "* * *", "[red]x[/red]", "=SUM(A1)", "\x1b[31mRED", "|||", "#1 #2", "0000"]:
+        key, name = resolve(raw)
+        assert isinstance(key, str) and isinstance(name, str)
+
+
+def test_the_fingerprint_names_the_version_and_changes_with_the_data(tmp_path, monkeypatch):
+    import shutil
+
+    from fincli import paths
+
+    before = fingerprint()
+    shutil.copytree(paths.data_dir(), tmp_path / "data")
+    (tmp_path / "data" / "merchants" / "cities.txt").write_text("springfield\n", encoding="utf-8")
+    monkeypatch.setattr(paths, "data_dir", lambda: tmp_path / "data")
+    assert fingerprint() != before
+    assert fingerprint().split(":")[0] == before.split(":")[0]
