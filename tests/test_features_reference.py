@@ -19,7 +19,7 @@ from fincli.features.labels import set_labels
 from fincli.features.store import refresh
 from fincli.features.training import build
 from fincli.ingest.importer import Options, import_files
-from fincli.merchant import normalize
+from fincli.merchant import resolve
 from fincli.synth import generate, truth_ids
 
 
@@ -72,11 +72,11 @@ def reference_rows(log, as_known_now=False):
                                  if t == "transaction.imported" and p["id"] == label["id"] and seq <= obs_seq)
         cutoff = head if as_known_now else recorded[anchor["import_id"]]
         t_day = date.fromisoformat(anchor["date"])
-        merchant = normalize(anchor["description"])
+        merchant = resolve(anchor["description"], anchor.get("payee")).key
         before = [p for seq, p in sorted(visible_at(log, cutoff).items())
                   if (p["date"], seq) < (anchor["date"], anchor_seq)]
         before.sort(key=lambda p: p["date"])          # stable: ties stay in seq order
-        same_m = [p for p in before if normalize(p["description"]) == merchant and p["currency"] == anchor["currency"]]
+        same_m = [p for p in before if resolve(p["description"], p.get("payee")).key == merchant and p["currency"] == anchor["currency"]]
         same_a = [p for p in before if p["account"] == anchor["account"] and p["currency"] == anchor["currency"]]
         amounts = [p["amount"] for p in same_m]
         days = [date.fromisoformat(p["date"]) for p in same_m][-13:]

@@ -94,8 +94,8 @@ def test_the_payee_field_wins_over_the_description():
     description = "Folgelastschrift | Eventim | 0123456 Ticket"
     assert resolve(description, "CTS EVENTIM AG & Co. KGaA").key == "cts eventim"
     assert resolve(description, "Eventim").key == resolve("x", "EVENTIM").key
-    # a payee field is a name already: a place in it is part of the name
-    assert resolve("x", "MVG Muenchen").key == "mvg muenchen"
+    # the payee field reads like any other field: the same name gives the same merchant
+    assert resolve("x", "Pizzeria Bella Napoli").key == normalize("Pizzeria Bella Napoli | Lastschrift | 1234")
     assert resolve(description, " ").key == normalize(description)
 
 

@@ -34,7 +34,7 @@ def resolve(description: str, payee: str | None = None) -> Resolved:
     field; a field that is only a booking text (`Folgelastschrift`) never names the merchant.
     """
     if payee:
-        key, name, _ = resolve_text(payee, payee=True)
+        key, name, _ = resolve_text(payee)
         if key:
             return Resolved(key, name)
     for part in description.split(" | "):

@@ -112,26 +112,23 @@ def _masked(word: str) -> str:
     return "0000" if word.isdigit() else "0x00"
 
 
-def resolve_text(text: str, payee: bool = False) -> tuple[str, str, bool]:
-    """(key, display name, whether it names a person) of one description field; key '' when nothing is left.
-
-    A payee field is a name already: only legal forms and codes go, its place names stay.
-    """
+def resolve_text(text: str) -> tuple[str, str, bool]:
+    """(key, display name, whether it names a person) of one description field; key '' when nothing is left."""
     written = _words(text)
-    return _finish(written, _lower(written), payee)
+    return _finish(written, _lower(written))
 
 
-def _finish(written: list[str], words: tuple[str, ...], payee: bool) -> tuple[str, str, bool]:
+def _finish(written: list[str], words: tuple[str, ...]) -> tuple[str, str, bool]:
     # store numbers, references and dates make most descriptions unique; the rules only ask
     # whether a word has digits, so they run once per shape of description
-    key, picked, person = _resolve_words(tuple(map(_masked, words)), payee)
+    key, picked, person = _resolve_words(tuple(map(_masked, words)))
     if isinstance(picked, str):
         return key, picked, person
     return key, _display(written, picked), person
 
 
 @lru_cache(maxsize=65536)
-def _resolve_words(words: tuple[str, ...], payee: bool) -> tuple[str, tuple[int, ...] | str, bool]:
+def _resolve_words(words: tuple[str, ...]) -> tuple[str, tuple[int, ...] | str, bool]:
     """(key, the words it was made of or the platform's name, whether it names a person)."""
     d = data()
     count = len(words)
@@ -193,12 +190,12 @@ def _resolve_words(words: tuple[str, ...], payee: bool) -> tuple[str, tuple[int,
         if w == "*" or w.startswith("www") or w in _WEEKDAYS or w in _LEGAL_FORMS and kept:
             continue
         if _HAS_DIGIT(w):
-            if not kept and at == 0 and (len(w) <= 3 and w.isdigit() or _NUMBER_NAME(w)):
+            if i == 0 and (len(w) <= 3 and w.isdigit() or _NUMBER_NAME(w)):
                 kept.append(i)                      # `76`, `7-ELEVEN`: a name that is a number
             continue
         kept.append(i)
     # 6. trailing regions and cities, leaving at least one word
-    while len(kept) > 1 and not payee:
+    while len(kept) > 1:
         last = words[kept[-1]]
         if last in d.regions or len(last) == 1:
             kept.pop()
@@ -218,4 +215,4 @@ def resolve_field(text: str) -> tuple[str, str, bool] | None:
     words = _lower(written)
     if " ".join(words) in data().booking:
         return None
-    return _finish(written, words, False)
+    return _finish(written, words)
