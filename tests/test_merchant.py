@@ -36,7 +36,8 @@ def test_cities_states_and_cut_short_cities_are_stripped():
 
 def test_a_merchant_whose_name_is_a_number_keeps_it():
     assert _keys("76 - 0123 OAKLAND CA", "76 - 0456 SEATTLE WA") == {"76"}
-    assert normalize("7-ELEVEN 12345 SAN JOSE CA") == "7-eleven"
+    assert _keys("7-ELEVEN 12345 SAN JOSE CA", "7 ELEVEN 55 SEATTLE WA") == {"7 eleven"}
+    assert _keys("15/04/18  66-6666 UBER TRIP NKWLN HELP.UBERh", "UBER *TRIP") == {"uber"}
 
 
 def test_a_name_is_not_cut_to_a_shorter_merchant():
@@ -97,6 +98,7 @@ def test_the_payee_field_wins_over_the_description():
     # the payee field reads like any other field: the same name gives the same merchant
     assert resolve("x", "Pizzeria Bella Napoli").key == normalize("Pizzeria Bella Napoli | Lastschrift | 1234")
     assert resolve(description, " ").key == normalize(description)
+    assert resolve("shop1 | Lunch", "shop1") == ("shop1", "shop1")     # a payee that is all code is still the payee
 
 
 def test_hostile_text_resolves_without_error():

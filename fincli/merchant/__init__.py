@@ -33,10 +33,12 @@ def resolve(description: str, payee: str | None = None) -> Resolved:
     A description joined from several fields ("payee | booking text | memo") is read field by
     field; a field that is only a booking text (`Folgelastschrift`) never names the merchant.
     """
-    if payee:
+    if payee and payee.strip():
         key, name, _ = resolve_text(payee)
-        if key:
-            return Resolved(key, name)
+        if not key:                                 # a payee that is all code (`shop1`) is still the payee
+            name = " ".join(payee.split())
+            key = name.lower()
+        return Resolved(key, name)
     for part in description.split(" | "):
         found = resolve_field(part)
         if found and found[0]:

@@ -36,6 +36,7 @@ _STAR_ONLY = 2
 _WORD = re.compile(r"[^\W_]+(?:[.&/-][^\W_]+)*|\*")
 _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9][a-z0-9-]*)\.(com|net|org|io|co|us|de|at|ch|fr|nl|be|"
                      r"es|it|eu|uk|co\.uk|ca|ie)(?:[./].*)?$")
+_JOINERS = str.maketrans("/&-", "   ")
 _HAS_DIGIT = re.compile(r"\d").search
 _NUMBER_NAME = re.compile(r"^\d{1,3}-[a-z]+$").match
 
@@ -105,6 +106,11 @@ def _display(written: list[str], picked: tuple[int, ...]) -> str:
     return " ".join(w if w != w.upper() else w[:1] + w[1:].lower() for w in (written[i] for i in picked))
 
 
+def _key(words) -> str:
+    """Words joined into a key; `CVS/PHARMACY`, `CVS PHARMACY` and `7-ELEVEN`, `7 ELEVEN` agree."""
+    return " ".join(" ".join(words).translate(_JOINERS).split())
+
+
 def _masked(word: str) -> str:
     """A word with digits as the rules see it: only whether it is a short number, a long number or a code."""
     if not _HAS_DIGIT(word) or len(word) <= 3 or _NUMBER_NAME(word):
@@ -141,14 +147,14 @@ def _resolve_words(words: tuple[str, ...]) -> tuple[str, tuple[int, ...] | str, 
             picked.pop(0)
         picked = picked[:next((j for j, i in enumerate(picked) if _HAS_DIGIT(words[i])), len(picked))][:MAX_WORDS]
         if picked and not (words[:n] in (("to",), ("from",)) and count > n + 4):
-            return " ".join(words[i] for i in picked), tuple(picked), True
+            return _key(words[i] for i in picked), tuple(picked), True
     # 2. payment words in front
     while start < count:
         n = _prefix(words, d.leading, start, d.longest)
         if n:
             start += n
-        elif words[start] == "*" or words[start].isdigit() and len(words[start]) >= 4:
-            start += 1                              # `POS 1234 AMZN MKTP`: a terminal or card number
+        elif words[start] in ("*", "0000", "0x00"):
+            start += 1                              # `POS 1234 AMZN MKTP`, `15/04/18 66-6666 UBER`: numbers, dates
         else:
             break
     # 3. processors and marketplaces
@@ -206,7 +212,7 @@ def _resolve_words(words: tuple[str, ...]) -> tuple[str, tuple[int, ...] | str, 
             break
         del kept[-n:]
     kept = kept[:MAX_WORDS]
-    return " ".join(words[i] for i in kept), tuple(kept), False
+    return _key(words[i] for i in kept), tuple(kept), False
 
 
 def resolve_field(text: str) -> tuple[str, str, bool] | None:
