@@ -21,7 +21,7 @@ import hashlib
 import json
 import sqlite3
 
-from ..merchant import normalize
+from ..merchant import corrections as merchant_corrections, resolve
 from ..store import connection as db, cursors, log as ev
 from ..store.migrations import Migrations
 
@@ -53,9 +53,6 @@ _LABEL = ("label.set", ev.TYPES["label.set"].version)
 _LABEL_VALID = ev.valid_sql("label.set")
 _IMPORTED = ("transaction.imported", ev.TYPES["transaction.imported"].version)
 _IMPORTED_VALID = ev.valid_sql("transaction.imported")
-# the shared cache of merchant.normalize pays off on repeated descriptions; over a million
-# mostly distinct ones it costs more than it saves, so the bulk path calls the plain function
-_normalize = getattr(normalize, "__wrapped__", normalize)
 
 
 MIGRATIONS = Migrations("features")
@@ -87,6 +84,12 @@ def bank_category(conn: sqlite3.Connection) -> None:
     _recreate_tables(conn)
 
 
+@MIGRATIONS()
+def merchant_resolver(conn: sqlite3.Connection) -> None:
+    """Merchant groups come from the merchant resolver (description and payee) and the user's corrections."""
+    _recreate_tables(conn)
+
+
 def cursor(conn: sqlite3.Connection) -> int:
     return cursors.position(conn, CURSOR)
 
@@ -95,11 +98,14 @@ class Groups:
     """Codes of the merchant+currency and account+currency groups, given in order of first use.
 
     A code is given the first time an accepted transaction.imported event names its group,
-    events taken in seq order, so catch-up and rebuild give every group the same code.
+    events taken in seq order, so catch-up and rebuild give every group the same code. The
+    merchant is the resolver's, with the user's corrections in force (see `catch_up`).
     """
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
+        corrections = merchant_corrections.load(conn)
+        self.corrected = corrections.key if corrections else None
         self.codes: dict[str, dict[tuple[str, str], int]] = {kind: {} for kind in KINDS}
         for kind, code, name, currency in conn.execute("SELECT kind, code, name, currency FROM feature_groups"):
             self.codes[kind][(name, currency)] = code
@@ -113,8 +119,9 @@ class Groups:
         return code
 
     # called once per imported row, so kept lean
-    def merchant(self, description: str, currency: str) -> int:
-        key = (_normalize(description), currency)
+    def merchant(self, description: str, payee: str | None, currency: str) -> int:
+        merchant = resolve(description, payee).key
+        key = (self.corrected(merchant, description) if self.corrected else merchant, currency)
         code = self.merchants.get(key)
         return self._add("merchant", key) if code is None else code
 
@@ -133,12 +140,15 @@ def catch_up(conn: sqlite3.Connection) -> int:
     position, head = cursor(conn), ev.head(conn)[0]
     if head <= position:
         return position
+    if position and merchant_corrections.changed(conn, position, head):
+        clear(conn)                 # merchant groups changed: the cache is computed again, all of it
+        position = 0
     _bulk_labels(conn, position + 1, head)      # a label touches nothing else, so order does not matter
     groups = None
     for lo, hi, bulk in _runs(conn, position, head):
         if groups is None:
             groups = Groups(conn)
-            conn.create_function("fin_feature_merchant", 2, groups.merchant)
+            conn.create_function("fin_feature_merchant", 3, groups.merchant)
             conn.create_function("fin_feature_account", 2, groups.account)
         if bulk:
             _bulk_imported(conn, groups, lo, hi)
@@ -197,7 +207,7 @@ _INSERT_BULK = (
     " SELECT seq, seq, payload ->> '$.id', payload ->> '$.import_id', payload ->> '$.account',"
     f" payload ->> '$.date', {_PAYLOAD_DAY},"
     " payload ->> '$.amount', payload ->> '$.currency', payload ->> '$.description',"
-    " fin_feature_merchant(payload ->> '$.description', payload ->> '$.currency'),"
+    " fin_feature_merchant(payload ->> '$.description', payload ->> '$.payee', payload ->> '$.currency'),"
     " fin_feature_account(payload ->> '$.account', payload ->> '$.currency'), payload ->> '$.bank_category'"
     " FROM events WHERE seq BETWEEN ? AND ? AND {accepted} ORDER BY seq")
 _SELECT_EVENTS = "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload FROM events"
@@ -259,7 +269,7 @@ def _imported(conn, groups: Groups, e: ev.Event) -> None:
         f" currency, description, merchant_group, account_group, bank_category)"
         f" VALUES (?,?,?,?,?,?,{_DAY.format('?')},?,?,?,?,?,?)",
         (e.seq, e.seq, p["id"], p["import_id"], p["account"], p["date"], p["date"], p["amount"],
-         p["currency"], p["description"], groups.merchant(p["description"], p["currency"]),
+         p["currency"], p["description"], groups.merchant(p["description"], p.get("payee"), p["currency"]),
          groups.account(p["account"], p["currency"]), p.get("bank_category")))
 
 
