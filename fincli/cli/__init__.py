@@ -16,7 +16,7 @@ import typer
 
 from ..errors import FinError, one_line
 from ..output import message
-from . import features, ledger, services
+from . import features, ledger, merchants, services
 
 app = typer.Typer(
     name="fin",
@@ -31,31 +31,34 @@ app = typer.Typer(
 
 def command(target: typer.Typer = app, name: str | None = None):
     """Register a command behind the one error boundary."""
-    def decorate(fn):
-        @functools.wraps(fn)
-        def guarded(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except FinError as exc:
-                message(f"fin: {exc}")
-                raise typer.Exit(exc.exit_code) from None
-            except KeyboardInterrupt:
-                message("fin: interrupted; nothing of the unfinished step was written")
-                raise typer.Exit(130) from None
-            except BrokenPipeError:               # `fin transactions | head`: the reader has all it wanted
-                import os
-                import sys
+    return lambda fn: target.command(name)(guard(fn))
 
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
-                raise typer.Exit(141) from None
-            except Exception as exc:
-                line = _environment_problem(exc, kwargs.get("ctx"))
-                if line is None:
-                    raise                          # anything else is a bug: its traceback helps fix it
-                message(f"fin: {line}")
-                raise typer.Exit(1) from None
-        return target.command(name)(guarded)
-    return decorate
+
+def guard(fn):
+    """The one error boundary around a command."""
+    @functools.wraps(fn)
+    def guarded(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except FinError as exc:
+            message(f"fin: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            message("fin: interrupted; nothing of the unfinished step was written")
+            raise typer.Exit(130) from None
+        except BrokenPipeError:               # `fin transactions | head`: the reader has all it wanted
+            import os
+            import sys
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
+            raise typer.Exit(141) from None
+        except Exception as exc:
+            line = _environment_problem(exc, kwargs.get("ctx"))
+            if line is None:
+                raise                          # anything else is a bug: its traceback helps fix it
+            message(f"fin: {line}")
+            raise typer.Exit(1) from None
+    return guarded
 
 
 def _environment_problem(exc: Exception, ctx: Optional[typer.Context]) -> Optional[str]:
@@ -110,6 +113,7 @@ def register(area) -> None:
 
 for _area in (ledger, features, services):
     register(_area)
+merchants.register(app, command, guard)
 
 
 def _register_services() -> None:

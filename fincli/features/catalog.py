@@ -14,12 +14,16 @@ Shared terms used by the definitions:
   days (half-open [t - w, t) in position order; same-day earlier events are inside).
 - history is per merchant within one currency and per account within one currency.
 - a charge is an amount < 0 (money leaving the account holder); money is in minor units.
+- merchant: fincli.merchant.resolve(description, payee).key with the user's corrections in
+  force (splits, then merges; fincli.merchant.corrections). The hash of a feature that uses
+  the merchant includes the resolver's fingerprint and, where given, the corrections' digest.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 
 ENTITIES = ("transaction", "merchant", "account", "category")
 OWNERS = ("categorize", "fraud", "spending", "bills")
@@ -38,9 +42,26 @@ class Feature:
     definition: str
 
     @property
+    def uses_merchant(self) -> bool:
+        return self.name == "merchant" or self.entity == "merchant"
+
+    @property
     def hash(self) -> str:
-        text = "\x1f".join((self.name, self.entity, self.dtype, self.definition))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        return self.hash_with()
+
+    def hash_with(self, corrections: str = "none") -> str:
+        """The definition's hash; a merchant feature's also names the resolver and the corrections in force."""
+        parts = (self.name, self.entity, self.dtype, self.definition)
+        if self.uses_merchant:
+            parts += (_resolver(), corrections)
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+@cache
+def _resolver() -> str:
+    from ..merchant import fingerprint
+
+    return fingerprint()
 
 
 def _f(name, entity, owner, dtype, description, definition) -> Feature:
@@ -48,8 +69,8 @@ def _f(name, entity, owner, dtype, description, definition) -> Feature:
 
 
 FEATURES: list[Feature] = [
-    _f("merchant", "transaction", "categorize", "str", "normalized merchant name",
-       "fincli.merchant.normalize(description) of the anchor transaction"),
+    _f("merchant", "transaction", "categorize", "str", "merchant key (resolved, with the user's corrections)",
+       "the merchant of the anchor transaction (see merchant above)"),
     _f("description_tokens", "transaction", "categorize", "str", "words of the bank description",
        "lower-cased runs of 2+ letters of the anchor's description, in order, joined by one space"),
     _f("amount", "transaction", "fraud", "int", "signed amount in minor units",
@@ -90,5 +111,6 @@ BY_NAME = {f.name: f for f in FEATURES}
 ROW_FEATURES = [f for f in FEATURES if f.entity != "category"]
 
 
-def definition_hashes(features: list[Feature] = FEATURES) -> dict[str, str]:
-    return {f.name: f.hash for f in features}
+def definition_hashes(features: list[Feature] = FEATURES, corrections: str = "none") -> dict[str, str]:
+    """Each feature's hash; `corrections` is the digest of the merchant corrections in force."""
+    return {f.name: f.hash_with(corrections) for f in features}

@@ -21,7 +21,7 @@ import hashlib
 import json
 import sqlite3
 
-from ..merchant import resolve
+from ..merchant import corrections as merchant_corrections, resolve
 from ..store import connection as db, cursors, log as ev
 from ..store.migrations import Migrations
 
@@ -84,6 +84,12 @@ def bank_category(conn: sqlite3.Connection) -> None:
     _recreate_tables(conn)
 
 
+@MIGRATIONS()
+def merchant_resolver(conn: sqlite3.Connection) -> None:
+    """Merchant groups come from the merchant resolver (description and payee) and the user's corrections."""
+    _recreate_tables(conn)
+
+
 def cursor(conn: sqlite3.Connection) -> int:
     return cursors.position(conn, CURSOR)
 
@@ -92,11 +98,14 @@ class Groups:
     """Codes of the merchant+currency and account+currency groups, given in order of first use.
 
     A code is given the first time an accepted transaction.imported event names its group,
-    events taken in seq order, so catch-up and rebuild give every group the same code.
+    events taken in seq order, so catch-up and rebuild give every group the same code. The
+    merchant is the resolver's, with the user's corrections in force (see `catch_up`).
     """
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
+        corrections = merchant_corrections.load(conn)
+        self.corrected = corrections.key if corrections else None
         self.codes: dict[str, dict[tuple[str, str], int]] = {kind: {} for kind in KINDS}
         for kind, code, name, currency in conn.execute("SELECT kind, code, name, currency FROM feature_groups"):
             self.codes[kind][(name, currency)] = code
@@ -111,7 +120,8 @@ class Groups:
 
     # called once per imported row, so kept lean
     def merchant(self, description: str, payee: str | None, currency: str) -> int:
-        key = (resolve(description, payee).key, currency)
+        merchant = resolve(description, payee).key
+        key = (self.corrected(merchant, description) if self.corrected else merchant, currency)
         code = self.merchants.get(key)
         return self._add("merchant", key) if code is None else code
 
@@ -130,6 +140,9 @@ def catch_up(conn: sqlite3.Connection) -> int:
     position, head = cursor(conn), ev.head(conn)[0]
     if head <= position:
         return position
+    if position and merchant_corrections.changed(conn, position, head):
+        clear(conn)                 # merchant groups changed: the cache is computed again, all of it
+        position = 0
     _bulk_labels(conn, position + 1, head)      # a label touches nothing else, so order does not matter
     groups = None
     for lo, hi, bulk in _runs(conn, position, head):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..store import log as ev
 from ..errors import InputError
+from ..merchant import fingerprint as merchant_fingerprint
 from .catalog import ROW_FEATURES, definition_hashes
 from .observations import SOURCES
 from .pit import History, Query, Scan, anchor_columns, history_columns, load_groups, resolve
@@ -164,7 +165,8 @@ def _types() -> dict[str, str]:
     return {**{f.name: f.dtype for f in ROW_FEATURES}, **_TYPES}
 
 
-def manifest(path: Path, service: str, cols: list[str], rows: list, head: int, as_known_now: bool) -> dict:
+def manifest(path: Path, service: str, cols: list[str], rows: list, head: int, as_known_now: bool,
+             corrections: str = "none") -> dict:
     return {
         "service": service,
         "output": path.name,
@@ -175,12 +177,15 @@ def manifest(path: Path, service: str, cols: list[str], rows: list, head: int, a
         else "per observation: seq of the import.recorded event of the import that brought its transaction in",
         "as_known_now": as_known_now,
         "columns": cols,
-        "feature_definitions": definition_hashes(),
+        "feature_definitions": definition_hashes(corrections=corrections),
+        "merchant_resolver": merchant_fingerprint(),
+        "merchant_corrections": corrections,
     }
 
 
 def training_set(ws, service: str, out: Path, as_known_now: bool = False) -> dict:
     """Build, write OUT and OUT.manifest.json beside it; returns the manifest."""
+    from ..merchant.corrections import digest_of
     from .store import refresh
 
     out = Path(out)
@@ -191,7 +196,7 @@ def training_set(ws, service: str, out: Path, as_known_now: bool = False) -> dic
     refresh(ws)
     cols, data, head = build_columns(ws.conn, service, as_known_now)
     write_columns(out, cols, data)
-    info = manifest(out, service, cols, data[KEY_COLUMNS[0]], head, as_known_now)
+    info = manifest(out, service, cols, data[KEY_COLUMNS[0]], head, as_known_now, digest_of(ws.conn))
     manifest_path = out.with_name(out.name + ".manifest.json")
     manifest_path.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return info

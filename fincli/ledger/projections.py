@@ -14,6 +14,7 @@ import json
 import sqlite3
 from typing import Callable, Iterable
 
+from ..merchant import corrections as merchant_corrections, resolve
 from ..store import cursors, log as ev
 from ..store.connection import run_statements
 from ..store.log import Event, Rejected
@@ -27,7 +28,8 @@ TABLES = {
         import_id TEXT NOT NULL, line INTEGER NOT NULL, key TEXT NOT NULL,
         bank_id TEXT, balance INTEGER, pending INTEGER NOT NULL DEFAULT 0,
         replaced_by TEXT, transfer_id TEXT, seq INTEGER NOT NULL,
-        suggestion TEXT, review INTEGER NOT NULL DEFAULT 0, rule_id TEXT, bank_category TEXT)""",
+        suggestion TEXT, review INTEGER NOT NULL DEFAULT 0, rule_id TEXT, bank_category TEXT,
+        merchant_key TEXT NOT NULL, resolver_name TEXT NOT NULL, merchant_name TEXT NOT NULL)""",
     "imports": """CREATE TABLE imports (
         import_id TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL,
         account TEXT NOT NULL, rows INTEGER NOT NULL, added INTEGER NOT NULL,
@@ -101,6 +103,13 @@ def bank_category(conn: sqlite3.Connection) -> None:
     _rebuild_tables(conn)
 
 
+@MIGRATIONS()
+def merchant_corrections_columns(conn: sqlite3.Connection) -> None:
+    """Transactions keep the resolver's merchant key and name beside the effective merchant (the user's
+    merges, splits and renames applied) and its display name."""
+    _rebuild_tables(conn)
+
+
 # --- handlers: one per event type; each takes a batch of events of that type -------------
 
 def _transactions_imported(conn, batch: list[Event]) -> None:
@@ -117,15 +126,36 @@ def insert_transactions(conn, rows: list[tuple]) -> None:
 
     An id that is already live keeps its first import (replay stays deterministic).
     """
-    from ..merchant import resolve
-
+    values = []
+    for row in rows:
+        merchant = resolve(row[5], row[13])
+        values.append((*row[:13], row[-1], merchant.key, merchant.key, merchant.name, merchant.name))
     conn.executemany(
         "INSERT OR IGNORE INTO transactions (id, account, date, amount, currency, description, import_id,"
-        " line, key, bank_id, balance, pending, bank_category, seq, merchant)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [(*row[:13], row[14], resolve(row[5], row[13]).key) for row in rows])
+        " line, key, bank_id, balance, pending, bank_category, seq, merchant, merchant_key, resolver_name,"
+        " merchant_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", values)
     if rows:
+        _correct_merchants(conn, rows[0][-1], rows[-1][-1])
         _restore_labels(conn, rows[0][-1], rows[-1][-1])
+
+
+def _correct_merchants(conn, lo: int | None = None, hi: int | None = None) -> None:
+    """Apply the user's merchant corrections (those of the whole log) to the rows with seq in [lo, hi],
+    or to every row: the effective key from the resolver's key and the description, then its name.
+
+    Corrections are read from the log, not from this projection, so a row gets the same
+    merchant whether it was projected before or after a correction event.
+    """
+    corrections = merchant_corrections.load(conn)
+    if not corrections:
+        return
+    conn.create_function("fin_effective_merchant", 2, corrections.key)
+    conn.create_function("fin_merchant_display", 2, corrections.name)
+    where, args = ("WHERE seq BETWEEN ? AND ?", (lo, hi)) if lo is not None else ("", ())
+    conn.execute(f"UPDATE transactions SET merchant = fin_effective_merchant(merchant_key, description) {where}",
+                 args)
+    conn.execute(f"UPDATE transactions SET merchant_name = fin_merchant_display(merchant, resolver_name) {where}",
+                 args)
 
 
 def apply_imported(conn, rows: list[tuple]) -> None:
@@ -262,6 +292,13 @@ def _transactions_categorized(conn, batch: list[Event]) -> None:
          for e in batch for item in e.payload["items"]])
 
 
+def _merchant_corrected(conn, batch: list[Event]) -> None:
+    """A merge, split or rename: every transaction's merchant is worked out again from its resolver key.
+
+    Rows keep their `seq`: a replay gives them their corrected merchant when they are inserted."""
+    _correct_merchants(conn)
+
+
 def _no_projection(conn, batch: list[Event]) -> None:
     """Events read from the log directly by their consumers (service runs, artifact records)."""
 
@@ -279,6 +316,9 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "rule.added": _rule_added,
     "rule.removed": _rule_removed,
     "transactions.categorized": _transactions_categorized,
+    "merchant.merged": _merchant_corrected,
+    "merchant.split": _merchant_corrected,
+    "merchant.renamed": _merchant_corrected,
     "service.ran": _no_projection,
     "model.trained": _no_projection,
     "service.result": _no_projection,
@@ -322,17 +362,21 @@ def _apply_decoded(conn: sqlite3.Connection, items: Iterable[Event | Rejected]) 
 # quarantines it with the reason. Both paths produce the same rows.
 _BULK = ("transaction.imported", ev.TYPES["transaction.imported"].version)
 _BULK_VALID = ev.valid_sql(_BULK[0])
+# the resolver's merchant key and name (each asked twice per row; connection.py answers the repeat from memory)
+_KEY = "fin_merchant(payload ->> '$.description', payload ->> '$.payee')"
+_NAME = "fin_merchant_name(payload ->> '$.description', payload ->> '$.payee')"
 
 
 def _bulk_transactions(conn: sqlite3.Connection, lo: int, hi: int) -> int:
     inserted = conn.execute(
-        "INSERT OR IGNORE INTO transactions (id, account, date, amount, currency, description, merchant,"
-        " import_id, line, key, bank_id, balance, pending, bank_category, seq)"
+        "INSERT OR IGNORE INTO transactions (id, account, date, amount, currency, description, merchant_key,"
+        " merchant, resolver_name, merchant_name, import_id, line, key, bank_id, balance, pending, bank_category, seq)"
         " SELECT payload ->> '$.id', payload ->> '$.account', payload ->> '$.date', payload ->> '$.amount',"
-        " payload ->> '$.currency', payload ->> '$.description', fin_merchant(payload ->> '$.description', payload ->> '$.payee'),"
+        f" payload ->> '$.currency', payload ->> '$.description', {_KEY}, {_KEY}, {_NAME}, {_NAME},"
         " payload ->> '$.import_id', payload ->> '$.line', payload ->> '$.key', payload ->> '$.bank_id',"
         " payload ->> '$.balance', coalesce(payload ->> '$.pending', 0), payload ->> '$.bank_category', seq"
         f" FROM events WHERE seq BETWEEN ? AND ? AND {_BULK_VALID} ORDER BY seq RETURNING seq", (lo, hi)).fetchall()
+    _correct_merchants(conn, lo, hi)
     _restore_labels(conn, lo, hi)
     if len(inserted) == hi - lo + 1:
         return 0

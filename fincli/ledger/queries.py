@@ -114,3 +114,41 @@ def list_imports(ws: Workspace) -> list[dict]:
         "SELECT import_id, file, account, date_from, date_to, rows, added, recorded_at,"
         " CASE WHEN undone THEN 'undone' ELSE 'active' END FROM imports ORDER BY recorded_at, import_id").fetchall()
     return [dict(zip(IMPORT_FIELDS, row)) for row in rows]
+
+
+MERCHANT_FIELDS = ("key", "name", "transactions", "totals", "first_date", "last_date", "variants")
+
+
+def list_merchants(ws: Workspace, search: str | None = None) -> list[dict]:
+    """Every merchant of the live transactions, most transactions first (then by key).
+
+    `name`: the user's name, else the one most of its transactions carry; `totals`: the sum per
+    currency as a decimal string; `variants`: its distinct descriptions, most frequent first.
+    `search` keeps the merchants whose key, name or a variant holds the text (any case).
+    """
+    merchants: dict[str, dict] = {}
+    names: dict[str, dict[str, int]] = {}
+    live = "FROM transactions WHERE replaced_by IS NULL"
+    for key, n, first, last in ws.conn.execute(f"SELECT merchant, count(*), min(date), max(date) {live}"
+                                               " GROUP BY merchant"):
+        merchants[key] = {"key": key, "name": None, "transactions": n, "totals": {}, "first_date": first,
+                          "last_date": last, "variants": []}
+        names[key] = {}
+    for key, name, n in ws.conn.execute(f"SELECT merchant, merchant_name, count(*) {live}"
+                                        " GROUP BY merchant, merchant_name"):
+        names[key][name] = n
+    # summed in two parts so that SQLite's 64-bit sum cannot overflow (see list_accounts)
+    for key, currency, high, low in ws.conn.execute(
+            f"SELECT merchant, currency, sum(amount / 1000000000), sum(amount % 1000000000) {live}"
+            " GROUP BY merchant, currency ORDER BY merchant, currency"):
+        merchants[key]["totals"][currency] = format_minor(high * 10**9 + low, currency)
+    for key, description in ws.conn.execute(f"SELECT merchant, description {live} GROUP BY merchant, description"
+                                            " ORDER BY merchant, count(*) DESC, description"):
+        merchants[key]["variants"].append(description)
+    for key, record in merchants.items():
+        record["name"] = min(names[key].items(), key=lambda item: (-item[1], item[0]))[0]
+    found = sorted(merchants.values(), key=lambda m: (-m["transactions"], m["key"]))
+    if search:
+        text = search.casefold()
+        found = [m for m in found if any(text in s.casefold() for s in (m["key"], m["name"], *m["variants"]))]
+    return found

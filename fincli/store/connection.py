@@ -66,8 +66,17 @@ def register_functions(conn: sqlite3.Connection) -> None:
     """SQL functions the projections use, so that SQLite itself can apply bulk events."""
     from ..merchant import resolve
 
-    conn.create_function("fin_merchant", 2, lambda text, payee: None if text is None else resolve(text, payee).key,
-                         deterministic=True)
+    last: list = [None, None]        # (description, payee) and its resolution: key and name are asked in turn
+
+    def resolved(description, payee):
+        if last[0] != (description, payee):
+            last[:] = (description, payee), resolve(description, payee)
+        return last[1]
+
+    conn.create_function("fin_merchant", 2, lambda description, payee: None if description is None
+                         else resolved(description, payee).key, deterministic=True)
+    conn.create_function("fin_merchant_name", 2, lambda description, payee: None if description is None
+                         else resolved(description, payee).name, deterministic=True)
 
 
 def database_file(conn: sqlite3.Connection) -> str:

@@ -140,6 +140,12 @@ def _categorized_problem(payload: dict) -> str | None:
     return None
 
 
+def _merchant_keys_problem(payload: dict) -> str | None:
+    if not payload["keys"] or any(type(k) is not str for k in payload["keys"]):
+        return "field 'keys' must list merchant keys"
+    return None
+
+
 _TYPES = [
     EventType("import.recorded", 1,
               {"import_id": (str,), "file": (str,), "sha256": (str,), "account": (str,),
@@ -172,10 +178,16 @@ _TYPES = [
     EventType("rule.added", 1, {"id": (str,), "pattern": (str,), "category": (str,), "regex": (bool,)}),
     EventType("rule.removed", 1, {"id": (str,)}),
     EventType("transactions.categorized", 1, {"items": (list,)}, {"model": (str,)}, check=_categorized_problem),
+    # the user's merchant corrections (fincli/merchant/corrections.py): merge keys into one, move the
+    # transactions of a key whose description matches a pattern to a new key, name a merchant
+    EventType("merchant.merged", 1, {"into": (str,), "keys": (list,)}, check=_merchant_keys_problem),
+    EventType("merchant.split", 1, {"key": (str,), "pattern": (str,), "into": (str,)}),
+    EventType("merchant.renamed", 1, {"key": (str,), "name": (str,)}),
 ]
 TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
 
-_JSON_TYPES = {str: ("'text'",), int: ("'integer'",), bool: ("'true'", "'false'")}
+_JSON_TYPES = {str: ("'text'",), int: ("'integer'",), bool: ("'true'", "'false'"), list: ("'array'",),
+               dict: ("'object'",)}
 
 
 def valid_sql(type_: str) -> str:
