@@ -36,6 +36,8 @@ class _Gen:
         self.episodes: list[tuple[str, str]] = []
         self.xfer_n = 0
         self.check_no = 1040 + self.rng.randrange(200)
+        # private people the household pays or is paid by (truth `merchant_kind` person)
+        self.people = {name for name, _, _ in _PEOPLE} | set(_EUR_PEOPLE) | {"Maria Garcia", "Jürgen Müller"}
 
     # -- helpers
     def code(self, n: int, alphabet: str = _ALNUM) -> str:
