@@ -1,13 +1,16 @@
 """fin's quality figures against a generated history's ground truth.
 
-    python bench/evaluate.py [--seed N] [--months M]
+    python bench/evaluate.py [--seed N ...] [--seeds 11,12] [--months M]
 
 Generates a household history, imports its overlapping exports into a fresh
 workspace the way a user would, and scores what fin derived against the truth:
 transactions recovered exactly, transfer pairs, and pending rows matched to their
-posted versions. Then it gives fin the user's labels (truth/labels.csv, each on the
-day it was given) and scores categorization the way `fin categorize --evaluate` does,
-training on the labels of the first 3 and of the first 12 months.
+posted versions. It scores merchant resolution: fin's `merchant` of each transaction
+against its true merchant (pairwise precision/recall, people and giro payees merged,
+the worst splits and merges). Then it gives fin the user's labels (truth/labels.csv,
+each on the day it was given) and scores categorization the way
+`fin categorize --evaluate` does, training on the labels of the first 3 and of the
+first 12 months. Each seed is a separate history with its own tables.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ def _ratio(hit: int, total: int) -> str:
     return f"{hit / total:.3f}" if total else "n/a"
 
 
-def evaluate(seed: int, months: int) -> tuple[list[tuple[str, str, str]], list[tuple]]:
+def evaluate(seed: int, months: int) -> tuple[list[tuple], list[tuple], list[tuple], list[str]]:
+    """(categorization rows, import rows, merchant rows, worst merchant splits and merges)."""
     out = Path(tempfile.mkdtemp(prefix="fin-eval-"))
     generate(seed, out / "history", start=date(2023, 1, 1), months=months)
     with open(out / "history" / "truth" / "transactions.csv", newline="", encoding="utf-8") as handle:
@@ -53,6 +57,7 @@ def evaluate(seed: int, months: int) -> tuple[list[tuple[str, str, str]], list[t
         failed = [r.error for r in reports if r.status == "failed"]
         got = list(queries.list_transactions(ws))
         possible = ws.conn.execute("SELECT count(*) FROM possible_duplicates").fetchone()[0]
+        merchants, worst = merchant_rows(ws, out / "history", truth)
         categorization = categorization_rows(ws, out / "history", date(2023, 1, 1))
     finally:
         ws.close()
@@ -78,7 +83,80 @@ def evaluate(seed: int, months: int) -> tuple[list[tuple[str, str, str]], list[t
         ("pending rows matched to their posted version", f"{posted}", f"truth {pending_truth}; "
                                                                           f"{still_pending} still pending"),
         ("possible duplicates flagged (clean history: 0 expected)", str(possible), ""),
+    ], merchants, worst
+
+
+def _same_pairs(counts) -> int:
+    """Pairs of transactions inside groups of the given sizes."""
+    return sum(n * (n - 1) // 2 for n in counts)
+
+
+def _members(counter: Counter, limit: int = 4) -> str:
+    top = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+    text = ", ".join(f"{name or '(empty)'} ({n})" for name, n in top[:limit])
+    return text + (f", +{len(top) - limit} more" if len(top) > limit else "")
+
+
+def merchant_rows(ws, history: Path, truth: list[dict], worst: int = 10) -> tuple[list[tuple], list[str]]:
+    """fin's merchant clustering (the projection's `merchant` column) against the true merchants.
+
+    A pair of transactions is a true positive when both sides put them in one merchant:
+    precision = pairs fin joins that are truly one merchant / pairs fin joins, recall = pairs
+    truly one merchant that fin joins / true pairs. Pairs are counted per cluster (n choose 2).
+    """
+    from fincli.synth import truth_ids
+
+    ids = truth_ids(ws.conn, history)
+    fin_of = dict(ws.conn.execute("SELECT id, merchant FROM transactions WHERE replaced_by IS NULL"))
+    matched = [(r, fin_of[ids[r["key"]]] or "") for r in truth if r["key"] in ids]
+    cells = Counter((r["merchant"], fin) for r, fin in matched)
+    by_true, by_fin = Counter(), Counter()
+    fin_members: dict[str, Counter] = {}
+    true_members: dict[str, Counter] = {}
+    for (true, fin), n in cells.items():
+        by_true[true] += n
+        by_fin[fin] += n
+        fin_members.setdefault(fin, Counter())[true] += n
+        true_members.setdefault(true, Counter())[fin] += n
+    both, joined, same = _same_pairs(cells.values()), _same_pairs(by_fin.values()), _same_pairs(by_true.values())
+    precision = both / joined if joined else 0.0
+    recall = both / same if same else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+    def merged(rows) -> list[str]:
+        """fin merchants holding transactions of two or more different true merchants among `rows`."""
+        held: dict[str, set] = {}
+        for r, fin in rows:
+            held.setdefault(fin, set()).add(r["merchant"])
+        return sorted(fin for fin, trues in held.items() if len(trues) >= 2)
+    people = merged([(r, fin) for r, fin in matched if r["merchant_kind"] == "person"])
+    giro = [(r, fin) for r, fin in matched if r["account"] == "eurgiro"]
+    payees = merged(giro)
+    booking_texts = {r["description"].split(" | ")[1].casefold() for r, _ in giro}
+    by_text = [fin for fin in payees if any(text in fin for text in booking_texts)]
+    rows = [
+        ("transactions scored (matched to fin's rows)", f"{len(matched)}/{len(truth)}", ""),
+        ("pairwise precision (fin's merchants are one true merchant)", f"{precision:.3f}",
+         f"{both:,} of {joined:,} pairs"),
+        ("pairwise recall (a true merchant is one fin merchant)", f"{recall:.3f}", f"{both:,} of {same:,} pairs"),
+        ("pairwise F1", f"{f1:.3f}", ""),
+        ("merchants: fin / true", f"{len(by_fin)} / {len(by_true)}", ""),
+        ("P2P people merged (fin merchants with >= 2 true people)", str(len(people)), "; ".join(people[:5])),
+        ("merchants merged by a shared booking text (fin merchants with >= 2 true giro payees)",
+         str(len(payees)), f"{len(by_text)} named after a booking text: {'; '.join(by_text[:4])}"
+         if by_text else "; ".join(payees[:4])),
     ]
+    wrong_joined = {fin: _same_pairs([by_fin[fin]]) - _same_pairs(m.values()) for fin, m in fin_members.items()}
+    missing = {true: _same_pairs([by_true[true]]) - _same_pairs(m.values()) for true, m in true_members.items()}
+    lines = [f"worst merges (fin key -> true merchants; wrongly joined pairs):"]
+    for fin in sorted(wrong_joined, key=lambda f: (-wrong_joined[f], f))[:worst]:
+        if wrong_joined[fin]:
+            lines.append(f"  {fin or '(empty)'!r} [{wrong_joined[fin]:,}] -> {_members(fin_members[fin])}")
+    lines.append("worst splits (true merchant -> fin keys; pairs fin keeps apart):")
+    for true in sorted(missing, key=lambda t: (-missing[t], t))[:worst]:
+        if missing[true]:
+            lines.append(f"  {true!r} [{missing[true]:,}] -> {_members(true_members[true])}")
+    return rows, lines
 
 
 def categorization_rows(ws, history: Path, start: date) -> list[tuple]:
@@ -118,14 +196,26 @@ def main() -> None:
     from fincli.evaluation import COVERAGES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--seed", type=int, action="append", default=[],
+                        help="a history's seed; may be given more than once (default 11)")
+    parser.add_argument("--seeds", type=lambda text: [int(x) for x in text.split(",") if x.strip()], default=[],
+                        help="comma-separated seeds, e.g. 11,12")
     parser.add_argument("--months", type=int, default=24)
     args = parser.parse_args()
-    categorization, rows = evaluate(args.seed, args.months)
-    _print(("figure", "value", "detail"), rows)
-    print()
-    _print(("labels", "train/test", "method", "accuracy", "macro-F1", *(f"acc@{c:.0%}" for c in COVERAGES),
-            "model: acc @ coverage at review_below"), categorization)
+    seeds = list(dict.fromkeys(args.seed + args.seeds)) or [11]
+    for n, seed in enumerate(seeds):
+        if n:
+            print()
+        if len(seeds) > 1:
+            print(f"=== seed {seed}, {args.months} months ===")
+        categorization, rows, merchants, worst = evaluate(seed, args.months)
+        _print(("figure", "value", "detail"), rows)
+        print()
+        _print(("merchant resolution", "value", "detail"), merchants)
+        print("\n".join(worst))
+        print()
+        _print(("labels", "train/test", "method", "accuracy", "macro-F1", *(f"acc@{c:.0%}" for c in COVERAGES),
+                "model: acc @ coverage at review_below"), categorization)
 
 
 if __name__ == "__main__":

@@ -79,19 +79,19 @@ def test_import_categorizes_the_new_transactions_in_its_own_process(sample, home
 
 
 def test_a_rule_beats_the_model_the_newest_rule_wins_and_a_label_beats_both(sample, home):
-    rows = transactions(sample, "--search", "CAFFE LADRO")
+    rows = transactions(sample, "--search", "FREMONT ROASTERS")
     assert rows
-    added = sample("rules", "add", "caffe ladro", "treats")
+    added = sample("rules", "add", "fremont roasters", "treats")
     assert added.exit_code == 0 and f"{len(rows)} transactions match it now" in added.stderr
-    assert {(r["category"], r["category_source"], r["confidence"]) for r in transactions(sample, "--search", "CAFFE LADRO")} \
+    assert {(r["category"], r["category_source"], r["confidence"]) for r in transactions(sample, "--search", "FREMONT ROASTERS")} \
         == {("treats", "rule", None)}
-    assert sample("rules", "add", r"^caffe\s+ladro\b", "coffee", "--regex").exit_code == 0
-    newest = transactions(sample, "--search", "CAFFE LADRO")
+    assert sample("rules", "add", r"^fremont\s+roasters\b", "coffee", "--regex").exit_code == 0
+    newest = transactions(sample, "--search", "FREMONT ROASTERS")
     assert {r["category"] for r in newest} == {"coffee"}
     first = newest[0]["id"]
     assert sample("label", first, "business").exit_code == 0
-    assert sample("rules", "add", "Ladro", "snacks").exit_code == 0
-    after = by_id(transactions(sample, "--search", "CAFFE LADRO"))
+    assert sample("rules", "add", "Roasters", "snacks").exit_code == 0
+    after = by_id(transactions(sample, "--search", "FREMONT ROASTERS"))
     assert (after[first]["category"], after[first]["category_source"]) == ("business", "user")
     assert {r["category"] for i, r in after.items() if i != first} == {"snacks"}
     listed = json.loads(sample("rules", "list", "--format", "json").stdout)
@@ -99,7 +99,7 @@ def test_a_rule_beats_the_model_the_newest_rule_wins_and_a_label_beats_both(samp
     assert listed[0]["transactions"] == len(rows) - 1
     removed = sample("rules", "remove", "r3")
     assert removed.exit_code == 0, removed.output
-    back = by_id(transactions(sample, "--search", "CAFFE LADRO"))
+    back = by_id(transactions(sample, "--search", "FREMONT ROASTERS"))
     assert {r["category"] for i, r in back.items() if i != first} == {"coffee"}      # r2 applies again
     assert back[first]["category"] == "business"
     verified(home)
@@ -158,15 +158,15 @@ def test_a_changed_model_file_is_refused_before_any_process_loads_it(sample, hom
 
 def test_enough_new_labels_retrain_the_model_and_the_labels_are_learned(sample, home):
     set_config(home, (home / "config.toml").read_text().replace("retrain_after_labels = 20", "retrain_after_labels = 3"))
-    rows = transactions(sample, "--search", "QFC")
+    rows = transactions(sample, "--search", "SAFEWAY")
     assert len(rows) >= 4
     for r in rows[:3]:
         assert sample("label", r["id"], "supermarket").exit_code == 0
     result = sample("categorize")
     assert result.exit_code == 0 and "trained on 3 labels" in result.stderr
-    rest = [r for r in transactions(sample, "--search", "QFC") if r["id"] not in {x["id"] for x in rows[:3]}]
+    rest = [r for r in transactions(sample, "--search", "SAFEWAY") if r["id"] not in {x["id"] for x in rows[:3]}]
     assert rest and all((r["category"] or r["suggestion"]) == "supermarket"
-                        for r in transactions(sample, "--search", "QFC", "--review")
+                        for r in transactions(sample, "--search", "SAFEWAY", "--review")
                         + [x for x in rest if x["category"]])
     again = sample("categorize", "--format", "json")
     assert again.exit_code == 0 and "trained" not in again.stderr

@@ -58,6 +58,8 @@ def generate(seed: int, out_dir: Path, *, start: date, months: int, merchants: i
     g.plan_exports()
     g.make_streams()
     g.make_daily()
+    g.make_p2p()
+    g.make_eur_online()
     g.make_specials()
     g.make_amex_refunds()
     g.make_card_payments()

@@ -11,10 +11,11 @@ import random
 from datetime import date, timedelta
 
 from .model import (
-    _ADJ, _ALNUM, _CAT_MODEL, _CITIES, _EUR_ADJ, _EUR_CITIES, _EUR_KNOWN, _EUR_MODEL, _EUR_NOUN,
-    _FAST_FOOD, _KNOWN, _NOUN, ACCOUNTS, BANK_CATEGORY, CARD_SUFFIX, CREDIT_CARDS, CURRENCY,
-    DEBIT_SUFFIX, KEY_PREFIX, SAVINGS_ACCT, START_BALANCE, Merchant, Txn, _add_months, _dec,
-    _month_day, _next_business, _normal_name, _poisson, _prev_business,
+    _ADJ, _ALIASES, _ALNUM, _AWAY, _CAT_MODEL, _CITIES, _DELIVERY_FROM, _EUR_ADJ, _EUR_ALIASES,
+    _EUR_CITIES, _EUR_KNOWN, _EUR_MODEL, _EUR_NOUN, _EUR_ONLINE, _EUR_PEOPLE, _FAST_FOOD, _FORCED,
+    _IDENTITY, _KNOWN, _NOUN, _PEOPLE, _TICKET_EVENTS, _WEB_HQ, ACCOUNTS, BANK_CATEGORY, CARD_SUFFIX,
+    CREDIT_CARDS, CURRENCY, DEBIT_SUFFIX, KEY_PREFIX, SAVINGS_ACCT, START_BALANCE, Merchant, Txn,
+    _add_months, _dec, _month_day, _next_business, _normal_name, _poisson, _prev_business,
 )
 
 
@@ -35,6 +36,8 @@ class _Gen:
         self.episodes: list[tuple[str, str]] = []
         self.xfer_n = 0
         self.check_no = 1040 + self.rng.randrange(200)
+        # private people the household pays or is paid by (truth `merchant_kind` person)
+        self.people = {name for name, _, _ in _PEOPLE} | set(_EUR_PEOPLE) | {"Maria Garcia", "Jürgen Müller"}
 
     # -- helpers
     def code(self, n: int, alphabet: str = _ALNUM) -> str:
@@ -54,6 +57,8 @@ class _Gen:
         return f"X{self.xfer_n:05d}"
 
     def add(self, t: Txn) -> Txn:
+        t.description = t.description.strip()           # a cut descriptor never ends in a space
+        t.fields = tuple(f.strip() for f in t.fields)
         if not t.bank_category and t.account == "card":
             t.bank_category = BANK_CATEGORY.get(t.category, "")
         self.txns.append(t)
@@ -69,12 +74,10 @@ class _Gen:
         used: set[str] = set()
         for cat, (share, _rate, med, sigma, card_share) in _CAT_MODEL.items():
             n = max(2, round(n_usd * share))
-            names = list(_KNOWN[cat])
+            forced = _FORCED.get(cat, [])     # Amazon first: the household's most used online shop
+            names = [x for x in _KNOWN[cat] if x not in forced]
             rng.shuffle(names)
-            if "AMAZON" in names:              # the household's most used online shop
-                names.remove("AMAZON")
-                names.insert(0, "AMAZON")
-            names = names[: max(2, min(len(names), n // 2 + 1))]
+            names = (forced + names)[: max(2, len(forced), min(len(_KNOWN[cat]), n // 2 + 1))]
             while len(names) < n:
                 nm = f"{rng.choice(_ADJ)} {rng.choice(_NOUN[cat])}"
                 if nm not in used and nm not in names:
@@ -83,15 +86,20 @@ class _Gen:
                 used.add(nm)
                 style = self._style(cat, nm)
                 city, st = rng.choice(_CITIES)
+                chain = nm in _KNOWN[cat]
+                stores = [str(rng.randrange(100, 9999)) for _ in range(rng.randint(1, 4 if chain else 2))]
+                places = [(city, st)] + [rng.choice(_AWAY if chain and rng.random() < 0.5 else _CITIES)
+                                         for _ in stores[1:]]
                 m = Merchant(
-                    name=nm, merchant=_normal_name(nm), category=cat, currency="USD",
+                    name=nm, merchant=_IDENTITY.get(nm, _normal_name(nm)), category=cat, currency="USD",
                     style=style,
                     median=max(150, round(med * 100 * rng.lognormvariate(0, 0.35))),
                     sigma=sigma * rng.uniform(0.7, 1.2),
                     card_share=min(1.0, card_share * rng.uniform(0.85, 1.15)),
                     weight=1.0 / (i + 1) ** 0.9,
-                    stores=[str(rng.randrange(100, 9999)) for _ in range(rng.randint(1, 3))],
-                    city=city, state=st)
+                    stores=stores, city=city, state=st, places=places, aliases=_ALIASES.get(nm, []))
+                if nm == "AMAZON":          # also bought with the checking debit card
+                    m.card_share = 0.85
                 if cat == "coffee":
                     base = m.median
                     m.prices = sorted({max(250, base + rng.randrange(-200, 260, 5))
@@ -113,7 +121,8 @@ class _Gen:
                     name=nm, merchant=nm, category=cat, currency="EUR", style="de",
                     median=max(120, round(med * 100 * rng.lognormvariate(0, 0.3))),
                     sigma=sigma, card_share=1.0, weight=1.0 / (i + 1) ** 0.9,
-                    stores=[str(rng.randrange(1000, 9999))], city=rng.choice(_EUR_CITIES))
+                    stores=[str(rng.randrange(1000, 9999))], city=rng.choice(_EUR_CITIES),
+                    aliases=_EUR_ALIASES.get(nm, []))
                 if cat == "coffee":
                     m.prices = sorted({max(150, m.median + rng.randrange(-100, 150, 10))
                                        for _ in range(3)})
@@ -127,53 +136,114 @@ class _Gen:
 
     def _style(self, cat: str, nm: str) -> str:
         rng = self.rng
-        if nm == "AMAZON":
-            return "amzn"
-        if nm in ("UBER", "LYFT"):
-            return "ride"
+        special = {"AMAZON": "amzn", "UBER": "uber", "UBER EATS": "ubereats", "LYFT": "lyft", "LIME": "lime",
+                   "DOORDASH": "doordash", "EBAY": "ebay", "TICKETMASTER": "tm"}
+        if nm in special:
+            return special[nm]
+        if nm in _WEB_HQ:
+            return "web"
         if cat == "fuel":
             return "fuel"
+        if nm in _KNOWN[cat] and cat not in ("coffee", "restaurants", "entertainment"):
+            return rng.choice(["plain", "plain", "store"])       # chains print their own name
         if cat == "coffee":
-            return rng.choice(["sq", "sq", "store", "plain"])
+            return rng.choice(["sq", "sq", "store", "plain", "sumup", "zettle"])
         if cat == "restaurants":
-            return rng.choice(["tst", "sq", "plain", "plain", "store"])
+            return rng.choice(["tst", "sq", "plain", "plain", "store", "sumup"])
         if cat == "online_shopping":
             return rng.choice(["paypal", "web", "web"])
         if cat == "entertainment":
             return rng.choice(["plain", "web", "sq", "paypal"])
-        return rng.choice(["plain", "plain", "store", "sq"])
+        return rng.choice(["plain", "plain", "store", "sq", "zettle"])
 
-    def card_desc(self, m: Merchant) -> str:
-        """The merchant as a card network prints it: varies per transaction for many styles."""
+    def store(self, m: Merchant) -> tuple[str, str, str]:
+        """One of the merchant's stores: (number, city, state)."""
+        i = self.rng.randrange(len(m.stores))
+        city, st = m.places[i] if m.places else (m.city, m.state)
+        return m.stores[i], city, st
+
+    def printed(self, m: Merchant) -> str:
+        """The merchant's base name as one bank prints it: mostly the name, now and then another spelling."""
+        if m.aliases and self.rng.random() < 0.35:
+            return self.rng.choice(m.aliases)
+        return m.name
+
+    def card_desc(self, m: Merchant, d: date | None = None, tm: int | None = None) -> str:
+        """The merchant as a card network prints it: varies per transaction (store, town, processor,
+        reference codes, ride times)."""
         rng = self.rng
         s = m.style
+        num, city, st = self.store(m)
+        name = self.printed(m)
+        squashed = m.name.replace(" ", "")
         if s == "amzn":
-            return rng.choice(["AMZN Mktp US*", "AMZN Mktp US*", "Amazon.com*", "AMAZON MKTPL*"]) \
-                + self.code(9)
-        if s == "ride":
-            return (f"{m.name}   *TRIP" if m.name == "UBER" else f"LYFT   *RIDE {self.code(3)}")
+            return rng.choice([f"AMZN Mktp US*{self.code(9)}", f"AMZN Mktp US*{self.code(9)}",
+                               f"Amazon.com*{self.code(5)}", f"AMAZON MKTPL*{self.code(9)}",
+                               f"AMZN Mktp US*{self.code(9)} Amzn.com/bill WA",
+                               f"Amazon.com*{self.code(9)} amzn.com/bill WA"])
+        if s == "uber":
+            return rng.choice(["UBER   *TRIP", "UBER *TRIP HELP.UBER.COM CA",
+                               f"UBER *TRIP {self.code(4)} 800-592-8996 CA", "UBER* TRIP"])
+        if s == "ubereats":
+            return rng.choice(["UBER   *EATS help.uber.com", f"UBER *EATS {self.code(6)} HELP.UBER.COM CA",
+                               "UBER* EATS"])
+        if s == "lyft":
+            if d is None:
+                d = self.start + timedelta(days=rng.randrange(28))
+            tm = self.time_for(m.category) if tm is None else tm
+            day = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"][d.weekday()]
+            hour = f"{(tm // 60 - 1) % 12 + 1}{'AM' if tm < 12 * 60 else 'PM'}"
+            return rng.choice([f"LYFT *RIDE {day} {hour}", f"LYFT *RIDE {day}", f"LYFT   *RIDE {self.code(3)}",
+                               "LYFT *RIDE LYFT.COM CA"])
+        if s == "lime":
+            return rng.choice([f"LIME*RIDE {self.code(5)}", f"LIME*{rng.randint(2, 4)} RIDES {self.code(5)}",
+                               "LIME RIDE LI.ME CA"])
+        if s == "doordash":
+            rest = rng.choice(_DELIVERY_FROM)
+            return rng.choice([f"DD *DOORDASH {rest}"[:25], f"DOORDASH*{rest}"[:22],
+                               f"DD DOORDASH {rest[:9]} 855-973-1040 CA", f"DOORDASH {rest[:9]} www.doordash.com CA"])
+        if s == "ebay":
+            return rng.choice([f"EBAY O*{self.digits(2)}-{self.digits(5)}-{self.digits(5)}",
+                               f"eBay O*{self.digits(2)}-{self.digits(5)}-{self.digits(5)} 408-376-7400 CA"])
+        if s == "tm":
+            return rng.choice([f"TM *{rng.choice(_TICKET_EVENTS)} {st}", f"TM *{rng.choice(_TICKET_EVENTS)}"[:22],
+                               "TICKETMASTER 800-653-8000 CA", f"TICKETMASTER {self.digits(6)} CA"])
         if s == "fuel":
-            return f"{m.name} {rng.choice(m.stores)}{self.digits(6)}"
+            return rng.choice([f"{name} {num}{self.digits(6)}", f"{name} {num:0>4} {city} {st}"])
         if s == "sq":
-            return f"SQ *{m.name}"[:24]
+            return rng.choice([f"SQ *{m.name}"[:24], f"SQ *{m.name}"[:24], f"SQ *{m.name} {city.title()} {st}",
+                               f"SQ *{m.name} gosq.com {st}"])
         if s == "tst":
-            return f"TST* {m.name}"[:24]
+            return rng.choice([f"TST* {m.name}"[:24], f"TST*{m.name} - {city.title()} {city.title()} {st}"[:40]])
+        if s == "sumup":
+            return rng.choice([f"SumUp *{m.name.title()}"[:22], f"SUMUP *{m.name} {city} {st}"])
+        if s == "zettle":
+            return rng.choice([f"Zettle_*{squashed.title()}"[:22], f"IZ *{m.name}"[:20],
+                               f"Zettle_*{m.name.title()} {city.title()} {st}"])
         if s == "paypal":
-            return f"PAYPAL *{m.name.replace(' ', '')}"[:22]
+            return rng.choice([f"PAYPAL *{squashed}"[:22], f"PAYPAL *{squashed} 402-935-7733 CA"])
         if s == "web":
-            return f"{m.name.replace(' ', '')}.COM*{self.code(6)}"
+            hq, hq_st, phone = _WEB_HQ.get(m.name, (city, st, "888-555-0100"))
+            site = m.name if "." in m.name else f"{squashed}.COM"
+            return rng.choice([f"{site}*{self.code(6)}", f"{site} {hq} {hq_st}", f"{site} {phone} {hq_st}",
+                               f"WWW.{site} {hq_st}"])
         if s == "store":
-            return f"{m.name} #{rng.choice(m.stores)}"
-        return f"{m.name} #{rng.choice(m.stores)} {m.city} {m.state}"
+            return rng.choice([f"{name} #{num}", f"{name} {num} {city} {st}", f"{name} #{num} {city} {st}"])
+        return rng.choice([f"{name} #{num} {city} {st}", f"{name} #{num} {city} {st}", f"{name} {num:0>5} {city} {st}",
+                           f"{name} {city} {st}", f"{name} #{num} {city} {st} USA"])
 
-    def amex_desc(self, m: Merchant) -> str:
+    def amex_desc(self, m: Merchant, d: date | None = None, tm: int | None = None) -> str:
         """The merchant as the Amex statement prints it: network descriptors as on the other
-        card, a store's name, number and town without the ``#``."""
+        card, a store's name, number and town without the ``#``, or its phone number."""
         if m.style in ("plain", "store"):
-            return f"{m.name} {self.rng.choice(m.stores)} {m.city} {m.state}"
+            num, city, st = self.store(m)
+            if self.rng.random() < 0.15:
+                return f"{self.printed(m)} {self.digits(3)}-{self.digits(3)}-{self.digits(4)} {st}"
+            return f"{self.printed(m)} {num} {city} {st}"
         if m.style == "fuel":
-            return f"{self.card_desc(m)} {m.city} {m.state}"
-        return self.card_desc(m)
+            num, city, st = self.store(m)
+            return f"{self.printed(m)} {num:0>4} {city} {st}"
+        return self.card_desc(m, d, tm)
 
     def debit_desc(self, m: Merchant, d: date, card_desc: str) -> str:
         if self.rng.random() < 0.5:
@@ -278,9 +348,9 @@ class _Gen:
         if on_card is None:
             on_card = rng.random() < m.card_share
             if on_card and self.card_for(m) == "amex":
-                return self.add(Txn("amex", d, tm, -amt, self.amex_desc(m) if desc is None else desc,
+                return self.add(Txn("amex", d, tm, -amt, self.amex_desc(m, d, tm) if desc is None else desc,
                                     m.merchant, m.category, btype="Sale"))
-        cd = self.card_desc(m) if desc is None else desc
+        cd = self.card_desc(m, d, tm) if desc is None else desc
         if on_card:
             t = self.add(Txn("card", d, tm, -amt, cd, m.merchant, m.category, btype="Sale",
                              post_date=self.card_post(d)))
@@ -328,24 +398,105 @@ class _Gen:
 
     def eur_purchase(self, m: Merchant, d: date, *, amount: int | None = None,
                      tm: int | None = None, zweck: str | None = None) -> Txn:
+        """A shop purchase on the giro: by Visa debit card (``Kartenzahlung``) or by girocard
+        direct debit (``Lastschrift``); the payee column carries one of the shop's spellings."""
         rng = self.rng
         amt = self.amount(m) if amount is None else amount
         tm = self.time_for(m.category) if tm is None else tm
+        payee = m.name
         if zweck is None:
+            if m.aliases and rng.random() < 0.4:
+                payee = rng.choice(m.aliases)
+                payee = f"{payee} {rng.choice(m.stores)}" if rng.random() < 0.5 else payee
             if rng.random() < 0.7:
                 zweck = (f"VISA Debitkarte {m.name.upper()[:18]} {rng.choice(m.stores)}//{m.city}/DE "
                          f"{d.isoformat()}T{tm // 60:02d}:{tm % 60:02d}:{rng.randrange(60):02d} "
                          f"Folgenr. {rng.randrange(1, 9):03d} Verfalld. 2912")
-                btext = "Lastschrift"
+                btext = "Kartenzahlung"
             else:
                 zweck = (f"NR XXXX 5531 {m.city.upper()} KAUFUMSATZ {d.day:02d}.{d.month:02d} "
                          f"{tm // 60:02d}{tm % 60:02d}{rng.randrange(60):02d} ARN{self.digits(15)}")
                 btext = "Lastschrift"
         else:
-            btext = "Lastschrift"
+            btext = "Kartenzahlung"
         valuta = d + timedelta(days=rng.choice([0, 0, 0, 1, 2]))
         return self.add(Txn("eurgiro", d, tm, -amt, "", m.merchant, m.category, btype=btext,
-                            post_date=valuta, fields=(m.name, btext, zweck)))
+                            post_date=valuta, fields=(payee, btext, zweck)))
+
+    def make_eur_online(self):
+        """German online shops and services on the giro: many payees under the same booking
+        texts, references (order numbers, mandates, dates) in the Verwendungszweck, some paid
+        through PayPal (payee PayPal, the shop named in the Verwendungszweck), and returns
+        credited back (``Gutschrift``)."""
+        rng = self.rng
+        mandates = {spec[0]: f"{self.code(3)}{self.digits(9)}" for spec in _EUR_ONLINE}
+        for d in self.days():
+            for true, cat, rate, med, sigma, payees, btexts, paypal in _EUR_ONLINE:
+                for _ in range(_poisson(rng, rate * self.density)):
+                    amt = max(250, round(med * 100 * rng.lognormvariate(0, sigma)))
+                    tm = rng.randrange(7 * 60, 23 * 60)
+                    order = f"{self.digits(3)}-{self.digits(7)}-{self.digits(7)}"
+                    if rng.random() < paypal:
+                        fields = ("PayPal Europe S.a.r.l. et Cie S.C.A", "Lastschrift",
+                                  f"PP.{self.digits(4)}.PP . {true}, Ihr Einkauf bei {true} "
+                                  f"AWV-MELDEPFLICHT beachten Mandatsref. {mandates[true][:6]}PP")
+                    else:
+                        btext = rng.choice(btexts)
+                        ref = {"Amazon": f"{order} Amazon.de {self.code(10)}",
+                               "Deutsche Bahn": f"Fahrschein {self.code(6)} {d.day:02d}.{d.month:02d}.{d.year}",
+                               "Lieferando": f"Bestellung {self.digits(8)} {rng.choice(_DELIVERY_FROM).title()}",
+                               "Eventim": f"Auftrag {self.digits(9)} Tickets",
+                               "Otto": f"Kd-Nr. {self.digits(8)} Rg-Nr. {self.digits(10)}",
+                               "Thalia": f"Bestellnr. {self.code(8)} {d.isoformat()}",
+                               "Zalando": f"Bestellung {self.digits(8)} vom {d.day:02d}.{d.month:02d}.{d.year}"}[true]
+                        if btext in ("Lastschrift", "Folgelastschrift"):
+                            ref += f" Mandatsref. {mandates[true]} Gläubiger-ID DE{self.digits(2)}ZZZ{self.digits(11)}"
+                        fields = (rng.choice(payees), btext, ref)
+                    t = self.add(Txn("eurgiro", d, tm, -amt, "", true, cat, btype=fields[1],
+                                     post_date=d + timedelta(days=rng.choice([0, 0, 1, 2])), fields=fields))
+                    back = d + timedelta(days=rng.randint(6, 25))
+                    if cat in ("online_shopping", "shopping") and rng.random() < 0.12 and back <= self.end:
+                        self.add(Txn("eurgiro", back, rng.randrange(6 * 60, 9 * 60), round(-t.amount * rng.choice([1, 1, 0.5])),
+                                     "", true, cat, btype="Gutschrift", post_date=back,
+                                     fields=(fields[0], "Gutschrift", f"Erstattung Retoure {self.digits(10)} "
+                                             f"zu {fields[2][:30]}".strip())))
+            if rng.random() < 0.02 * self.density:        # paying a friend back
+                who = rng.choice(_EUR_PEOPLE)
+                self.add(Txn("eurgiro", d, rng.randrange(8 * 60, 22 * 60), -rng.randrange(15_00, 90_00, 50),
+                             "", who, "restaurants", btype="Überweisung", post_date=d,
+                             fields=(who, "Überweisung", rng.choice(["Anteil Abendessen", "Konzertkarten",
+                                                                     f"Danke! {d.day:02d}.{d.month:02d}.",
+                                                                     "Geschenk Sammlung"]))))
+
+    def make_p2p(self):
+        """Person-to-person payments on checking (Zelle, Venmo): a babysitter paid most
+        weekends, friends paid and paying back for shared dinners and tickets."""
+        rng = self.rng
+        codes = {name: self.code(6) for name, _, _ in _PEOPLE}
+        venmo_id = self.digits(10)
+        for d in self.days():
+            for name, role, bank in _PEOPLE:
+                if role == "babysitter":
+                    if d.weekday() != 5 or rng.random() < 0.3:
+                        continue
+                    amt, cat = rng.randrange(3, 7) * 22_00, "household"
+                    tm = rng.randrange(20 * 60, 23 * 60)
+                elif rng.random() < 0.025 * self.density:
+                    amt, cat = rng.randrange(12_00, 95_00, 25), "restaurants"
+                    tm = rng.randrange(9 * 60, 22 * 60)
+                else:
+                    continue
+                if role == "friend" and rng.random() < 0.45:
+                    self.add(Txn("checking", d, tm, amt,
+                                 f"Zelle payment from {name if rng.random() < 0.7 else name.upper()} "
+                                 f"{bank}{self.code(5)}", name, cat, btype="QUICKPAY_CREDIT"))
+                elif rng.random() < 0.5:
+                    self.add(Txn("checking", d, tm, -amt,
+                                 f"VENMO PAYMENT {venmo_id} {name.upper()}", name, cat, btype="ACH_DEBIT"))
+                else:
+                    self.add(Txn("checking", d, tm, -amt,
+                                 f"Zelle payment to {name} JPM99{codes[name][:2]}{self.code(4)}", name, cat,
+                                 btype="QUICKPAY_DEBIT"))
 
     # -- recurring streams
     def stream(self, sid: str, merchant: str, account: str, category: str, period: str,
@@ -427,7 +578,8 @@ class _Gen:
         bump = self.start + timedelta(days=max(1, span // 2))
         self.stream("netflix", "Netflix", "card", "subscriptions", "monthly", "stepped",
                     [(d, -15_49 if d < bump else -17_99) for d in self.monthly_dates(nday, ident)],
-                    lambda d, a: Txn("card", d, 3 * 60, a, "NETFLIX.COM", "Netflix",
+                    lambda d, a: Txn("card", d, 3 * 60, a, ("NETFLIX.COM" if d < bump else rng.choice(
+                        ["NETFLIX.COM 866-579-7172 CA", "PAYPAL *NETFLIX"])), "Netflix",
                                      "subscriptions", btype="Sale", post_date=d))
         sday = rng.randint(3, 27)
         cancel = self.start + timedelta(days=max(35, int(span * 0.6)))
@@ -437,10 +589,17 @@ class _Gen:
                                      "subscriptions", btype="Sale", post_date=d),
                     cancelled=cancel if cancel < self.end else None)
         iday = rng.randint(3, 27)
-        self.stream("icloud", "Apple iCloud", "card", "subscriptions", "monthly", "fixed",
+        self.stream("icloud", "Apple", "card", "subscriptions", "monthly", "fixed",
                     [(d, -2_99) for d in self.monthly_dates(iday, ident)],
-                    lambda d, a: Txn("card", d, 5 * 60, a, "APPLE.COM/BILL 866-712-7753 CA",
-                                     "Apple iCloud", "subscriptions", btype="Sale", post_date=d))
+                    lambda d, a: Txn("card", d, 5 * 60, a, rng.choice(
+                        ["APPLE.COM/BILL 866-712-7753 CA", "APPLE.COM/BILL", "APPLE.COM/BILL ONE APPLE PARK WAY CA"]),
+                                     "Apple", "subscriptions", btype="Sale", post_date=d))
+        yday = rng.randint(3, 27)
+        self.stream("youtube", "YouTube", "amex", "subscriptions", "monthly", "fixed",
+                    [(d, -13_99) for d in self.monthly_dates(yday, ident)],
+                    lambda d, a: Txn("amex", d, 5 * 60, a, rng.choice(
+                        ["GOOGLE *YouTube", "GOOGLE *YouTubePremium g.co/helppay#", "GOOGLE*YOUTUBE PREMIUM"]),
+                                     "YouTube", "subscriptions", btype="Sale"))
         gday = rng.randint(1, 10)
         self.stream("gym", "Planet Fitness", "card", "health", "monthly", "fixed",
                     [(d, -24_99) for d in self.monthly_dates(gday, ident)],
@@ -474,8 +633,8 @@ class _Gen:
         self.stream("rundfunk", "Rundfunk ARD ZDF DRadio", "eurgiro", "utilities", "quarterly",
                     "fixed", occ,
                     lambda d, a: Txn("eurgiro", d, 6 * 60, a, "", "Rundfunk ARD ZDF DRadio",
-                                     "utilities", btype="Lastschrift", post_date=d,
-                                     fields=("Rundfunk ARD, ZDF, DRadio", "Lastschrift",
+                                     "utilities", btype="Folgelastschrift", post_date=d,
+                                     fields=("Rundfunk ARD, ZDF, DRadio", "Folgelastschrift",
                                              f"Rundfunk {d.month:02d}.{d.year}-{_add_months(d, 2).month:02d}.{d.year} "
                                              f"Beitragsnr. {bnr} Mandatsref. {bnr}001 "
                                              f"Gläubiger-ID DE94ZZZ00000561653")))
@@ -483,9 +642,9 @@ class _Gen:
         y0 = self.start + timedelta(days=rng.randint(10, min(100, max(10, span - 5))))
         occ = [(date(y0.year + k, y0.month, min(y0.day, 28)), -139_00)
                for k in range(self.months // 12 + 3)]
-        self.stream("prime", "Amazon Prime", "card", "subscriptions", "yearly", "fixed", occ,
+        self.stream("prime", "Amazon", "card", "subscriptions", "yearly", "fixed", occ,
                     lambda d, a: Txn("card", d, 2 * 60, a, f"Amazon Prime*{self.code(9)}",
-                                     "Amazon Prime", "subscriptions", btype="Sale",
+                                     "Amazon", "subscriptions", btype="Sale",
                                      post_date=min(d + timedelta(days=1), self.end)))
         # EUR giro: rent income from a flat, electricity instalment, account fee
         mday = rng.randint(1, 5)
@@ -496,19 +655,27 @@ class _Gen:
                                      fields=("Jürgen Müller", "Gutschrift aus Dauerauftrag",
                                              f"Miete {d.month:02d}/{d.year} Whg. 2. OG links")))
         swm = rng.choice([68_00, 74_00, 82_00])
+        def mk_strom(d, a):             # a mandate's first direct debit, then follow-ups
+            text = "Folgelastschrift" if any(t.stream_id == "strom" for t in self.txns) else "Lastschrift"
+            return Txn("eurgiro", d, 6 * 60, a, "", "Stadtwerke München", "utilities", btype=text, post_date=d,
+                       fields=("Stadtwerke München GmbH", text, f"Abschlag Strom {d.month:02d}/{d.year} "
+                               f"Vertragskonto {bnr[:8]} Mandatsref. SWM{bnr[:6]}"))
         self.stream("strom", "Stadtwerke München", "eurgiro", "utilities", "monthly", "fixed",
-                    [(d, -swm) for d in self.monthly_dates(28, _next_business)],
-                    lambda d, a: Txn("eurgiro", d, 6 * 60, a, "", "Stadtwerke München",
-                                     "utilities", btype="Lastschrift", post_date=d,
-                                     fields=("Stadtwerke München GmbH", "Lastschrift",
-                                             f"Abschlag Strom {d.month:02d}/{d.year} Vertragskonto "
-                                             f"{bnr[:8]} Mandatsref. SWM{bnr[:6]}")))
+                    [(d, -swm) for d in self.monthly_dates(28, _next_business)], mk_strom)
         self.stream("kontofuehrung", "ING", "eurgiro", "fees", "monthly", "fixed",
                     [(_prev_business(_month_day(d.year, d.month, 31)), -4_90)
                      for d in self.monthly_dates(1, ident)],
                     lambda d, a: Txn("eurgiro", d, 23 * 60, a, "", "ING", "fees",
                                      btype="Entgelt", post_date=d,
                                      fields=("ING", "Entgelt", "Kontoführungsentgelt")))
+        # a standing order for the rented-out flat's service charge (Hausgeld)
+        hausgeld = rng.choice([310_00, 345_00, 380_00])
+        self.stream("hausgeld", "Hausverwaltung Huber", "eurgiro", "household", "monthly", "fixed",
+                    [(d, -hausgeld) for d in self.monthly_dates(3, _next_business)],
+                    lambda d, a: Txn("eurgiro", d, 7 * 60, a, "", "Hausverwaltung Huber", "household",
+                                     btype="Dauerauftrag", post_date=d,
+                                     fields=("Hausverwaltung Huber GmbH", "Dauerauftrag",
+                                             f"Hausgeld {d.month:02d}/{d.year} WEG Isarstr. 12 Whg. 4")))
         # savings transfer, checking -> savings, 15th
         save = rng.choice([400_00, 500_00, 750_00])
         self.savings_in: list[tuple[date, int, str]] = []

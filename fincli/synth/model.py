@@ -67,17 +67,17 @@ _EUR_MODEL = {
 _KNOWN = {
     "groceries": ["TRADER JOE'S", "SAFEWAY", "WHOLE FOODS MKT", "KROGER", "COSTCO WHSE",
                   "QFC", "FRED-MEYER", "H MART", "UWAJIMAYA", "PCC COMMUNITY MKT"],
-    "restaurants": ["CHIPOTLE", "PANERA BREAD", "SHAKE SHACK", "MOD PIZZA", "DICK'S DRIVE-IN",
+    "restaurants": ["DOORDASH", "UBER EATS", "CHIPOTLE", "PANERA BREAD", "SHAKE SHACK", "MOD PIZZA", "DICK'S DRIVE-IN",
                     "IVAR'S", "PAGLIACCI PIZZA", "DIN TAI FUNG", "MCDONALD'S", "TACO TIME"],
     "coffee": ["STARBUCKS", "PEET'S COFFEE", "BLUE BOTTLE COFFEE", "VIVACE", "ELM COFFEE",
                "CAFFE LADRO", "DUNKIN"],
     "fuel": ["SHELL OIL", "CHEVRON", "ARCO", "76 - TESORO", "COSTCO GAS"],
-    "transport": ["UBER", "LYFT", "KING COUNTY METRO", "SOUND TRANSIT", "PAYBYPHONE",
+    "transport": ["UBER", "LYFT", "LIME", "KING COUNTY METRO", "SOUND TRANSIT", "PAYBYPHONE",
                   "SEA PARKING"],
     "shopping": ["TARGET", "REI", "IKEA", "BEST BUY", "HOME DEPOT", "UNIQLO", "NORDSTROM",
                  "WALGREENS", "CVS/PHARMACY", "BARNES & NOBLE", "TJ MAXX", "MACY'S"],
     "online_shopping": ["AMAZON", "ETSY", "EBAY", "WAYFAIR", "CHEWY", "ZAPPOS", "TEMU",
-                        "APPLE STORE ONLINE"],
+                        "APPLE STORE ONLINE", "NIKE.COM"],
     "health": ["WALGREENS PHARMACY", "BARTELL DRUGS", "ONE MEDICAL", "ZOOM CARE",
                "PACIFIC DENTAL"],
     "travel": ["ALASKA AIR", "DELTA AIR", "MARRIOTT", "AIRBNB", "HILTON HOTELS", "EXPEDIA"],
@@ -91,7 +91,7 @@ _EUR_KNOWN = {
     "restaurants": ["Vapiano", "L'Osteria", "Hans im Glück", "Wirtshaus Zum Löwen",
                     "Pizzeria Bella Napoli"],
     "coffee": ["Café Frischhut", "Balzac Coffee", "Tchibo", "Bäckerei Müller"],
-    "transport": ["Deutsche Bahn", "MVG Muenchen", "ShareNow", "Tier Mobility"],
+    "transport": ["MVG Muenchen", "ShareNow", "Tier Mobility"],
     "shopping": ["dm-drogerie markt", "Hugendubel", "MediaMarkt", "Müller Drogerie",
                  "Galeria"],
     "health": ["Apotheke am Markt", "Stadt-Apotheke", "Dr. med. Schröder"],
@@ -122,14 +122,79 @@ _EUR_NOUN = {"groceries": "Markt", "restaurants": "Gaststätte", "coffee": "Bäc
              "transport": "Mobil", "shopping": "Laden", "health": "Apotheke"}
 _CITIES = [("SEATTLE", "WA"), ("SEATTLE", "WA"), ("SEATTLE", "WA"), ("BELLEVUE", "WA"),
            ("REDMOND", "WA"), ("KIRKLAND", "WA"), ("TACOMA", "WA"), ("PORTLAND", "OR")]
+# Towns visited now and then: a chain's store there prints another town (and sometimes country).
+_AWAY = [("SAN FRANCISCO", "CA"), ("OAKLAND", "CA"), ("PORTLAND", "OR"), ("BEAVERTON", "OR"),
+         ("SPOKANE", "WA"), ("LOS ANGELES", "CA"), ("BOISE", "ID")]
 _EUR_CITIES = ["Muenchen", "Muenchen", "Muenchen", "Berlin", "Augsburg", "Freising"]
 _ALNUM = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+
+# Merchants always in the household's history (each has its own descriptor style), first in
+# their category: the hard cases of merchant resolution.
+_FORCED = {"online_shopping": ["AMAZON", "EBAY", "NIKE.COM"], "transport": ["UBER", "LYFT", "LIME"],
+           "restaurants": ["DOORDASH", "UBER EATS"], "entertainment": ["TICKETMASTER"],
+           "shopping": ["WALGREENS"]}
+# The true merchant behind a printed base name, where it is not simply the name itself: one
+# company, one merchant (Uber rides and Uber Eats are two merchants: see truth/README.md).
+_IDENTITY = {"AMAZON": "Amazon", "WALGREENS PHARMACY": "Walgreens", "APPLE STORE ONLINE": "Apple",
+             "COSTCO WHSE": "Costco", "COSTCO GAS": "Costco", "WHOLE FOODS MKT": "Whole Foods Market",
+             "CVS/PHARMACY": "CVS", "76 - TESORO": "76", "UBER": "Uber", "UBER EATS": "Uber Eats",
+             "DOORDASH": "DoorDash", "EBAY": "eBay", "NIKE.COM": "Nike", "TICKETMASTER": "Ticketmaster",
+             "SHELL OIL": "Shell", "FRED-MEYER": "Fred Meyer", "TRADER JOE'S": "Trader Joe's"}
+# Other spellings banks print for a base name (besides the name itself).
+_ALIASES = {"WHOLE FOODS MKT": ["WHOLEFDS", "WHOLEFDS MKT", "WHOLE FOODS MARKET"],
+            "TRADER JOE'S": ["TRADER JOE S", "TRADER JOES"], "76 - TESORO": ["76 -", "76"],
+            "CVS/PHARMACY": ["CVS", "CVS PHARMACY"], "COSTCO WHSE": ["COSTCO WHOLESALE"],
+            "COSTCO GAS": ["COSTCO GASOLINE", "COSTCO WHSE GAS"], "MCDONALD'S": ["MCDONALDS", "MCDONALD S"],
+            "WALGREENS PHARMACY": ["WALGREENS", "WALGREENS RX"], "SHELL OIL": ["SHELL SERVICE STATION", "SHELL"],
+            "HOME DEPOT": ["THE HOME DEPOT"], "STARBUCKS": ["STARBUCKS STORE", "STARBUCKS CORP"],
+            "TARGET": ["TARGET T-", "TARGET.COM"], "FRED-MEYER": ["FRED MEYER", "FRED M"],
+            "PEET'S COFFEE": ["PEETS COFFEE", "PEET S"], "APPLE STORE ONLINE": ["APPLE.COM/US", "APPLE ONLINE STORE"],
+            "BARNES & NOBLE": ["BARNES &AMP; NOBLE", "B&N"]}
+# Web merchants: where the card network says they are, and their phone number.
+_WEB_HQ = {"NIKE.COM": ("BEAVERTON", "OR", "800-806-6453"), "ETSY": ("BROOKLYN", "NY", "718-880-3660"),
+           "WAYFAIR": ("BOSTON", "MA", "844-475-4798"), "CHEWY": ("DANIA BEACH", "FL", "800-672-4399"),
+           "ZAPPOS": ("LAS VEGAS", "NV", "800-927-7671"), "TEMU": ("BOSTON", "MA", "888-588-3368"),
+           "APPLE STORE ONLINE": ("CUPERTINO", "CA", "800-676-2775")}
+# What a DoorDash / Uber Eats order prints after the platform: the restaurant, not the merchant.
+_DELIVERY_FROM = ["BURMASUPERST", "PAGLIACCIPIZZ", "MAMNOON", "TAQUERIAELSOL", "PHOBACTRUNG",
+                  "SHAKESHACK", "THAITOM", "DINTAIFUNG", "HOTPOTHOUSE", "MODPIZZA"]
+_TICKET_EVENTS = ["EILISH", "SEAHAWKS", "SOUNDERS FC", "TAYLOR SWIFT", "KRAKEN", "COLDPLAY",
+                  "MARINERS", "HAMILTON"]
+# People paid or paying by Zelle or Venmo from checking: each person is a merchant of their own
+# (two Marias are two merchants).  (name, role, sender-bank prefix of an incoming Zelle)
+_PEOPLE = [("Maria Lopez", "babysitter", "WFCT0"), ("John Smith", "friend", "WFCT0"),
+           ("Sarah Johnson", "friend", "BACJ0"), ("David Kim", "friend", "CTI0"),
+           ("Emily Chen", "friend", "USB0")]
+# German online shops and services on the giro: (true merchant, category, rate per day,
+# median euros, sigma, payee spellings, booking texts, share paid through PayPal)
+_EUR_ONLINE = [
+    ("Amazon", "online_shopping", 0.06, 29.0, 0.8,
+     ["AMAZON EU S.A R.L., NIEDERLASSUNG DEUTSCHLAND", "Amazon Payments Europe S.C.A.", "AMAZON.DE"],
+     ["Lastschrift", "Lastschrift", "Folgelastschrift"], 0.0),
+    ("Deutsche Bahn", "transport", 0.035, 39.0, 0.7,
+     ["DB Vertrieb GmbH", "Deutsche Bahn AG", "DB FERNVERKEHR AG"], ["Kartenzahlung", "Lastschrift"], 0.1),
+    ("Lieferando", "restaurants", 0.05, 27.0, 0.4,
+     ["Lieferando.de", "Takeaway.com Payments B.V.", "LIEFERANDO"], ["Kartenzahlung", "Lastschrift"], 0.2),
+    ("Eventim", "entertainment", 0.012, 68.0, 0.5,
+     ["CTS EVENTIM AG & Co. KGaA", "EVENTIM.DE"], ["Lastschrift", "Überweisung"], 0.3),
+    ("Otto", "online_shopping", 0.012, 55.0, 0.7, ["OTTO GmbH & Co KG", "Otto (GmbH & Co KG)"],
+     ["Lastschrift", "Überweisung"], 0.2),
+    ("Thalia", "shopping", 0.015, 18.0, 0.5, ["Thalia Bücher GmbH", "THALIA.DE"], ["Kartenzahlung", "Lastschrift"],
+     0.3),
+    ("Zalando", "online_shopping", 0.018, 49.0, 0.6, ["Zalando SE", "ZALANDO PAYMENTS GMBH"],
+     ["Lastschrift", "Folgelastschrift"], 0.4),
+]
+_EUR_PEOPLE = ["Lena Schmidt", "Thomas Weber"]      # friends paid back by Überweisung
+_EUR_ALIASES = {"REWE Markt GmbH": ["REWE SAGT DANKE", "REWE Markt GmbH-Zw"], "EDEKA": ["EDEKA CENTER", "EDEKA Markt"],
+                "ALDI SUED": ["ALDI SUED SAGT DANKE", "ALDI GMBH + CO. KG"], "Lidl Dienstleistung": ["LIDL SAGT DANKE", "Lidl"],
+                "dm-drogerie markt": ["DM Drogeriemarkt", "DM FIL."], "Kaufland": ["KAUFLAND SAGT DANKE", "Kaufland Filiale"],
+                "Tchibo": ["TCHIBO GMBH", "Tchibo Filiale"], "MediaMarkt": ["MEDIA MARKT", "MediaMarkt Online"]}
 
 
 @dataclass
 class Merchant:
     name: str                # raw base name as banks print it
-    merchant: str            # normalized name (truth column `merchant`)
+    merchant: str            # the true merchant (truth column `merchant`), one per company
     category: str
     currency: str
     style: str
@@ -137,9 +202,11 @@ class Merchant:
     sigma: float
     card_share: float
     weight: float
-    stores: list = field(default_factory=list)
+    stores: list = field(default_factory=list)   # store numbers
     city: str = ""
     state: str = ""
+    places: list = field(default_factory=list)   # (city, state) of each store, as `stores`
+    aliases: list = field(default_factory=list)  # other spellings of `name` banks print
     prices: list = field(default_factory=list)   # fixed menu prices (coffee)
     card: str = "card"       # the credit card the household mostly uses here (CREDIT_CARDS)
 
