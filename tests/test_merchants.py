@@ -66,7 +66,7 @@ def test_list_gives_counts_totals_per_currency_dates_and_raw_variants(fin, impor
         "key": "amazon", "name": "Amazon", "transactions": 3, "totals": {"USD": "-51.49"},
         "first_date": "2024-03-01", "last_date": "2024-03-05",
         "variants": ["AMAZON.COM*RT5 PRIME VIDEO", "AMZN MKTP US*9ZZ1", "AMZN Mktp US*2K4L9"]}
-    starbucks = listed["starbucks store"]
+    starbucks = listed["starbucks"]
     assert (starbucks["transactions"], starbucks["totals"]) == (2, {"EUR": "-5.10", "USD": "-4.20"})
     assert starbucks["variants"] == ["STARBUCKS STORE 1234"]
     counts = [m["transactions"] for m in json.loads(fin("merchants", "--format", "json").stdout)]
@@ -75,18 +75,18 @@ def test_list_gives_counts_totals_per_currency_dates_and_raw_variants(fin, impor
 
 
 def test_merge_moves_the_transactions_to_the_kept_merchant(fin, imported):
-    result = fin("merchants", "merge", "starbucks store", "sbux")
+    result = fin("merchants", "merge", "starbucks", "sbux")
     assert result.exit_code == 0, result.output
-    assert merchant_of(fin)[("2024-03-09", "SBUX 5678 SEATTLE")] == "starbucks store"
+    assert merchant_of(fin)[("2024-03-09", "SBUX 5678 SEATTLE")] == "starbucks"
     listed = merchants(fin)
     assert "sbux" not in listed
-    assert listed["starbucks store"]["transactions"] == 3
-    assert listed["starbucks store"]["totals"] == {"EUR": "-5.10", "USD": "-8.00"}
-    assert listed["starbucks store"]["variants"] == ["STARBUCKS STORE 1234", "SBUX 5678 SEATTLE"]
+    assert listed["starbucks"]["transactions"] == 3
+    assert listed["starbucks"]["totals"] == {"EUR": "-5.10", "USD": "-8.00"}
+    assert listed["starbucks"]["variants"] == ["STARBUCKS STORE 1234", "SBUX 5678 SEATTLE"]
     # later imports of the merged merchant's other spellings join it too, through a chain of merges
     imported(MORE, "more.csv")
     assert fin("merchants", "merge", "sbux", "starbcks").exit_code == 0
-    assert merchant_of(fin)[("2024-04-02", "STARBCKS 9999 PORTLAND")] == "starbucks store"
+    assert merchant_of(fin)[("2024-04-02", "STARBCKS 9999 PORTLAND")] == "starbucks"
 
 
 def test_split_moves_matching_descriptions_to_a_merchant_of_their_own(fin, imported):
@@ -117,17 +117,17 @@ def test_rename_changes_the_name_shown_not_the_key(fin, imported):
 
 
 def test_corrections_survive_rebuild_and_verify(fin, imported, home):
-    for args in (("merge", "starbucks store", "sbux"), ("split", "amazon", "--pattern", "prime"),
-                 ("rename", "starbucks store", "Starbucks")):
+    for args in (("merge", "starbucks", "sbux"), ("split", "amazon", "--pattern", "prime"),
+                 ("rename", "starbucks", "Starbucks")):
         assert fin("merchants", *args).exit_code == 0
     live = merchant_columns(home)
-    assert {row[3] for row in live} >= {"starbucks store", "prime", "amazon"}
+    assert {row[3] for row in live} >= {"starbucks", "prime", "amazon"}
     result = fin("rebuild", "--verify")
     assert result.exit_code == 0, result.output
     assert merchant_columns(home) == live
     assert fin("verify").exit_code == 0
     assert fin("features", "rebuild", "--verify").exit_code == 0
-    assert merchants(fin)["starbucks store"]["name"] == "Starbucks"
+    assert merchants(fin)["starbucks"]["name"] == "Starbucks"
 
 
 def test_features_group_by_the_merged_merchant(fin, imported, tmp_path):
@@ -136,13 +136,13 @@ def test_features_group_by_the_merged_merchant(fin, imported, tmp_path):
         assert result.exit_code == 0, result.output
         return {v["currency"]: v["value"] for v in json.loads(result.stdout)["values"]}
 
-    assert count("starbucks store") == {"EUR": 1, "USD": 1}
+    assert count("starbucks") == {"EUR": 1, "USD": 1}
     out = tmp_path / "before.csv"
-    assert fin("label", merchant_ids(fin, "starbucks store")[0], "coffee").exit_code == 0
+    assert fin("label", merchant_ids(fin, "starbucks")[0], "coffee").exit_code == 0
     assert fin("features", "training-set", "categorize", "--out", out).exit_code == 0
     before = json.loads((tmp_path / "before.csv.manifest.json").read_text())
-    assert fin("merchants", "merge", "starbucks store", "sbux").exit_code == 0
-    assert count("starbucks store") == {"EUR": 1, "USD": 2}
+    assert fin("merchants", "merge", "starbucks", "sbux").exit_code == 0
+    assert count("starbucks") == {"EUR": 1, "USD": 2}
     assert fin("features", "show", "merchant_count", "--entity", "sbux").exit_code == 1
     assert fin("features", "training-set", "categorize", "--out", tmp_path / "after.csv").exit_code == 0
     after = json.loads((tmp_path / "after.csv.manifest.json").read_text())
@@ -174,13 +174,13 @@ def test_a_bad_correction_is_one_line_exit_1_and_writes_nothing(fin, imported, h
 
 def test_undoing_an_import_keeps_the_corrections(fin, imported):
     import_id = imported(MORE, "more.csv")
-    assert fin("merchants", "merge", "starbucks store", "starbcks").exit_code == 0
-    assert fin("merchants", "rename", "starbucks store", "Starbucks").exit_code == 0
+    assert fin("merchants", "merge", "starbucks", "starbcks").exit_code == 0
+    assert fin("merchants", "rename", "starbucks", "Starbucks").exit_code == 0
     assert fin("undo", import_id).exit_code == 0
     assert "starbcks" not in merchants(fin)
     imported(MORE, "more-again.csv")
-    assert merchant_of(fin)[("2024-04-02", "STARBCKS 9999 PORTLAND")] == "starbucks store"
-    assert merchants(fin)["starbucks store"]["name"] == "Starbucks"
+    assert merchant_of(fin)[("2024-04-02", "STARBCKS 9999 PORTLAND")] == "starbucks"
+    assert merchants(fin)["starbucks"]["name"] == "Starbucks"
     assert fin("rebuild", "--verify").exit_code == 0
 
 

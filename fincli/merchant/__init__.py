@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
-from .resolver import resolve_field, resolve_text
+from .resolver import SERVICE, resolve_field, resolve_text
 
 
 class Resolved(NamedTuple):
@@ -31,18 +31,27 @@ def resolve(description: str, payee: str | None = None) -> Resolved:
     """The merchant of one transaction: from the payee field when the layout has one, else the description.
 
     A description joined from several fields ("payee | booking text | memo") is read field by
-    field; a field that is only a booking text (`Folgelastschrift`) never names the merchant.
+    field; a field that is only a booking text (`Folgelastschrift`) never names the merchant,
+    and one that only names a payment service (`PayPal Europe S.a.r.l.`) does so only when no
+    other field names the seller.
     """
+    service = None
     if payee and payee.strip():
-        key, name, _ = resolve_text(payee)
-        if not key:                                 # a payee that is all code (`shop1`) is still the payee
-            name = " ".join(payee.split())
-            key = name.lower()
-        return Resolved(key, name)
+        key, name, kind = resolve_text(payee, payee=True)
+        if kind != SERVICE:
+            if not key:                             # a payee that is all code (`shop1`) is still the payee
+                name = " ".join(payee.split())
+                key = name.lower()
+            return Resolved(key, name)
+        service = Resolved(key, name)
     for part in description.split(" | "):
         found = resolve_field(part)
         if found and found[0]:
-            return Resolved(found[0], found[1])
+            if found[2] != SERVICE:
+                return Resolved(found[0], found[1])
+            service = service or Resolved(found[0], found[1])
+    if service:
+        return service
     key = " ".join(description.lower().split())[:40]
     return Resolved(key, key)
 
