@@ -148,7 +148,7 @@ def merchant_rows(ws, history: Path, truth: list[dict], worst: int = 10) -> tupl
     ]
     wrong_joined = {fin: _same_pairs([by_fin[fin]]) - _same_pairs(m.values()) for fin, m in fin_members.items()}
     missing = {true: _same_pairs([by_true[true]]) - _same_pairs(m.values()) for true, m in true_members.items()}
-    lines = [f"worst merges (fin key -> true merchants; wrongly joined pairs):"]
+    lines = ["worst merges (fin key -> true merchants; wrongly joined pairs):"]
     for fin in sorted(wrong_joined, key=lambda f: (-wrong_joined[f], f))[:worst]:
         if wrong_joined[fin]:
             lines.append(f"  {fin or '(empty)'!r} [{wrong_joined[fin]:,}] -> {_members(fin_members[fin])}")
