@@ -78,5 +78,5 @@ def test_group_codes_follow_first_appearance(ws):
     store.refresh(ws)
     groups = ws.conn.execute("SELECT kind, code, name, currency FROM feature_groups ORDER BY kind, code").fetchall()
     assert groups == [("account", 0, "checking", "USD"), ("account", 1, "card", "USD"),
-                      ("merchant", 0, "coffee bar", "USD"), ("merchant", 1, "tea house", "USD"),
-                      ("merchant", 2, "book shop", "USD"), ("merchant", 3, "acme payroll", "USD")]
+                      ("merchant", 0, "coffeebar", "USD"), ("merchant", 1, "teahouse", "USD"),
+                      ("merchant", 2, "book", "USD"), ("merchant", 3, "acmepayroll", "USD")]

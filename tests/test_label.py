@@ -68,12 +68,12 @@ def test_features_list_and_show(ws, fin):
     assert {f["entity"] for f in listed} == {"transaction", "merchant", "account", "category"}
     assert {f["owner"] for f in listed} <= {"categorize", "fraud", "spending", "bills"}
 
-    shown = json.loads(fin("features", "show", "merchant_count", "--entity", "coffee bar",
+    shown = json.loads(fin("features", "show", "merchant_count", "--entity", "coffeebar",
                            "--as-of", "2024-01-09", "--format", "json").stdout)
     assert shown["entity"] == "merchant" and len(shown["hash"]) == 16
-    assert shown["values"] == [{"entity": "coffee bar", "currency": "USD", "value": 2}]
+    assert shown["values"] == [{"entity": "coffeebar", "currency": "USD", "value": 2}]
     early = json.loads(fin("features", "show", "merchant_count", "--as-of", "2024-01-02", "--format", "json").stdout)
-    assert {v["entity"]: v["value"] for v in early["values"]}["coffee bar"] == 1
+    assert {v["entity"]: v["value"] for v in early["values"]}["coffeebar"] == 1
     spend = json.loads(fin("features", "show", "account_spend_7d", "--entity", "checking", "--as-of", "2024-01-09",
                            "--format", "json").stdout)
     assert spend["values"][0]["value"] == 650            # [Jan 3, Jan 10): only t2
