@@ -120,7 +120,8 @@ def signal_row(data: Signals, day: int, seq: int, amount: int, merchant: int, ac
         if r.day >= day - 1 and r.amount < 0 and -r.amount < small_limit:
             earlier = data.before("m", r.merchant, day - 1, -1, cutoff)
             small_new += not earlier
-    is_small_new = bool(charge and charge < small_limit and not m_rows)
+    out["merchant_new"] = not any(r.day < day - 1 for r in m_rows)      # no charge there before yesterday
+    is_small_new = bool(charge and charge < small_limit and out["merchant_new"])
     out["small_new_1d"] = small_new + is_small_new
     country = country_of(description)
     out["country"] = country

@@ -54,21 +54,22 @@ def rules(s: dict, small_limit: int) -> list[tuple[str, float, str]]:
     m_n, med, ratio, z = s["merchant_charges"], s["merchant_median"], s["merchant_ratio"], s["merchant_robust_z"]
     p95, a_med, a_n = s["account_p95_charge"], s["account_median_charge"], s["account_charges"]
     name = s.get("merchant_name") or s["merchant"]
-    if charge < small_limit and m_n == 0 and s["small_new_1d"] >= 3:
+    if charge < small_limit and s["merchant_new"] and s["small_new_1d"] >= 3:
         n = s["small_new_1d"]
-        out.append(("card_testing", min(1.0, 0.6 + 0.08 * (n - 3)),
+        out.append(("card_testing", min(1.0, 0.7 + 0.05 * (n - 3)),
                     f"{n} charges under {_money(small_limit, cur)} at merchants you never used, within a day"))
     daily = s["account_daily_p95"] or 0
     if charge and a_n >= 20 and s["charges_today"] >= max(8, 2 * daily + 1):
         n = s["charges_today"]
         out.append(("burst", min(1.0, 0.55 + 0.05 * (n - max(8, 2 * daily + 1))),
                     f"{n} charges in one day; on a busy day you usually make {daily:g}"))
-    if charge >= big and s["same_charge_recent"] >= 1 and m_n >= 1 and (s["merchant_repeat_rate"] or 0) < 0.2:
+    if charge >= big and s["same_charge_recent"] >= 1 and m_n >= 1 and (s["merchant_repeat_rate"] or 0) < 0.1 \
+            and s["merchant"] != "atm":
         rate = s["merchant_repeat_rate"] or 0
         out.append(("duplicate", 0.7,
                     f"{_money(charge, cur)} at {name} again within {3} days; repeats there are rare "
                     f"({rate:.0%} of {m_n} earlier charges)"))
-    if m_n >= 3 and ratio is not None and ratio >= 4 and (z or 0) >= 6 and charge >= big:
+    if m_n >= 3 and ratio is not None and ratio >= 8 and (z or 0) >= 10 and charge >= 2 * big:
         out.append(("spike", min(1.0, 0.5 + 0.04 * ratio),
                     f"{_money(charge, cur)} is {ratio:.1f}× your median at {name} "
                     f"(usual {_money(med, cur)}, {m_n} earlier charges)"))
@@ -125,7 +126,7 @@ def group(candidates: list[Candidate], rows: list[dict], small_limits: dict[str,
         elif kind == "card_testing":     # and the small new-merchant charges that led up to it
             limit = small_limits[first["currency"]]
             members = [r for r in rows if r["account"] == first["account"] and r.get("charge")
-                       and r["charge"] < limit and r["merchant_charges"] == 0
+                       and r["charge"] < limit and r["merchant_new"]
                        and 0 <= _days(first["date"], r["date"]) <= 1] or members
         best = max(a["candidates"], key=lambda c: c.strength)
         anomalies = [c.anomaly for c in a["candidates"] if c.anomaly is not None]
