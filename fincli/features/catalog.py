@@ -126,7 +126,8 @@ FRAUD_SIGNALS: list[Feature] = [
     _f("charges_today", "account", "fraud", "int", "charges on the anchor's day so far, itself included",
        "1 + earlier charges of the account on the anchor's date (0 when the anchor is not a charge)"),
     _f("small_new_1d", "account", "fraud", "int", "small charges at never-used merchants in the last day",
-       f"charges under {SMALL_CHARGE} since the day before at merchants with no charge before that day, "
+       f"charges under {SMALL_CHARGE} since the day before at merchants with no charge of {SMALL_CHARGE} or more "
+       "before that day, "
        "the anchor included when it is one"),
     _f("country_share", "account", "fraud", "float", "how often the account sees the charge's country",
        "share of the account's transactions of the last 365 days whose description ends with the same "

@@ -114,13 +114,14 @@ def signal_row(data: Signals, day: int, seq: int, amount: int, merchant: int, ac
             per_day[r.day] = per_day.get(r.day, 0) + 1
     out["account_daily_p95"] = _percentile(list(per_day.values()), 0.95) if per_day else None
     out["charges_today"] = 1 + sum(1 for r in a_rows if r.day == day and r.amount < 0) if charge else 0
-    # small charges of the last day at merchants the account had not used before that day
+    # small charges of the last day at merchants the account had not used before that day (but for small charges)
     small_new = 0
     for r in a_rows:
         if r.day >= day - 1 and r.amount < 0 and -r.amount < small_limit:
             earlier = data.before("m", r.merchant, day - 1, -1, cutoff)
-            small_new += not earlier
-    out["merchant_new"] = not any(r.day < day - 1 for r in m_rows)      # no charge there before yesterday
+            small_new += all(-e.amount < small_limit for e in earlier)
+    # never used before yesterday, but for small charges (a card tester may come back to the same shop)
+    out["merchant_new"] = all(-r.amount < small_limit for r in m_rows if r.day < day - 1)
     is_small_new = bool(charge and charge < small_limit and out["merchant_new"])
     out["small_new_1d"] = small_new + is_small_new
     country = country_of(description)
