@@ -106,9 +106,38 @@ FEATURES: list[Feature] = [
        "this one, for the 12 calendar months before the as-of month; a transaction's category is its "
        "latest label with seq <= the cutoff"),
 ]
+# The fraud signals (computed by signals.py, as of the anchor's cutoff like every history feature;
+# "charge" = -amount of a charge, else 0; "recent" = at most 3 days before the anchor's date).
+FRAUD_SIGNALS: list[Feature] = [
+    _f("merchant_median", "merchant", "fraud", "float", "median charge at this merchant before",
+       "median of the charges of the same merchant and currency before the anchor; null when none"),
+    _f("merchant_ratio", "merchant", "fraud", "float", "this charge over the merchant's median",
+       "charge / merchant_median, rounded to 4 decimals; null when there is no median"),
+    _f("merchant_robust_z", "merchant", "fraud", "float", "robust z-score of the charge at this merchant",
+       "(charge - median) / max(1.4826 × median absolute deviation, 0.1 × median, 100 minor units)"),
+    _f("merchant_repeat_rate", "merchant", "fraud", "float", "how often a charge there repeats within 3 days",
+       "share of the merchant's earlier charges with an equal charge among the 5 before it, at most 3 days earlier"),
+    _f("same_charge_recent", "merchant", "fraud", "int", "equal charges at this merchant in the last 3 days",
+       "number of earlier charges of the same merchant with the same amount, at most 3 days before"),
+    _f("account_p95_charge", "account", "fraud", "float", "the account's usual large charge",
+       "95th percentile (nearest rank) of the account's charges in the last 120 days; null when none"),
+    _f("account_daily_p95", "account", "fraud", "float", "charges on the account's busy days",
+       "95th percentile of charges per active day over the last 120 days, days before the anchor's"),
+    _f("charges_today", "account", "fraud", "int", "charges on the anchor's day so far, itself included",
+       "1 + earlier charges of the account on the anchor's date (0 when the anchor is not a charge)"),
+    _f("small_new_1d", "account", "fraud", "int", "small charges at never-used merchants in the last day",
+       f"charges under {SMALL_CHARGE} since the day before at merchants with no charge of {SMALL_CHARGE} or more "
+       "before that day, "
+       "the anchor included when it is one"),
+    _f("country_share", "account", "fraud", "float", "how often the account sees the charge's country",
+       "share of the account's transactions of the last 365 days whose description ends with the same "
+       "foreign country code; null when the description names no foreign country"),
+]
+FEATURES += FRAUD_SIGNALS
 BY_NAME = {f.name: f for f in FEATURES}
-# The features of a training or online row: everything anchored to one transaction.
-ROW_FEATURES = [f for f in FEATURES if f.entity != "category"]
+# The features of a training or online row: everything anchored to one transaction (the fraud signals
+# have their own path, signals.py).
+ROW_FEATURES = [f for f in FEATURES if f.entity != "category" and f not in FRAUD_SIGNALS]
 
 
 def definition_hashes(features: list[Feature] = FEATURES, corrections: str = "none") -> dict[str, str]:

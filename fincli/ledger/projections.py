@@ -323,6 +323,8 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "model.trained": _no_projection,
     "service.result": _no_projection,
     "artifact.saved": _no_projection,
+    "fraud.alerted": _no_projection,          # read from the log by fincli/services/fraud.py
+    "fraud.feedback": _no_projection,
 }
 
 

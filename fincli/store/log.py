@@ -183,6 +183,14 @@ _TYPES = [
     EventType("merchant.merged", 1, {"into": (str,), "keys": (list,)}, check=_merchant_keys_problem),
     EventType("merchant.split", 1, {"key": (str,), "pattern": (str,), "into": (str,)}),
     EventType("merchant.renamed", 1, {"key": (str,), "name": (str,)}),
+    # fraud (fincli/services/fraud.py): an alert on one or more related charges, and the user's verdict on it
+    EventType("fraud.alerted", 1,
+              {"id": (str,), "kind": (str,), "score": (float, int), "reasons": (list,), "transaction_ids": (list,),
+               "account": (str,), "date": (str,), "amount": (int,), "currency": (str,), "merchant": (str,)},
+              check=_ids_problem("transaction_ids")),
+    EventType("fraud.feedback", 1, {"alert_id": (str,), "verdict": (str,), "always": (bool,)},
+              check=lambda p: None if p["verdict"] in ("confirmed", "dismissed")
+              else "verdict must be confirmed or dismissed"),
 ]
 TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
 

@@ -1,0 +1,117 @@
+"""The fraud service: point-in-time alerts, feedback as events, and isolation from the import."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from fincli.features.signals import signals
+from fincli.ingest.importer import Options, import_files
+from fincli.services import fraud
+from fincli.synth import generate
+from fincli.workspace import open_workspace
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fraud-history")
+    generate(5, out, start=date(2023, 1, 1), months=12)
+    exports = sorted((out / "exports").glob("*.csv"), key=lambda p: (p.stem.split("_")[-1], p.name))
+    return out, exports
+
+
+def _import(ws, files):
+    from fincli.cli.ledger import run_realtime_services
+
+    reports = import_files(ws, [str(p) for p in files], Options())
+    assert all(r.status in ("imported", "already imported") for r in reports)
+    assert run_realtime_services(ws) == 0
+
+
+def test_appending_later_exports_never_changes_an_earlier_alert(history, tmp_path):
+    _, exports = history
+    ws = open_workspace(tmp_path / "ws")
+    try:
+        half = len(exports) * 2 // 3
+        for path in exports[:half]:            # statement by statement, the way a user downloads them
+            _import(ws, [path])
+        before = {a["id"]: a for a in fraud.alerts(ws)}
+        assert before, "the first exports hold injected fraud"
+        flagged = [t for a in before.values() for t in a["transaction_ids"]]
+        online = signals(ws.conn, flagged)
+        for path in exports[half:]:
+            _import(ws, [path])
+        after = {a["id"]: a for a in fraud.alerts(ws)}
+        for alert_id, alert in before.items():
+            assert {k: after[alert_id][k] for k in ("score", "kind", "reasons", "transaction_ids")} == \
+                   {k: alert[k] for k in ("score", "kind", "reasons", "transaction_ids")}
+        # the features behind an alert, computed again as of each transaction's own import, are the same
+        assert signals(ws.conn, flagged) == online
+        # and rescoring the whole history gives the earlier alerts again, unchanged
+        fraud.rescore(ws)
+        again = {a["id"]: a for a in fraud.alerts(ws)}
+        for alert_id, alert in before.items():
+            assert (again[alert_id]["score"], again[alert_id]["reasons"]) == (alert["score"], alert["reasons"])
+    finally:
+        ws.close()
+
+
+def test_alerts_cover_injected_fraud_and_feedback_is_recorded(history, tmp_path, ):
+    from typer.testing import CliRunner
+
+    from fincli.cli import app
+
+    out, exports = history
+    home = tmp_path / "ws"
+    runner = CliRunner()
+    result = runner.invoke(app, ["--home", str(home), "import", *map(str, exports)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(app, ["--home", str(home), "fraud", "--format", "json"], catch_exceptions=False)
+    alerts = json.loads(listed.stdout)
+    assert alerts and set(alerts[0]) == {"id", "status", "kind", "score", "reasons", "transaction_ids", "account",
+                                         "date", "amount", "currency", "merchant"}
+    assert all(a["status"] == "open" and 0 <= a["score"] <= 1 and 1 <= len(a["reasons"]) <= 3 for a in alerts)
+    kinds = {a["kind"] for a in alerts}
+    assert {"foreign_large", "burst"} <= kinds
+    burst = next(a for a in alerts if a["kind"] == "burst")
+    assert len(burst["transaction_ids"]) >= 10            # a burst is one alert, not ten
+    first = alerts[0]["id"]
+    done = runner.invoke(app, ["--home", str(home), "fraud", "dismiss", first, "--always"], catch_exceptions=False)
+    assert done.exit_code == 0
+    left = json.loads(runner.invoke(app, ["--home", str(home), "fraud", "--format", "json"]).stdout)
+    assert first not in {a["id"] for a in left}
+    every = json.loads(runner.invoke(app, ["--home", str(home), "fraud", "--all", "--format", "json"]).stdout)
+    assert {a["id"]: a["status"] for a in every}[first] == "dismissed"
+    ws = open_workspace(home)
+    try:
+        (payload,) = ws.conn.execute("SELECT payload FROM events WHERE type = 'fraud.feedback'").fetchone()
+        assert json.loads(payload) == {"alert_id": first, "verdict": "dismissed", "always": True}
+    finally:
+        ws.close()
+    unknown = runner.invoke(app, ["--home", str(home), "fraud", "confirm", "Anope"])
+    assert unknown.exit_code == 1 and "no fraud alert" in unknown.output
+
+
+def test_fraud_out_of_memory_fails_alone_and_the_import_stands(history, tmp_path):
+    from typer.testing import CliRunner
+
+    from fincli.cli import app
+
+    _, exports = history
+    home = tmp_path / "ws"
+    home.mkdir()
+    (home / "config.toml").write_text("[services.fraud]\nmemory_mb = 40\n")
+    runner = CliRunner()
+    result = runner.invoke(app, ["--home", str(home), "import", *map(str, exports[:12])], catch_exceptions=False)
+    assert result.exit_code == 3, result.output
+    assert "fraud" in result.output and "40 MB" in result.output
+    ws = open_workspace(home)
+    try:
+        n, categorized = ws.conn.execute("SELECT count(*), count(category) + count(suggestion) FROM transactions"
+                                         " WHERE replaced_by IS NULL").fetchone()
+        assert n > 100 and categorized == n
+        assert ws.conn.execute("SELECT count(*) FROM events WHERE type = 'fraud.alerted'").fetchone()[0] == 0
+    finally:
+        ws.close()
