@@ -288,7 +288,8 @@ class Fraud(Service):
             reasons = [r for _, _, r in sorted(hits, key=lambda h: -h[1])]
             state.candidates.append(Candidate(s, kind, strength, reasons))
         if not state.candidates:
-            return Plan([], state.considered, state)
+            # nothing to score, but the model file still answers: a broken one is reported on a quiet day too
+            return Plan([("predict", [])], state.considered, state)
         rows = []
         for cutoff in sorted({c.signals["cutoff"] for c in state.candidates}):
             batch = [c.signals for c in state.candidates if c.signals["cutoff"] == cutoff]
