@@ -197,7 +197,7 @@ def _dates_rule(freq: str, dates: list[date]):
     return _best_rule(dates)
 
 
-def _amounts(amounts: list[int]) -> dict:
+def _amounts(amounts: list[int], per_year: int = 0) -> dict:
     """Fixed or variable, the predicted amount and its range, and the price changes of a fixed one."""
     changes = sum(1 for a, b in zip(amounts, amounts[1:]) if a != b)
     fixed = changes <= max(1, (1 - FIXED_SHARE) * (len(amounts) - 1)) and len(set(amounts)) <= 3
@@ -205,7 +205,12 @@ def _amounts(amounts: list[int]) -> dict:
     if fixed:
         return {"amount_kind": "fixed", "next_amount": amounts[-1], "next_amount_low": amounts[-1],
                 "next_amount_high": amounts[-1]}
-    guess = round(statistics.mean(amounts[-3:]))
+    guess = statistics.mean(amounts[-3:])
+    if per_year >= 2 and len(amounts) >= per_year + 3:     # seasonal: a year ago, times the trend since
+        before = statistics.mean(amounts[-per_year - 3:-per_year])
+        if before:
+            guess = amounts[-per_year] * guess / before
+    guess = round(guess)
     low, high = sorted(recent + [guess], key=abs)[::len(recent)]
     return {"amount_kind": "variable", "next_amount": guess, "next_amount_low": low, "next_amount_high": high}
 
@@ -222,7 +227,7 @@ def make_stream(freq: str, rows: list[dict], as_of: date) -> dict:
     upcoming = _upcoming(freq, dates, rule, UPCOMING)
     window = max(1, min(WINDOW[freq], miss + 1)) if freq not in ("weekly", "biweekly") else WINDOW[freq]
     nxt = _d(upcoming[0])
-    money = _amounts(amounts)
+    money = _amounts(amounts, round(365.25 / FREQUENCIES[freq][0]))
     alerts = []
     if money["amount_kind"] == "fixed":
         for i in range(1, len(amounts)):
@@ -282,8 +287,11 @@ def _accept(rows: list[dict], as_of: date) -> tuple[str, list[dict]] | None:
         return None
     amounts = [abs(r["amount"]) for r in picked]
     if _amounts(amounts)["amount_kind"] == "variable":
-        if FREQUENCIES[freq][0] < 28 or max(amounts) > 4 * max(min(amounts), 1):
-            return None           # weekly charges of any amount are shopping, not a bill
+        if FREQUENCIES[freq][0] < 28 or max(amounts) > 4 * max(min(amounts), 1) or len(picked) < 4:
+            return None           # varying charges need more evidence: weekly ones are shopping
+    if FREQUENCIES[freq][2] and len(picked) < 6:      # few calendar charges: on the same day rule
+        if _dates_rule(freq, [_d(r["date"]) for r in picked])[1] > 3:
+            return None
     if len(picked) == 2:          # two charges: the same amount, nothing else here, on the same day, lately
         period, tol, months = FREQUENCIES[freq]
         first, second = _d(picked[0]["date"]), _d(picked[1]["date"])
@@ -302,20 +310,30 @@ def detect_group(rows: list[dict], as_of: date) -> list[dict]:
         streams.append(whole)
         taken = {r["id"] for r in whole[1]}
         rest = [r for r in rows if r["id"] not in taken]
+    found = []
+    if len(rest) >= 2:                       # the same amount again and again, among other charges
+        by_amount: dict[int, list[dict]] = {}
+        for r in rest:
+            by_amount.setdefault(r["amount"], []).append(r)
+        for same in by_amount.values():
+            if len(same) >= 2 and len(same) < len(rest) and (hit := _accept(same, as_of)) is not None:
+                found.append(hit)
+        taken = {r["id"] for _, picked in found for r in picked}
+        rest = [r for r in rest if r["id"] not in taken]
     if len(rest) >= 2:
-        found = [s for s in (_accept(c, as_of) for c in _clusters(rest)) if s is not None]
-        found.sort(key=lambda s: (s[0], s[1][0]["date"]))
-        merged: list[tuple[str, list[dict]]] = []
-        for freq, picked in found:           # the same frequency, one after the other: a price change
-            if merged and merged[-1][0] == freq:
-                prev = merged[-1][1]
-                period, tol, _ = FREQUENCIES[freq]
-                gap = (_d(picked[0]["date"]) - _d(prev[-1]["date"])).days
-                if 0 < gap <= period + tol:
-                    merged[-1] = (freq, prev + picked)
-                    continue
-            merged.append((freq, picked))
-        streams.extend(merged)
+        found += [s for s in (_accept(c, as_of) for c in _clusters(rest)) if s is not None]
+    found.sort(key=lambda s: (s[0], s[1][0]["date"]))
+    merged: list[tuple[str, list[dict]]] = []
+    for freq, picked in found:           # the same frequency, one after the other: a price change
+        if merged and merged[-1][0] == freq:
+            prev = merged[-1][1]
+            period, tol, _ = FREQUENCIES[freq]
+            gap = (_d(picked[0]["date"]) - _d(prev[-1]["date"])).days
+            if 0 < gap <= period + tol:
+                merged[-1] = (freq, prev + picked)
+                continue
+        merged.append((freq, picked))
+    streams.extend(merged)
     return [make_stream(freq, picked, as_of) for freq, picked in streams]
 
 
