@@ -300,7 +300,7 @@ def _commands(kit) -> tuple[dict, list]:
                       models_dir: Optional[Path] = kit.MODELS_DIR, fmt: Format = FORMAT):
         """What is due in the next N days with the expected amounts, then new alerts (each shown once).
         Without a terminal (from cron) it is silent unless something is due or changed."""
-        import sys
+        import os
 
         ws = workspace(ctx)
         refresh(ws, models_dir)
@@ -308,7 +308,7 @@ def _commands(kit) -> tuple[dict, list]:
         alerts = unseen_alerts(ws)
         if fmt is Format.json:
             kit.render(items, DUE_FIELDS, fmt)
-        elif sys.stdout.isatty() or sys.stderr.isatty() or fmt is not Format.table:
+        elif os.isatty(1) or os.isatty(2) or fmt is not Format.table:      # a person at a terminal
             kit.render(items, DUE_FIELDS, fmt, title=f"due in the next {days} days")
             for a in alerts:
                 kit.message(f"{a['kind']}: {a['merchant']} ({a['date']}): {a['detail']}")
