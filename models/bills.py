@@ -135,7 +135,10 @@ def best_chain(dates: list[date]) -> tuple[str, list[int]] | None:
     """The frequency and chain that cover most of these (sorted) dates, or None."""
     best = None
     n = len(dates)
+    span = (dates[-1] - dates[0]).days if n else 0
     for freq, (period, tol, _) in FREQUENCIES.items():
+        if MIN_COVER * n > span / max(period - tol, 1) + 1:
+            continue                        # too many charges for this frequency to hold most of them
         for start in range(min(n, 4)):
             chain = _chain(dates, start, period, tol)
             if len(chain) < 2:
@@ -146,8 +149,8 @@ def best_chain(dates: list[date]) -> tuple[str, list[int]] | None:
                 gaps = [(dates[b] - dates[a]).days for a, b in zip(chain, chain[1:])]
                 if sum(1 for g in gaps if 12 <= g <= 16) < 0.8 * len(gaps):
                     continue
-            span = (dates[chain[-1]] - dates[chain[0]]).days
-            slots = round(span / period) + 1
+            covered = (dates[chain[-1]] - dates[chain[0]]).days
+            slots = round(covered / period) + 1
             score = (len(chain), len(chain) / max(slots, 1), period)   # most charges, fewest gaps, longest period
             if best is None or score > best[0]:
                 best = (score, freq, chain)
@@ -316,7 +319,7 @@ def detect_group(rows: list[dict], as_of: date) -> list[dict]:
         for r in rest:
             by_amount.setdefault(r["amount"], []).append(r)
         for same in by_amount.values():
-            if len(same) >= 2 and len(same) < len(rest) and (hit := _accept(same, as_of)) is not None:
+            if len(same) >= 3 and len(same) < len(rest) and (hit := _accept(same, as_of)) is not None:
                 found.append(hit)
         taken = {r["id"] for _, picked in found for r in picked}
         rest = [r for r in rest if r["id"] not in taken]

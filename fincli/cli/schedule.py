@@ -17,8 +17,8 @@ from pathlib import Path
 import typer
 
 from ..errors import WorkspaceError
-from ..output import message
-from .options import workspace
+from ..output import Format
+from .options import FORMAT, done, workspace
 
 TAG = "fin-schedule"
 # job, when, arguments: the weekly bill reminder; nightly spending; fraud on its own, hourly, after nothing else
@@ -63,29 +63,37 @@ def _ours(tab, home: Path) -> list:
     return [job for job in tab if job.comment.startswith(TAG + " ") and job.comment.endswith(suffix)]
 
 
-def show(ctx: typer.Context):
+def show(ctx: typer.Context, fmt: Format = FORMAT):
     """Print fin's crontab lines for this workspace (install them with `fin schedule install`)."""
-    for when, command, comment in lines(workspace(ctx).home):
-        print(f"{when} {command} # {comment}")
+    jobs = lines(workspace(ctx).home)
+    if fmt is Format.table:
+        for when, command, comment in jobs:
+            print(f"{when} {command} # {comment}")
+        return
+    from ..output import render
+
+    render([{"schedule": w, "command": c, "comment": m, "line": f"{w} {c} # {m}"} for w, c, m in jobs],
+           ["schedule", "command", "comment", "line"], fmt)
 
 
-def install(ctx: typer.Context):
+def install(ctx: typer.Context, fmt: Format = FORMAT):
     """Add fin's jobs to your crontab; other lines stay, and a second install changes nothing."""
     home = workspace(ctx).home
     tab = _crontab()
     present = {(str(job.slices), job.command, job.comment) for job in _ours(tab, home)}
     wanted = lines(home)
     if present == {tuple(w) for w in wanted}:
-        message("fin's jobs are already in your crontab; nothing changed")
+        done(fmt, {"added": 0, "jobs": len(wanted)}, "fin's jobs are already in your crontab; nothing changed")
         return
     tab.remove(*_ours(tab, home))
     for when, command, comment in wanted:
         tab.new(command=command, comment=comment).setall(when)
     tab.write()
-    message(f"added {len(wanted)} jobs to your crontab (see them with `crontab -l`)")
+    done(fmt, {"added": len(wanted), "jobs": len(wanted)},
+         f"added {len(wanted)} jobs to your crontab (see them with `crontab -l`)")
 
 
-def remove(ctx: typer.Context):
+def remove(ctx: typer.Context, fmt: Format = FORMAT):
     """Take fin's jobs for this workspace out of your crontab; other lines stay."""
     home = workspace(ctx).home
     tab = _crontab()
@@ -93,7 +101,7 @@ def remove(ctx: typer.Context):
     if ours:
         tab.remove(*ours)
         tab.write()
-    message(f"removed {len(ours)} of fin's jobs from your crontab")
+    done(fmt, {"removed": len(ours)}, f"removed {len(ours)} of fin's jobs from your crontab")
 
 
 GROUPS = {"schedule": "Run fin from cron: the weekly bill reminder and the nightly services."}
