@@ -101,9 +101,8 @@ def _best_rule(dates: list[date]) -> tuple[tuple, int]:
 
 # --- chains ----------------------------------------------------------------------------------
 
-def _chain(dates: list[date], start: int, period: float, tol: int) -> list[int]:
+def _chain(ords: list[int], start: int, period: float, tol: int) -> list[int]:
     """Indices of a chain from `start`: each next charge the closest to last + period (then + 2 periods)."""
-    ords = [d.toordinal() for d in dates]
     chain = [start]
     while True:
         last = ords[chain[-1]]
@@ -136,11 +135,12 @@ def best_chain(dates: list[date]) -> tuple[str, list[int]] | None:
     best = None
     n = len(dates)
     span = (dates[-1] - dates[0]).days if n else 0
+    ords = [d.toordinal() for d in dates]
     for freq, (period, tol, _) in FREQUENCIES.items():
         if MIN_COVER * n > span / max(period - tol, 1) + 1:
             continue                        # too many charges for this frequency to hold most of them
         for start in range(min(n, 4)):
-            chain = _chain(dates, start, period, tol)
+            chain = _chain(ords, start, period, tol)
             if len(chain) < 2:
                 continue
             if freq == "semimonthly" and not _semimonthly_ok([dates[i] for i in chain]):
@@ -281,7 +281,7 @@ def _clusters(rows: list[dict]) -> list[list[dict]]:
 def _accept(rows: list[dict], as_of: date) -> tuple[str, list[dict]] | None:
     if len(rows) < 2:
         return None
-    found = best_chain([_d(r["date"]) for r in rows])
+    found = best_chain([r["_d"] for r in rows])
     if found is None:
         return None
     freq, chain = found
@@ -323,7 +323,8 @@ def detect_group(rows: list[dict], as_of: date) -> list[dict]:
                 found.append(hit)
         taken = {r["id"] for _, picked in found for r in picked}
         rest = [r for r in rest if r["id"] not in taken]
-    if len(rest) >= 2:
+    span = (rest[-1]["_d"] - rest[0]["_d"]).days if rest else 0
+    if 2 <= len(rest) <= 2 * (span / 5 + 1):     # far denser than weekly: everyday shopping, no cluster a stream
         found += [s for s in (_accept(c, as_of) for c in _clusters(rest)) if s is not None]
     found.sort(key=lambda s: (s[0], s[1][0]["date"]))
     merged: list[tuple[str, list[dict]]] = []
@@ -344,7 +345,7 @@ def detect(rows: list[dict]) -> list[dict]:
     as_of: dict[str, date] = {}
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
-        day = _d(row["date"])
+        day = row["_d"] = _d(row["date"])
         if row["account"] not in as_of or day > as_of[row["account"]]:
             as_of[row["account"]] = day
         if row.get("skip") or row["amount"] == 0:
@@ -352,8 +353,9 @@ def detect(rows: list[dict]) -> list[dict]:
         key = (row["account"], row["merchant"], row["currency"], row["amount"] < 0)
         groups.setdefault(key, []).append(row)
     streams = []
+    ordered = all(a["date"] <= b["date"] for a, b in zip(rows, rows[1:]))     # fin sends them by date
     for key in sorted(groups):
-        group = sorted(groups[key], key=lambda r: (r["date"], r["id"]))
+        group = groups[key] if ordered else sorted(groups[key], key=lambda r: (r["date"], r["id"]))
         streams.extend(detect_group(group, as_of[key[0]]))
     seen: dict[str, int] = {}
     for s in streams:                         # a stable id: the group, and the stream's first charge
