@@ -1,8 +1,8 @@
 """bills: recurring streams (bills out, income in) found in the whole history.
 
-Rows: ``{"id", "account", "merchant", "category", "date": "YYYY-MM-DD", "amount": int (minor
-units, negative is money out), "currency"}`` — every live, posted transaction that is not a
-transfer between the user's own accounts. There is no model file: ``train`` is the detection
+Rows: ``[id, account, merchant, merchant_name, category, date "YYYY-MM-DD", amount (int, minor
+units, negative is money out), currency]`` (arrays: a million rows travel as JSON), in date
+order — every live, posted transaction that is not a transfer between the user's own accounts. There is no model file: ``train`` is the detection
 itself and returns ``{"streams": [...]}``, each stream with its frequency, its transactions,
 the rule its dates follow, the predicted next dates and amount, its status as of the last date
 of its account, and its alerts.
@@ -371,8 +371,11 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
 
 
+FIELDS = ("id", "account", "merchant", "merchant_name", "category", "date", "amount", "currency")
+
+
 def train(rows: list, model_dir: str | None) -> dict:
-    return {"streams": detect(rows)}
+    return {"streams": detect([dict(zip(FIELDS, row)) for row in rows])}
 
 
 if __name__ == "__main__":

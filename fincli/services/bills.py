@@ -49,13 +49,11 @@ class Bills(Service):
     train_fields = {"streams": (list,)}
 
     def plan(self, ws: Workspace, window: Window) -> Plan:
-        rows = [{"id": i, "account": a, "merchant": m, "merchant_name": n, "category": c, "date": d,
-                 "amount": amt, "currency": cur}
-                for i, a, m, n, c, d, amt, cur in ws.conn.execute(_ROWS + " ORDER BY date, id")]
+        rows = ws.conn.execute(_ROWS + " ORDER BY date, id").fetchall()     # compact: one array per row
         return Plan([("train", rows)] if rows else [], len(rows))
 
     def check(self, op: str, rows: list[dict], result) -> str | None:
-        known = {r["id"] for r in rows}
+        known = {r[0] for r in rows}
         for n, stream in enumerate(result["streams"], 1):
             if not isinstance(stream, dict) or not isinstance(stream.get("id"), str):
                 return f"stream {n}: no id"
