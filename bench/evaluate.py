@@ -201,7 +201,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=lambda text: [int(x) for x in text.split(",") if x.strip()], default=[],
                         help="comma-separated seeds, e.g. 11,12")
     parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--bills", action="store_true", help="score bill detection instead (bench/eval_bills.py)")
     args = parser.parse_args()
+    if args.bills:
+        import eval_bills
+
+        eval_bills.print_table(eval_bills.evaluate(list(dict.fromkeys(args.seed + args.seeds)) or [11, 12, 13],
+                                                   args.months))
+        return
     seeds = list(dict.fromkeys(args.seed + args.seeds)) or [11]
     for n, seed in enumerate(seeds):
         if n:

@@ -213,6 +213,29 @@ def categorize_bench(fin: list[str], runs: int, table: list) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+def bills_bench(fin: list[str], rows: int, runs: int, table: list) -> None:
+    """`fin run bills`: recurring streams searched over every transaction of the large workspace."""
+    import sqlite3
+
+    base = imported_workspace(rows)
+    work = Path(tempfile.mkdtemp(prefix="fin-bench-bills-"))
+
+    def fresh(i: int) -> Path:                  # the imported workspace with the service's cursor at 0
+        home = work / f"run{i}"
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(base, home)
+        conn = sqlite3.connect(home / "fin.db")
+        conn.execute("DELETE FROM projection_cursors WHERE name = 'service:bills'")
+        conn.commit()
+        conn.close()
+        return home
+
+    secs, peak = median_runs(lambda home: fin + ["--home", str(home), "run", "bills"], runs, setup=fresh)
+    table.append((f"bill detection over {rows:,} transactions (fin run bills)", f"{secs:.1f}", "s", "< 10",
+                  f"peak {peak:,.0f} MB"))
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -254,6 +277,7 @@ def main() -> None:
     resolve_bench(args.runs, table)
     features_bench(fin, args.rows, args.runs, table)
     categorize_bench(fin, args.runs, table)
+    bills_bench(fin, args.rows, args.runs, table)
 
     widths = [max(len(r[i]) for r in table + [("figure", "value", "unit", "goal", "peer")]) for i in range(5)]
     header = ("figure", "value", "unit", "goal", "peer")

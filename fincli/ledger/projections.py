@@ -322,6 +322,13 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "service.ran": _no_projection,
     "model.trained": _no_projection,
     "service.result": _no_projection,
+    # bills are read from their events (fincli/services/bills.py)
+    "bills.detected": _no_projection,
+    "bill.alert": _no_projection,
+    "bills.alerts_shown": _no_projection,
+    "bill.confirmed": _no_projection,
+    "bill.ignored": _no_projection,
+    "bill.renamed": _no_projection,
     "artifact.saved": _no_projection,
     "fraud.alerted": _no_projection,          # read from the log by fincli/services/fraud.py
     "fraud.feedback": _no_projection,

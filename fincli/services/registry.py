@@ -11,7 +11,7 @@ import importlib
 
 from .base import Service
 
-BUILTIN = ("fincli.services.categorize", "fincli.services.fraud")
+BUILTIN = ("fincli.services.categorize", "fincli.services.fraud", "fincli.services.bills")
 _loaded: dict[str, Service] = {}
 _extra: dict[str, Service] = {}
 

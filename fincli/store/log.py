@@ -191,6 +191,14 @@ _TYPES = [
     EventType("fraud.feedback", 1, {"alert_id": (str,), "verdict": (str,), "always": (bool,)},
               check=lambda p: None if p["verdict"] in ("confirmed", "dismissed")
               else "verdict must be confirmed or dismissed"),
+    # bills (fincli/services/bills.py): the detected streams, each alert once, which alerts were shown,
+    # and the user's corrections of a stream
+    EventType("bills.detected", 1, {"streams": (list,)}),
+    EventType("bill.alert", 1, {"stream_id": (str,), "kind": (str,), "date": (str,), "detail": (str,)}),
+    EventType("bills.alerts_shown", 1, {"alerts": (list,)}),
+    EventType("bill.confirmed", 1, {"stream_id": (str,)}),
+    EventType("bill.ignored", 1, {"stream_id": (str,)}),
+    EventType("bill.renamed", 1, {"stream_id": (str,), "name": (str,)}),
 ]
 TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
 

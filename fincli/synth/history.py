@@ -45,7 +45,7 @@ def write_history(g, out: Path) -> dict:
 
 
 def generate(seed: int, out_dir: Path, *, start: date, months: int, merchants: int = 300,
-             density: float = 1.0) -> dict:
+             density: float = 1.0, all_frequencies: bool = False) -> dict:
     """Write ``out_dir/exports/*.csv`` and ``out_dir/truth/*``; return a summary dict.
 
     ``density`` scales everyday discretionary spending (1.0 ≈ 70 USD purchases and 15 EUR
@@ -57,6 +57,9 @@ def generate(seed: int, out_dir: Path, *, start: date, months: int, merchants: i
     g.choose_cards()
     g.plan_exports()
     g.make_streams()
+    if all_frequencies:               # more streams, for scoring bill detection (fincli/synth/streams.py)
+        from .streams import add_streams
+        add_streams(g, seed)
     g.make_daily()
     g.make_p2p()
     g.make_eur_online()
@@ -91,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--merchants", type=int, default=300)
     p.add_argument("--density", type=float, default=1.0,
                    help="scale of everyday spending (default 1.0)")
+    p.add_argument("--all-frequencies", action="store_true",
+                   help="add recurring streams of every frequency, cancelled, stepped and variable ones")
     p.add_argument("--sample", action="store_true",
                    help="write the bundled sample (data/samples) parameters, ignoring the others")
     p.add_argument("--large", type=int, metavar="ROWS",
@@ -105,6 +110,6 @@ def main(argv: list[str] | None = None) -> int:
         s = write_sample(a.out_dir)
     else:
         s = generate(a.seed, a.out_dir, start=a.start, months=a.months, merchants=a.merchants,
-                     density=a.density)
+                     density=a.density, all_frequencies=a.all_frequencies)
     print(json.dumps({k: s[k] for k in ("start", "end", "transactions", "export_rows")}))
     return 0

@@ -154,7 +154,7 @@ withdrawals), `Check`, `Chase` (card payments and ATM fees), `American Express`,
 
 ## `streams.csv` — recurring streams
 
-`stream_id, merchant (the true merchant, as in `transactions.csv`), account, category, period (weekly|monthly|quarterly|yearly),
+`stream_id, merchant (the true merchant, as in `transactions.csv`), account, category, period (weekly|biweekly|semimonthly|monthly|quarterly|semiannual|yearly; the last few only with `--all-frequencies`),
 amount_model (fixed|variable|stepped — stepped = a price increase partway), currency,
 typical_amount (median), min_amount, max_amount, status (active|cancelled), first_date,
 last_date, occurrences, next_expected_date, next_expected_amount` — the last two are the

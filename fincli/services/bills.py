@@ -1,0 +1,324 @@
+"""Bills: every recurring stream (bills out, income in), its next date and amount, and its alerts.
+
+Detection lives in `models/bills.py` and runs in its own process over the whole history
+(window "history"): every live, posted transaction per resolved merchant (`transactions.merchant`),
+account, currency and direction. Transfers between the user's own accounts (`transfer_id` set)
+are not bills — credit-card payments included: the card's own charges are the bills.
+
+A run stores a `bills.detected` event with every stream (when they changed) and a `bill.alert`
+event for each recent alert (a price change, a late bill, a stream that seems cancelled, a new
+subscription); an alert's event id is the stream, kind and date, so each is stored once.
+`fin predict-bills` shows alerts not yet shown and records that it showed them
+(`bills.alerts_shown`). The user's corrections are events too: `bill.confirmed`, `bill.ignored`
+and `bill.renamed`, applied whenever streams are read, so they survive `fin rebuild`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from ..errors import InputError
+from .base import Plan, Service, Window
+
+if TYPE_CHECKING:
+    from ..store.log import Event
+    from ..workspace import Workspace
+
+SERVICE = "bills"
+RECENT_DAYS = 45
+DEFAULT_DAYS = 14
+MONEY_FIELDS = ("average_amount", "last_amount", "next_amount", "next_amount_low", "next_amount_high")
+STREAM_FIELDS = ["id", "merchant", "category", "account", "currency", "direction", "frequency", "amount_kind",
+                 "status", "first_date", "last_date", "next_date", "next_date_earliest", "next_date_latest",
+                 *MONEY_FIELDS, "transaction_ids", "alerts"]
+DUE_FIELDS = ["stream_id", "merchant", "account", "currency", "direction", "due_date", "earliest", "latest",
+              "amount", "amount_low", "amount_high", "status"]
+
+_ROWS = ("SELECT id, account, merchant, merchant_name, category, date, amount, currency FROM transactions"
+         " WHERE replaced_by IS NULL AND pending = 0 AND transfer_id IS NULL")
+
+
+class Bills(Service):
+    name = SERVICE
+    follows = ("transaction.imported", "transaction.posted", "transfer.matched", "import.undone",
+               "merchant.merged", "merchant.split")
+    schedule = "weekly"
+    window = "history"
+    train_fields = {"streams": (list,)}
+
+    def plan(self, ws: Workspace, window: Window) -> Plan:
+        rows = ws.conn.execute(_ROWS + " ORDER BY date, id").fetchall()     # compact: one array per row
+        return Plan([("train", rows)] if rows else [], len(rows))
+
+    def check(self, op: str, rows: list[dict], result) -> str | None:
+        known = {r[0] for r in rows}
+        for n, stream in enumerate(result["streams"], 1):
+            if not isinstance(stream, dict) or not isinstance(stream.get("id"), str):
+                return f"stream {n}: no id"
+            if not set(stream.get("transaction_ids") or ()) <= known:
+                return f"stream {n}: transactions that were not sent"
+            if stream.get("frequency") not in FREQUENCIES or stream.get("status") not in STATUSES:
+                return f"stream {n}: unknown frequency or status"
+        return None
+
+    def to_events(self, ws: Workspace, plan: Plan, results: list, run: str) -> list[Event]:
+        from ..store import log as ev
+        from ..store.log import Event
+
+        streams = [s for op, result in results if op == "train" for s in result["streams"]]
+        today = ev.now()[:10]
+        events = []
+        if streams != latest_streams(ws):
+            events.append(Event("bills.detected", f"bills.detected:{run}", today, SERVICE, {"streams": streams}))
+        if streams:
+            newest = max(s["last_date"] for s in streams)
+            since = (date.fromisoformat(newest) - timedelta(days=RECENT_DAYS)).isoformat()
+            for s in streams:
+                for alert in s["alerts"]:
+                    if alert["date"] >= since:
+                        events.append(Event("bill.alert", f"bill.alert:{s['id']}:{alert['kind']}:{alert['date']}",
+                                            today, SERVICE, {"stream_id": s["id"], **alert}))
+        return events
+
+    def detail(self, plan: Plan) -> str:
+        return f"{plan.considered} transactions searched for recurring streams"
+
+    def snapshot(self, ws: Workspace):
+        return [(s["id"], s["frequency"], s["status"], s["next_date"], s["transaction_ids"])
+                for s in latest_streams(ws)]
+
+    def commands(self, kit) -> tuple[dict, list]:
+        return _commands(kit)
+
+
+FREQUENCIES = ("weekly", "biweekly", "semimonthly", "monthly", "quarterly", "semiannual", "yearly")
+STATUSES = ("early", "mature", "late", "cancelled")
+service = Bills()
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def latest_streams(ws: Workspace) -> list[dict]:
+    """The streams of the last `bills.detected` event, as the model returned them."""
+    row = ws.conn.execute("SELECT payload FROM events WHERE type = 'bills.detected' ORDER BY seq DESC LIMIT 1"
+                          ).fetchone()
+    return json.loads(row[0])["streams"] if row else []
+
+
+def corrections(ws: Workspace) -> dict[str, dict]:
+    """The user's decisions per stream id, in log order (the latest wins)."""
+    out: dict[str, dict] = {}
+    for kind, payload in ws.conn.execute(
+            "SELECT type, payload FROM events WHERE type IN ('bill.confirmed', 'bill.ignored', 'bill.renamed')"
+            " ORDER BY seq"):
+        p = json.loads(payload)
+        entry = out.setdefault(p["stream_id"], {})
+        if kind == "bill.renamed":
+            entry["name"] = p["name"]
+        else:
+            entry["decision"] = "confirmed" if kind == "bill.confirmed" else "ignored"
+    return out
+
+
+def _public(s: dict, fixes: dict) -> dict:
+    from ..money import format_minor
+
+    fix = fixes.get(s["id"], {})
+    out = {k: s[k] for k in STREAM_FIELDS if k not in MONEY_FIELDS and k != "merchant"}
+    out["merchant"] = fix.get("name") or s.get("merchant_name") or s["merchant"]
+    for k in MONEY_FIELDS:
+        out[k] = format_minor(abs(s[k]), s["currency"])
+    out["user"] = fix.get("decision")
+    return {k: out[k] for k in [*STREAM_FIELDS, "user"]}
+
+
+def streams(ws: Workspace, everything: bool = False) -> list[dict]:
+    """Streams as `fin bills` shows them: without --all, not the ignored or cancelled ones."""
+    fixes = corrections(ws)
+    out = [_public(s, fixes) for s in latest_streams(ws)]
+    if not everything:
+        out = [s for s in out if s["user"] != "ignored" and s["status"] != "cancelled"]
+    return out
+
+
+def due(ws: Workspace, days: int, today: date) -> list[dict]:
+    """What is due from today through today + days (and what is late), soonest first."""
+    from ..money import format_minor
+
+    fixes = corrections(ws)
+    end = today + timedelta(days=days)
+    items = []
+    for s in latest_streams(ws):
+        fix = fixes.get(s["id"], {})
+        if s["status"] == "cancelled" or fix.get("decision") == "ignored":
+            continue
+        window = timedelta(days=s["window"])
+        for text in s["upcoming"]:
+            when = date.fromisoformat(text)
+            if when + window < today and s["status"] != "late":
+                continue                       # passed while the data says nothing: the next one
+            if when > end:
+                break
+            items.append({"stream_id": s["id"], "merchant": fix.get("name") or s.get("merchant_name") or s["merchant"],
+                          "account": s["account"], "currency": s["currency"], "direction": s["direction"],
+                          "due_date": text, "earliest": (when - window).isoformat(),
+                          "latest": (when + window).isoformat(),
+                          "amount": format_minor(abs(s["next_amount"]), s["currency"]),
+                          "amount_low": format_minor(abs(s["next_amount_low"]), s["currency"]),
+                          "amount_high": format_minor(abs(s["next_amount_high"]), s["currency"]),
+                          "status": s["status"]})
+            break
+    return sorted(items, key=lambda i: (i["due_date"], i["merchant"]))
+
+
+def unseen_alerts(ws: Workspace) -> list[dict]:
+    """Alerts not shown yet, each with its event id and the stream's merchant."""
+    shown = set()
+    for (payload,) in ws.conn.execute("SELECT payload FROM events WHERE type = 'bills.alerts_shown'"):
+        shown.update(json.loads(payload)["alerts"])
+    fixes = corrections(ws)
+    names = {s["id"]: fixes.get(s["id"], {}).get("name") or s.get("merchant_name") or s["merchant"]
+             for s in latest_streams(ws)}
+    out = []
+    for event_id, payload in ws.conn.execute("SELECT event_id, payload FROM events WHERE type = 'bill.alert'"
+                                             " ORDER BY seq"):
+        p = json.loads(payload)
+        if event_id in shown or fixes.get(p["stream_id"], {}).get("decision") == "ignored":
+            continue
+        out.append({"event_id": event_id, "stream_id": p["stream_id"], "merchant": names.get(p["stream_id"], "?"),
+                    "kind": p["kind"], "date": p["date"], "detail": p["detail"]})
+    return out
+
+
+def mark_shown(ws: Workspace, alerts: list[dict]) -> None:
+    from ..ledger import projections
+    from ..store import connection as db, log as ev
+    from ..store.log import Event
+
+    if not alerts:
+        return
+    ids = sorted(a["event_id"] for a in alerts)
+    with db.transaction(ws.conn):
+        ev.append(ws.conn, [Event("bills.alerts_shown", f"bills.alerts_shown:{ev.head(ws.conn)[0]}",
+                                  ev.now()[:10], "user", {"alerts": ids})])
+        projections.catch_up(ws.conn)
+
+
+def correct(ws: Workspace, stream_id: str, kind: str, name: str | None = None) -> dict:
+    """Record the user's decision on a stream (confirm, ignore or rename); returns the stream."""
+    from ..ledger import projections
+    from ..store import connection as db, log as ev
+    from ..store.log import Event
+
+    known = {s["id"]: s for s in latest_streams(ws)}
+    if stream_id not in known:
+        raise InputError(f"no bill stream {stream_id!r}", "see the ids with `fin bills --all`")
+    payload = {"stream_id": stream_id}
+    if kind == "renamed":
+        name = (name or "").strip()
+        if not name:
+            raise InputError("the new name is empty", "give a name, e.g. fin bills rename ID \"Rent\"")
+        payload["name"] = name
+    with ws.lock():
+        with db.transaction(ws.conn):
+            head = ev.head(ws.conn)[0]
+            ev.append(ws.conn, [Event(f"bill.{kind}", f"bill.{kind}:{stream_id}:{head}", ev.now()[:10], "user",
+                                      payload)])
+            projections.catch_up(ws.conn)
+    return _public(known[stream_id], corrections(ws))
+
+
+def refresh(ws: Workspace, models_dir=None):
+    """Run detection on what is new (nothing when nothing it follows is new)."""
+    from .engine import run_one
+
+    with ws.lock():
+        return run_one(ws, service, models_dir)
+
+
+# --- its commands -------------------------------------------------------------------------------
+
+def _commands(kit) -> tuple[dict, list]:
+    """`fin bills [--all]`, `fin bills confirm|ignore|rename` and `fin predict-bills`."""
+    from pathlib import Path
+    from typing import Optional
+
+    import typer
+
+    Format, FORMAT, workspace = kit.Format, kit.FORMAT, kit.workspace
+    names = {"typer": typer, "Format": Format, "Optional": Optional, "Path": Path, "str": str, "bool": bool,
+             "int": int}
+
+    def resolved(fn):
+        fn.__annotations__ = {key: eval(value, {"__builtins__": {}}, names) if isinstance(value, str) else value
+                              for key, value in fn.__annotations__.items()}
+        return fn
+
+    def show(rows: list[dict], fmt: Format) -> None:
+        if fmt is Format.json:
+            kit.render(rows, STREAM_FIELDS + ["user"], fmt)
+            return
+        table = [{**r, "next": f"{r['next_date']} ±{(date.fromisoformat(r['next_date_latest']) - date.fromisoformat(r['next_date'])).days}",
+                  "amount": r["next_amount"] if r["amount_kind"] == "fixed"
+                  else f"{r['next_amount_low']}–{r['next_amount_high']}",
+                  "charges": len(r["transaction_ids"])} for r in rows]
+        kit.render(table, ["id", "merchant", "account", "direction", "frequency", "amount_kind", "status", "next",
+                           "amount", "currency", "charges", "user"], fmt, title="recurring streams")
+
+    def bills(ctx: typer.Context,
+              action: Optional[str] = typer.Argument(None, metavar="[confirm|ignore|rename STREAM_ID [NAME]]",
+                                                     help="Correct a stream: confirm it, ignore it, or rename it."),
+              stream_id: Optional[str] = typer.Argument(None, metavar="", help="The stream's id (see --all)."),
+              name: Optional[str] = typer.Argument(None, metavar="", help="With rename: the name to show."),
+              everything: bool = typer.Option(False, "--all", help="Also the cancelled and the ignored streams."),
+              models_dir: Optional[Path] = kit.MODELS_DIR, fmt: Format = FORMAT):
+        """Every recurring stream (bills and income) with its status; or confirm|ignore|rename STREAM_ID."""
+        ws = workspace(ctx)
+        if action is None:
+            refresh(ws, models_dir)
+            show(streams(ws, everything), fmt)
+            return
+        kinds = {"confirm": "confirmed", "ignore": "ignored", "rename": "renamed"}
+        if action not in kinds:
+            raise InputError(f"unknown action {action!r}", "use fin bills confirm|ignore|rename STREAM_ID")
+        if not stream_id:
+            raise InputError(f"fin bills {action} needs a STREAM_ID", "see the ids with `fin bills --all`")
+        if (name is not None) != (action == "rename"):
+            raise InputError("only rename takes a NAME" if name else "rename needs a NAME",
+                             "e.g. fin bills rename STREAM_ID \"Rent\"")
+        stream = correct(ws, stream_id, kinds[action], name)
+        kit.done(fmt, stream, f"{kinds[action]} {stream_id}: {stream['merchant']}, {stream['frequency']}")
+
+    def predict_bills(ctx: typer.Context,
+                      days: int = typer.Option(DEFAULT_DAYS, "--days", min=0, max=3660,
+                                               help="Show what is due in the next N days."),
+                      today: Optional[str] = kit.date_option("--today", "Count from this day instead of today"),
+                      models_dir: Optional[Path] = kit.MODELS_DIR, fmt: Format = FORMAT):
+        """What is due in the next N days with the expected amounts, then new alerts (each shown once).
+        Without a terminal (from cron) it is silent unless something is due or changed."""
+        import os
+
+        ws = workspace(ctx)
+        refresh(ws, models_dir)
+        items = due(ws, days, date.fromisoformat(today) if today else date.today())
+        alerts = unseen_alerts(ws)
+        if fmt is Format.json:
+            kit.render(items, DUE_FIELDS, fmt)
+        elif os.isatty(1) or os.isatty(2) or fmt is not Format.table:      # a person at a terminal
+            kit.render(items, DUE_FIELDS, fmt, title=f"due in the next {days} days")
+            for a in alerts:
+                kit.message(f"{a['kind']}: {a['merchant']} ({a['date']}): {a['detail']}")
+        elif items or alerts:                              # from cron: a short plain summary for its mail
+            lines = [f"fin: {len(items)} bill{'s' if len(items) != 1 else ''} due in the next {days} days"]
+            lines += [f"  {i['due_date']}  {i['merchant']}  {'-' if i['direction'] == 'out' else '+'}"
+                      f"{i['amount']} {i['currency']}  ({i['account']})" for i in items]
+            if alerts:
+                lines.append("changes:")
+                lines += [f"  {a['kind']}: {a['merchant']} ({a['date']}): {a['detail']}" for a in alerts]
+            for line in lines:
+                kit.message(line)
+        mark_shown(ws, alerts)
+
+    return {}, [(None, "bills", resolved(bills)), (None, "predict-bills", resolved(predict_bills))]

@@ -1,0 +1,384 @@
+"""bills: recurring streams (bills out, income in) found in the whole history.
+
+Rows: ``[id, account, merchant, merchant_name, category, date "YYYY-MM-DD", amount (int, minor
+units, negative is money out), currency]`` (arrays: a million rows travel as JSON), in date
+order — every live, posted transaction that is not a transfer between the user's own accounts. There is no model file: ``train`` is the detection
+itself and returns ``{"streams": [...]}``, each stream with its frequency, its transactions,
+the rule its dates follow, the predicted next dates and amount, its status as of the last date
+of its account, and its alerts.
+
+How a stream is found, per (account, merchant, currency, direction):
+1. the whole group is tried as one chain of charges at a frequency (weekly … yearly): each
+   next charge is the one closest to the expected date within that frequency's window, one
+   missed period may be skipped; a chain is kept when it covers most of the group's charges
+   (a coffee shop visited three times a week is not a weekly bill);
+2. otherwise (or for what is left) the group is split where its sorted amounts jump by more
+   than 15%, and each amount cluster is tried the same way, so one merchant can hold several
+   streams; clusters of the same frequency that follow each other in time are one stream whose
+   price changed.
+Calendar frequencies (semi-monthly and up) predict their next date from the day-of-month rule
+that explains most charges exactly: day D as is, moved to the next or the previous business
+day, the last business day or the last day of the month.
+"""
+
+from __future__ import annotations
+
+import bisect
+import calendar
+import statistics
+from datetime import date, timedelta
+
+# frequency: (period in days, window half-width in days, months per step or 0)
+FREQUENCIES = {
+    "weekly": (7, 2, 0),
+    "biweekly": (14, 2, 0),
+    "semimonthly": (15.2, 4, 0),
+    "monthly": (30.44, 4, 1),
+    "quarterly": (91.3, 8, 3),
+    "semiannual": (182.6, 12, 6),
+    "yearly": (365.25, 16, 12),
+}
+WINDOW = {"weekly": 2, "biweekly": 2, "semimonthly": 3, "monthly": 3, "quarterly": 7, "semiannual": 10,
+          "yearly": 14}
+MIN_COVER = 0.6              # a chain must hold this share of its group's charges
+SPLIT_GAP = 0.15             # amount clusters split where sorted amounts jump by more than this
+FIXED_SHARE = 0.8            # fixed: at least this share of consecutive charges are equal
+RECENT_DAYS = 45             # alerts older than this (before the as-of date) are history, not news
+UPCOMING = 13
+
+
+def _d(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def _next_bd(d: date) -> date:
+    while d.weekday() >= 5:
+        d += timedelta(days=1)
+    return d
+
+
+def _prev_bd(d: date) -> date:
+    while d.weekday() >= 5:
+        d -= timedelta(days=1)
+    return d
+
+
+def _last_day(y: int, m: int) -> date:
+    return date(y, m, calendar.monthrange(y, m)[1])
+
+
+def _month_day(y: int, m: int, day: int) -> date:
+    return date(y, m, min(day, calendar.monthrange(y, m)[1]))
+
+
+def _rule_date(rule: tuple, y: int, m: int) -> date:
+    kind, day = rule
+    if kind == "last_bd":
+        return _prev_bd(_last_day(y, m))
+    if kind == "last_day":
+        return _last_day(y, m)
+    base = _month_day(y, m, day)
+    return {"day": base, "next_bd": _next_bd(base), "prev_bd": _prev_bd(base)}[kind]
+
+
+def _add_months(y: int, m: int, k: int) -> tuple[int, int]:
+    n = y * 12 + (m - 1) + k
+    return n // 12, n % 12 + 1
+
+
+def _best_rule(dates: list[date]) -> tuple[tuple, int]:
+    """The day-of-month rule that explains most dates exactly, and its largest miss in days."""
+    days = sorted({d.day for d in dates}, key=lambda x: -sum(1 for d in dates if d.day == x))[:4]
+    rules = [(k, day) for day in days for k in ("day", "next_bd", "prev_bd")] + [("last_bd", 0), ("last_day", 0)]
+    best, best_hits = rules[0], -1
+    for rule in rules:
+        hits = sum(1 for d in dates if _rule_date(rule, d.year, d.month) == d)
+        if hits > best_hits:
+            best, best_hits = rule, hits
+    miss = max(abs((_rule_date(best, d.year, d.month) - d).days) for d in dates)
+    return best, miss
+
+
+# --- chains ----------------------------------------------------------------------------------
+
+def _chain(ords: list[int], start: int, period: float, tol: int) -> list[int]:
+    """Indices of a chain from `start`: each next charge the closest to last + period (then + 2 periods)."""
+    chain = [start]
+    while True:
+        last = ords[chain[-1]]
+        found = None
+        for k in (1, 2):
+            target = last + period * k
+            lo = bisect.bisect_left(ords, target - tol * k, chain[-1] + 1)
+            hi = bisect.bisect_right(ords, target + tol * k)
+            if lo < hi:
+                found = min(range(lo, hi), key=lambda i: abs(ords[i] - target))
+                break
+        if found is None:
+            return chain
+        chain.append(found)
+
+
+def _semimonthly_ok(dates: list[date]) -> bool:
+    """Twice a month at two anchors, not every other week on the same weekday."""
+    gaps = [(b - a).days for a, b in zip(dates, dates[1:])]
+    if gaps and sum(1 for g in gaps if g == 14) >= 0.8 * len(gaps):
+        return False
+    months = {}
+    for d in dates:
+        months[(d.year, d.month)] = months.get((d.year, d.month), 0) + 1
+    return sum(1 for n in months.values() if n == 2) >= 0.6 * len(months)
+
+
+def best_chain(dates: list[date]) -> tuple[str, list[int]] | None:
+    """The frequency and chain that cover most of these (sorted) dates, or None."""
+    best = None
+    n = len(dates)
+    span = (dates[-1] - dates[0]).days if n else 0
+    ords = [d.toordinal() for d in dates]
+    for freq, (period, tol, _) in FREQUENCIES.items():
+        if MIN_COVER * n > span / max(period - tol, 1) + 1:
+            continue                        # too many charges for this frequency to hold most of them
+        for start in range(min(n, 4)):
+            chain = _chain(ords, start, period, tol)
+            if len(chain) < 2:
+                continue
+            if freq == "semimonthly" and not _semimonthly_ok([dates[i] for i in chain]):
+                continue
+            if freq == "biweekly":
+                gaps = [(dates[b] - dates[a]).days for a, b in zip(chain, chain[1:])]
+                if sum(1 for g in gaps if 12 <= g <= 16) < 0.8 * len(gaps):
+                    continue
+            covered = (dates[chain[-1]] - dates[chain[0]]).days
+            slots = round(covered / period) + 1
+            score = (len(chain), len(chain) / max(slots, 1), period)   # most charges, fewest gaps, longest period
+            if best is None or score > best[0]:
+                best = (score, freq, chain)
+    if best is None:
+        return None
+    return best[1], best[2]
+
+
+# --- one stream ------------------------------------------------------------------------------
+
+def _upcoming(freq: str, dates: list[date], rule, count: int) -> list[str]:
+    period, _, months = FREQUENCIES[freq]
+    last = dates[-1]
+    out: list[date] = []
+    if freq in ("weekly", "biweekly"):
+        out = [last + timedelta(days=int(period) * k) for k in range(1, count + 1)]
+    elif freq == "semimonthly":
+        rules = rule
+        y, m = last.year, last.month
+        while len(out) < count:
+            for r in rules:
+                d = _rule_date(r, y, m)
+                if d > last:
+                    out.append(d)
+            y, m = _add_months(y, m, 1)
+        out = sorted(out)[:count]
+    else:
+        y, m = last.year, last.month
+        while len(out) < count:
+            y, m = _add_months(y, m, months)
+            out.append(_rule_date(rule, y, m))
+    return [d.isoformat() for d in out]
+
+
+def _dates_rule(freq: str, dates: list[date]):
+    """The rule the dates follow (a pair of rules for semi-monthly) and its largest miss."""
+    if freq in ("weekly", "biweekly"):
+        return None, 0
+    if freq == "semimonthly":
+        early = [d for d in dates if d.day <= 15 and not (d.day >= 13 and any(e.day <= 5 for e in dates))]
+        first = [d for d in dates if d.day <= 8]
+        second = [d for d in dates if d.day > 8]
+        if not first or not second:
+            first, second = early or dates, [d for d in dates if d not in early] or dates
+        (r1, m1), (r2, m2) = _best_rule(first), _best_rule(second)
+        return (r1, r2), max(m1, m2)
+    return _best_rule(dates)
+
+
+def _amounts(amounts: list[int], per_year: int = 0) -> dict:
+    """Fixed or variable, the predicted amount and its range, and the price changes of a fixed one."""
+    changes = sum(1 for a, b in zip(amounts, amounts[1:]) if a != b)
+    fixed = changes <= max(1, (1 - FIXED_SHARE) * (len(amounts) - 1)) and len(set(amounts)) <= 3
+    recent = amounts[-6:]
+    if fixed:
+        return {"amount_kind": "fixed", "next_amount": amounts[-1], "next_amount_low": amounts[-1],
+                "next_amount_high": amounts[-1]}
+    guess = statistics.mean(amounts[-3:])
+    if per_year >= 2 and len(amounts) >= per_year + 3:     # seasonal: a year ago, times the trend since
+        before = statistics.mean(amounts[-per_year - 3:-per_year])
+        if before:
+            guess = amounts[-per_year] * guess / before
+    guess = round(guess)
+    low, high = sorted(recent + [guess], key=abs)[::len(recent)]
+    return {"amount_kind": "variable", "next_amount": guess, "next_amount_low": low, "next_amount_high": high}
+
+
+def _money(minor: int) -> str:
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"
+
+
+def make_stream(freq: str, rows: list[dict], as_of: date) -> dict:
+    dates = [_d(r["date"]) for r in rows]
+    amounts = [r["amount"] for r in rows]
+    rule, miss = _dates_rule(freq, dates)
+    upcoming = _upcoming(freq, dates, rule, UPCOMING)
+    window = max(1, min(WINDOW[freq], miss + 1)) if freq not in ("weekly", "biweekly") else WINDOW[freq]
+    nxt = _d(upcoming[0])
+    money = _amounts(amounts, round(365.25 / FREQUENCIES[freq][0]))
+    alerts = []
+    if money["amount_kind"] == "fixed":
+        for i in range(1, len(amounts)):
+            if amounts[i] != amounts[i - 1] and (i + 1 == len(amounts) or amounts[i + 1] == amounts[i]):
+                up = abs(amounts[i]) > abs(amounts[i - 1])
+                alerts.append({"kind": "price_increase" if up else "price_decrease", "date": rows[i]["date"],
+                               "detail": f"{_money(abs(amounts[i]))} from {_money(abs(amounts[i - 1]))}"})
+    missed = [u for u in upcoming if _d(u) + timedelta(days=window) < as_of]
+    if len(missed) >= 2:
+        status = "cancelled"
+        alerts.append({"kind": "cancelled", "date": missed[1], "detail": f"no charge since {rows[-1]['date']}"})
+    elif missed:
+        status = "late"
+        alerts.append({"kind": "late", "date": missed[0], "detail": f"expected by {missed[0]}"})
+    else:
+        status = "mature" if len(rows) >= 3 else "early"
+    if (as_of - dates[0]).days <= RECENT_DAYS and amounts[0] < 0:
+        alerts.append({"kind": "new", "date": rows[0]["date"], "detail": f"new {freq} charge"})
+    alerts.sort(key=lambda a: (a["date"], a["kind"]))
+    categories = [r.get("category") for r in rows if r.get("category")]
+    first = rows[0]
+    return {
+        "key": f"{first['account']}|{first['merchant']}|{first['currency']}|{'out' if amounts[0] < 0 else 'in'}",
+        "merchant": first["merchant"], "merchant_name": first.get("merchant_name") or first["merchant"],
+        "category": max(set(categories), key=categories.count) if categories else None,
+        "account": first["account"], "currency": first["currency"],
+        "direction": "out" if amounts[0] < 0 else "in", "frequency": freq, "status": status,
+        "first_date": rows[0]["date"], "last_date": rows[-1]["date"],
+        "next_date": nxt.isoformat(), "next_date_earliest": (nxt - timedelta(days=window)).isoformat(),
+        "next_date_latest": (nxt + timedelta(days=window)).isoformat(),
+        "average_amount": round(statistics.mean(amounts)), "last_amount": amounts[-1], **money,
+        "window": window, "upcoming": upcoming, "transaction_ids": [r["id"] for r in rows], "alerts": alerts,
+    }
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+def _clusters(rows: list[dict]) -> list[list[dict]]:
+    by_amount = sorted(rows, key=lambda r: abs(r["amount"]))
+    out = [[by_amount[0]]]
+    for prev, row in zip(by_amount, by_amount[1:]):
+        if abs(row["amount"]) - abs(prev["amount"]) > SPLIT_GAP * max(abs(prev["amount"]), 1):
+            out.append([])
+        out[-1].append(row)
+    return [sorted(c, key=lambda r: (r["date"], r["id"])) for c in out]
+
+
+def _accept(rows: list[dict], as_of: date) -> tuple[str, list[dict]] | None:
+    if len(rows) < 2:
+        return None
+    found = best_chain([r["_d"] for r in rows])
+    if found is None:
+        return None
+    freq, chain = found
+    picked = [rows[i] for i in chain]
+    if len(picked) < MIN_COVER * len(rows) or (FREQUENCIES[freq][0] < 28 and len(picked) < 4):
+        return None
+    amounts = [abs(r["amount"]) for r in picked]
+    if _amounts(amounts)["amount_kind"] == "variable":
+        if FREQUENCIES[freq][0] < 28 or max(amounts) > 4 * max(min(amounts), 1) or len(picked) < 4:
+            return None           # varying charges need more evidence: weekly ones are shopping
+    if FREQUENCIES[freq][2] and len(picked) < 6:      # few calendar charges: on the same day rule
+        if _dates_rule(freq, [_d(r["date"]) for r in picked])[1] > 3:
+            return None
+    if len(picked) == 2:          # two charges: the same amount, nothing else here, on the same day, lately
+        period, tol, months = FREQUENCIES[freq]
+        first, second = _d(picked[0]["date"]), _d(picked[1]["date"])
+        if (amounts[0] != amounts[1] or len(rows) > 2 or (months and abs(first.day - second.day) > 1)
+                or (as_of - second).days > period + tol):
+            return None
+    return freq, picked
+
+
+def detect_group(rows: list[dict], as_of: date) -> list[dict]:
+    """The streams of one (account, merchant, currency, direction) group, its rows in date order."""
+    streams: list[tuple[str, list[dict]]] = []
+    whole = _accept(rows, as_of)
+    rest = rows
+    if whole is not None and len(whole[1]) >= 3:
+        streams.append(whole)
+        taken = {r["id"] for r in whole[1]}
+        rest = [r for r in rows if r["id"] not in taken]
+    found = []
+    if len(rest) >= 2:                       # the same amount again and again, among other charges
+        by_amount: dict[int, list[dict]] = {}
+        for r in rest:
+            by_amount.setdefault(r["amount"], []).append(r)
+        for same in by_amount.values():
+            if len(same) >= 3 and len(same) < len(rest) and (hit := _accept(same, as_of)) is not None:
+                found.append(hit)
+        taken = {r["id"] for _, picked in found for r in picked}
+        rest = [r for r in rest if r["id"] not in taken]
+    span = (rest[-1]["_d"] - rest[0]["_d"]).days if rest else 0
+    if 2 <= len(rest) <= 2 * (span / 5 + 1):     # far denser than weekly: everyday shopping, no cluster a stream
+        found += [s for s in (_accept(c, as_of) for c in _clusters(rest)) if s is not None]
+    found.sort(key=lambda s: (s[0], s[1][0]["date"]))
+    merged: list[tuple[str, list[dict]]] = []
+    for freq, picked in found:           # the same frequency, one after the other: a price change
+        if merged and merged[-1][0] == freq:
+            prev = merged[-1][1]
+            period, tol, _ = FREQUENCIES[freq]
+            gap = (_d(picked[0]["date"]) - _d(prev[-1]["date"])).days
+            if 0 < gap <= period + tol:
+                merged[-1] = (freq, prev + picked)
+                continue
+        merged.append((freq, picked))
+    streams.extend(merged)
+    return [make_stream(freq, picked, as_of) for freq, picked in streams]
+
+
+def detect(rows: list[dict]) -> list[dict]:
+    as_of: dict[str, date] = {}
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        day = row["_d"] = _d(row["date"])
+        if row["account"] not in as_of or day > as_of[row["account"]]:
+            as_of[row["account"]] = day
+        if row.get("skip") or row["amount"] == 0:
+            continue
+        key = (row["account"], row["merchant"], row["currency"], row["amount"] < 0)
+        groups.setdefault(key, []).append(row)
+    streams = []
+    ordered = all(a["date"] <= b["date"] for a, b in zip(rows, rows[1:]))     # fin sends them by date
+    for key in sorted(groups):
+        group = groups[key] if ordered else sorted(groups[key], key=lambda r: (r["date"], r["id"]))
+        streams.extend(detect_group(group, as_of[key[0]]))
+    seen: dict[str, int] = {}
+    for s in streams:                         # a stable id: the group, and the stream's first charge
+        s["id"] = "b" + _digest(s["key"] + "|" + s["transaction_ids"][0])
+        seen[s["id"]] = seen.get(s["id"], 0) + 1
+    streams.sort(key=lambda s: (s["account"], s["merchant"], s["first_date"], s["id"]))
+    return streams
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+
+
+FIELDS = ("id", "account", "merchant", "merchant_name", "category", "date", "amount", "currency")
+
+
+def train(rows: list, model_dir: str | None) -> dict:
+    return {"streams": detect([dict(zip(FIELDS, row)) for row in rows])}
+
+
+if __name__ == "__main__":
+    from service import serve
+
+    serve(train, None)

@@ -1,0 +1,194 @@
+"""Bills: recurring streams found in a generated history, predicted, corrected by the user, reminded from cron."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from fincli.ingest.importer import Options, import_files
+from fincli.services import bills, engine
+from fincli.synth import generate
+from fincli.workspace import open_workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+TRANSFERS = {"card-payment", "amex-payment", "savings-transfer"}
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """A 26-month history with streams of every frequency, imported and searched once."""
+    out = tmp_path_factory.mktemp("bills")
+    generate(5, out / "history", start=date(2023, 1, 1), months=26, merchants=80, density=0.3,
+             all_frequencies=True)
+    ws = open_workspace(out / "ws")
+    import_files(ws, [str(p) for p in sorted((out / "history" / "exports").glob("*.csv"))], Options())
+    engine.run_one(ws, bills.service)
+    with open(out / "history" / "truth" / "streams.csv", newline="", encoding="utf-8") as handle:
+        truth = {s["stream_id"]: s for s in csv.DictReader(handle)}
+    with open(out / "history" / "truth" / "transactions.csv", newline="", encoding="utf-8") as handle:
+        keys = {(t["account"], t["date"], t["description"]): t["stream_id"] for t in csv.DictReader(handle)}
+    stream_of = {i: keys.get((a, d, desc), "") for i, a, d, desc in ws.conn.execute(
+        "SELECT id, account, date, description FROM transactions")}
+    ws.close()
+    return out / "ws", truth, stream_of
+
+
+def _matched(streams, stream_of) -> dict:
+    """True stream id -> the detected stream holding mostly its transactions."""
+    out = {}
+    for s in streams:
+        ids = [stream_of[i] for i in s["transaction_ids"]]
+        best = max(set(ids), key=ids.count)
+        if best and ids.count(best) * 2 >= len(ids):
+            out[best] = s
+    return out
+
+
+def test_every_frequency_is_found_with_its_next_date(history):
+    home, truth, stream_of = history
+    ws = open_workspace(home)
+    try:
+        found = _matched(bills.latest_streams(ws), stream_of)
+    finally:
+        ws.close()
+    wanted = {sid for sid, s in truth.items() if sid not in TRANSFERS and int(s["occurrences"]) >= 3}
+    assert wanted - set(found) == set()
+    assert {found[sid]["frequency"] for sid in wanted} >= {"weekly", "biweekly", "semimonthly", "monthly",
+                                                           "quarterly", "semiannual", "yearly"}
+    for sid in wanted:
+        assert found[sid]["frequency"] == truth[sid]["period"], sid
+        if truth[sid]["status"] == "active":
+            assert found[sid]["next_date"] == truth[sid]["next_expected_date"], sid
+
+
+def test_transfers_between_own_accounts_are_not_bills(history):
+    home, _, stream_of = history
+    ws = open_workspace(home)
+    try:
+        transfers = {i for (i,) in ws.conn.execute("SELECT id FROM transactions WHERE transfer_id IS NOT NULL")}
+        assert transfers
+        assert not any(set(s["transaction_ids"]) & transfers for s in bills.latest_streams(ws))
+    finally:
+        ws.close()
+
+
+def test_cancelled_streams_are_not_due_and_price_rises_are_flagged(history):
+    home, truth, stream_of = history
+    ws = open_workspace(home)
+    try:
+        found = _matched(bills.latest_streams(ws), stream_of)
+        due = {d["stream_id"] for d in bills.due(ws, 400, date(2025, 2, 20))}
+    finally:
+        ws.close()
+    cancelled = [sid for sid, s in truth.items() if s["status"] == "cancelled" and sid in found]
+    assert cancelled and all(found[sid]["status"] == "cancelled" for sid in cancelled)
+    assert not {found[sid]["id"] for sid in cancelled} & due
+    disney = found["disney"]
+    rises = [a for a in disney["alerts"] if a["kind"] == "price_increase"]
+    assert [a["detail"] for a in rises] == ["13.99 from 10.99"]
+    assert disney["amount_kind"] == "fixed" and disney["next_amount"] == -1399
+
+
+def test_bills_json_has_the_documented_fields_and_decimal_amounts(history, tmp_path):
+    from typer.testing import CliRunner
+
+    from fincli.cli import app
+
+    import shutil
+
+    home = tmp_path / "ws"                  # a copy: predict-bills records the alerts it showed
+    shutil.copytree(history[0], home)
+    result = CliRunner().invoke(app, ["--home", str(home), "bills", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    streams = json.loads(result.stdout)
+    assert streams and set(bills.STREAM_FIELDS) <= set(streams[0])
+    rent = next(s for s in streams if s["merchant"].startswith("Pinewood"))
+    assert rent["direction"] == "out" and rent["frequency"] == "monthly" and rent["status"] == "mature"
+    assert rent["next_amount"] == rent["last_amount"] and "." in rent["next_amount"]
+    assert rent["next_date_earliest"] <= rent["next_date"] <= rent["next_date_latest"]
+    result = CliRunner().invoke(app, ["--home", str(home), "predict-bills", "--today", "2025-02-25",
+                                      "--days", "10", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.stdout)
+    assert items and all("2025-02-25" <= i["due_date"] <= "2025-03-07" or i["status"] == "late" for i in items)
+    assert set(items[0]) == set(bills.DUE_FIELDS)
+    assert any(i["stream_id"] == rent["id"] and i["due_date"] == rent["next_date"] for i in items)
+
+
+def test_confirm_ignore_rename_are_events_that_survive_rebuild(history, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from fincli.cli import app
+
+    home = tmp_path / "ws"
+    shutil.copytree(history[0], home)
+    run = lambda *args: CliRunner().invoke(app, ["--home", str(home), *args])  # noqa: E731
+    streams = json.loads(run("bills", "--format", "json").stdout)
+    first, second = streams[0]["id"], streams[1]["id"]
+    assert run("bills", "rename", first, "My bill").exit_code == 0
+    assert run("bills", "ignore", second).exit_code == 0
+    assert run("bills", "confirm", first).exit_code == 0
+    bad = run("bills", "ignore", "bnothere")
+    assert bad.exit_code == 1 and "no bill stream 'bnothere'" in bad.output
+    assert run("rebuild", "--verify").exit_code == 0
+    after = {s["id"]: s for s in json.loads(run("bills", "--all", "--format", "json").stdout)}
+    assert after[first]["merchant"] == "My bill" and after[first]["user"] == "confirmed"
+    assert after[second]["user"] == "ignored"
+    assert second not in {s["id"] for s in json.loads(run("bills", "--format", "json").stdout)}
+
+
+def _fin(home: Path, *args: str, **kw) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "FIN_HOME"}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run([sys.executable, "-m", "fincli.cli", "--home", str(home), *args], env=env,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, **kw)
+
+
+def test_from_cron_predict_bills_is_silent_unless_something_is_due_or_changed(history, tmp_path):
+    import shutil
+
+    home = tmp_path / "ws"
+    shutil.copytree(history[0], home)
+    new = tmp_path / "new.csv"             # a new weekly subscription: an alert
+    new.write_text("Date,Description,Amount\n" + "".join(f"2025-02-{d:02d},WEEKLY BOX CO,-25.00\n"
+                                                          for d in (1, 8, 15, 22)), encoding="utf-8")
+    added = _fin(home, "import", str(new), "--account", "extra", "--currency", "USD")
+    assert added.returncode == 0, added.stderr
+    first = _fin(home, "predict-bills", "--today", "2025-02-25", "--days", "7")
+    assert first.returncode == 0, first.stderr
+    text = first.stdout + first.stderr
+    assert "due in the next 7 days" in text and "\x1b" not in text
+    assert "changes:" in text and "new: Weekly Box" in text and "2025-03-01  Weekly Box" in text
+    again = _fin(home, "predict-bills", "--today", "2025-02-25", "--days", "7")
+    assert "changes:" not in again.stdout + again.stderr          # each alert is shown once
+    quiet = _fin(home, "predict-bills", "--today", "2030-01-01", "--days", "0")
+    assert quiet.returncode == 0 and quiet.stdout == quiet.stderr == ""
+
+
+def test_predict_bills_and_an_import_at_the_same_moment_both_complete(history, tmp_path):
+    import shutil
+
+    home = tmp_path / "ws"
+    shutil.copytree(history[0], home)
+    extra = tmp_path / "extra.csv"
+    extra.write_text("Date,Description,Amount\n2025-03-01,NEW GYM MEMBERSHIP,-30.00\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    base = [sys.executable, "-m", "fincli.cli", "--home", str(home)]
+    procs = [subprocess.Popen(base + ["predict-bills"], env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE),
+             subprocess.Popen(base + ["import", str(extra), "--account", "extra", "--currency", "USD"], env=env,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode()
+    verify = _fin(home, "verify")
+    assert verify.returncode == 0, verify.stderr
