@@ -323,6 +323,8 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "model.trained": _no_projection,
     "service.result": _no_projection,
     "artifact.saved": _no_projection,
+    "budget.set": _no_projection,
+    "spending.forecast": _no_projection,
 }
 
 

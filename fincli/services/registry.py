@@ -11,7 +11,7 @@ import importlib
 
 from .base import Service
 
-BUILTIN = ("fincli.services.categorize",)
+BUILTIN = ("fincli.services.categorize", "fincli.services.spending")
 _loaded: dict[str, Service] = {}
 _extra: dict[str, Service] = {}
 

@@ -183,6 +183,12 @@ _TYPES = [
     EventType("merchant.merged", 1, {"into": (str,), "keys": (list,)}, check=_merchant_keys_problem),
     EventType("merchant.split", 1, {"key": (str,), "pattern": (str,), "into": (str,)}),
     EventType("merchant.renamed", 1, {"key": (str,), "name": (str,)}),
+    # the user's monthly budget for a category in one currency (minor units; the latest one counts)
+    EventType("budget.set", 1, {"category": (str,), "currency": (str,), "amount": (int,)}),
+    # a spending run, per currency: the month totals it saw, next month's forecast per category and
+    # the backtest of every method (fincli/services/spending.py)
+    EventType("spending.forecast", 1, {"currency": (str,), "month": (str,), "made_at_seq": (int,),
+                                       "categories": (list,), "totals": (list,)}, {"last_date": (str,)}),
 ]
 TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
 
