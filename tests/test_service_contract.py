@@ -42,7 +42,7 @@ def service(request):
 def models(tmp_path):
     folder = tmp_path / "models"
     folder.mkdir()
-    for source in (ROOT / "models" / "service.py", ROOT / "models" / "categorize.py", FIXTURE_MODELS / "summary.py"):
+    for source in (*sorted((ROOT / "models").glob("*.py")), FIXTURE_MODELS / "summary.py"):
         shutil.copy(source, folder / source.name)
     return folder
 
