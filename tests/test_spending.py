@@ -150,3 +150,26 @@ def test_csv_report_is_one_line_per_currency_month_and_category(fin, home):
     rows = [line.split(",") for line in lines[1:]]
     assert {r[0] for r in rows} == {c["currency"] for c in report(fin)}
     assert len({r[1] for r in rows}) == 2
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_html_report_renders_in_headless_chromium_with_sized_svg_charts(fin, home, tmp_path):
+    import subprocess
+
+    out = tmp_path / "report.html"
+    assert fin("report", "spending", "--format", "html", "--out", out).exit_code == 0
+    shot = tmp_path / "report.png"
+    browser = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+               f"--user-data-dir={tmp_path / 'profile'}"]
+    subprocess.run(browser + [f"--screenshot={shot}", "--window-size=1000,1400", out.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    dom = subprocess.run(browser + ["--dump-dom", out.as_uri()], check=True, capture_output=True, text=True,
+                         timeout=120).stdout
+    import re
+
+    sizes = re.findall(r"<svg[^>]*width=\"(\d+)\" height=\"(\d+)\"", dom)
+    assert len(sizes) >= 4 and all(int(w) >= 300 and int(h) >= 30 for w, h in sizes)
