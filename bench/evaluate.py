@@ -201,7 +201,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=lambda text: [int(x) for x in text.split(",") if x.strip()], default=[],
                         help="comma-separated seeds, e.g. 11,12")
     parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--spending", action="store_true", help="score the spending forecast instead (eval_spending.py)")
     args = parser.parse_args()
+    if args.spending:
+        from eval_spending import main as spending
+
+        return spending(list(dict.fromkeys(args.seed + args.seeds)) or [11, 12, 13], max(args.months, 36))
     seeds = list(dict.fromkeys(args.seed + args.seeds)) or [11]
     for n, seed in enumerate(seeds):
         if n:
