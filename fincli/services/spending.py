@@ -74,8 +74,8 @@ def _top_merchants(ws: Workspace, currency: str, months: list[str], account: str
     where, params = _where(account, currency)
     rows = ws.conn.execute(
         f"SELECT min(merchant_name), sum(-amount), count(*) FROM transactions WHERE {where} AND NOT {_IS_INCOME}"
-        " AND substr(date, 1, 7) BETWEEN ? AND ? GROUP BY merchant ORDER BY 2 DESC, 1 LIMIT ?",
-        params + [months[0], months[-1], TOP_MERCHANTS]).fetchall()
+        " AND date >= ? AND date < ? GROUP BY merchant ORDER BY 2 DESC, 1 LIMIT ?",
+        params + [months[0], next_month(months[-1]), TOP_MERCHANTS]).fetchall()
     return [{"merchant": m, "spent": s, "transactions": n} for m, s, n in rows]
 
 
