@@ -202,6 +202,7 @@ def main() -> None:
                         help="comma-separated seeds, e.g. 11,12")
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--bills", action="store_true", help="score bill detection instead (bench/eval_bills.py)")
+    parser.add_argument("--spending", action="store_true", help="score the spending forecast instead (eval_spending.py)")
     args = parser.parse_args()
     if args.bills:
         import eval_bills
@@ -209,6 +210,10 @@ def main() -> None:
         eval_bills.print_table(eval_bills.evaluate(list(dict.fromkeys(args.seed + args.seeds)) or [11, 12, 13],
                                                    args.months))
         return
+    if args.spending:
+        from eval_spending import main as spending
+
+        return spending(list(dict.fromkeys(args.seed + args.seeds)) or [11, 12, 13], max(args.months, 36))
     seeds = list(dict.fromkeys(args.seed + args.seeds)) or [11]
     for n, seed in enumerate(seeds):
         if n:

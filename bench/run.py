@@ -236,6 +236,35 @@ def bills_bench(fin: list[str], rows: int, runs: int, table: list) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+def spending_bench(fin: list[str], rows: int, runs: int, table: list) -> None:
+    """`fin report spending` over the imported rows, from scratch and from a stored run; the forecaster
+    with its backtest over 3 years of 20 categories."""
+    import json
+    import random
+
+    home = Path(tempfile.mkdtemp(prefix="fin-bench-spending-")) / "ws"
+    shutil.copytree(imported_workspace(rows), home)
+    report = fin + ["--home", str(home), "report", "spending", "--format", "json"]
+    secs, _ = median_runs(lambda _: report, runs)
+    table.append((f"report spending over {rows:,} transactions, from scratch", f"{secs:.2f}", "s", "< 10", ""))
+    measure(fin + ["--home", str(home), "run", "spending"])
+    secs, _ = median_runs(lambda _: report, runs)
+    table.append((f"report spending over {rows:,} transactions, from the stored run", f"{secs:.2f}", "s", "< 1", ""))
+    shutil.rmtree(home.parent, ignore_errors=True)
+    rng = random.Random(1)
+    months = [f"{2023 + i // 12}-{i % 12 + 1:02d}" for i in range(36)]
+    series = [{"currency": "USD", "category": f"c{c}", "months": months, "target": "2026-01",
+               "totals": [round(rng.uniform(50, 150) * 100 * (1.5 if m.endswith("12") else 1)) for m in months]}
+              for c in range(20)]
+    request = Path(tempfile.mkdtemp(prefix="fin-bench-forecast-")) / "request.json"
+    request.write_text(json.dumps({"op": "predict", "rows": series}))
+    model = Path(__file__).resolve().parents[1] / "models" / "spending.py"
+    secs, peak = median_runs(lambda _: [sys.executable, str(model), str(request), str(request.with_suffix(".out"))],
+                             runs)
+    table.append(("spending forecast + backtest, 3 years × 20 categories", f"{secs:.1f}", "s", "",
+                  f"peak {peak:,.0f} MB"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -278,6 +307,9 @@ def main() -> None:
     features_bench(fin, args.rows, args.runs, table)
     categorize_bench(fin, args.runs, table)
     bills_bench(fin, args.rows, args.runs, table)
+
+
+    spending_bench(fin, args.rows, args.runs, table)
 
     widths = [max(len(r[i]) for r in table + [("figure", "value", "unit", "goal", "peer")]) for i in range(5)]
     header = ("figure", "value", "unit", "goal", "peer")

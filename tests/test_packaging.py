@@ -24,7 +24,8 @@ def test_wheel_carries_models_data_and_the_fin_command(tmp_path):
 
 
 # the module each listed distribution is imported as, where the two names differ
-IMPORT_NAMES = {"scikit-learn": "sklearn", "sqlite-utils": "sqlite_utils", "google-re2": "re2", "python-crontab": "crontab"}
+IMPORT_NAMES = {"scikit-learn": "sklearn", "sqlite-utils": "sqlite_utils", "google-re2": "re2", "python-crontab": "crontab",
+                "xgboost-cpu": "xgboost"}
 
 
 def _third_party_imports(folders) -> set[str]:

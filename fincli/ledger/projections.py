@@ -332,6 +332,8 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "artifact.saved": _no_projection,
     "fraud.alerted": _no_projection,          # read from the log by fincli/services/fraud.py
     "fraud.feedback": _no_projection,
+    "budget.set": _no_projection,
+    "spending.forecast": _no_projection,
 }
 
 

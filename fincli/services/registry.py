@@ -11,7 +11,8 @@ import importlib
 
 from .base import Service
 
-BUILTIN = ("fincli.services.categorize", "fincli.services.fraud", "fincli.services.bills")
+BUILTIN = ("fincli.services.categorize", "fincli.services.fraud", "fincli.services.bills",
+           "fincli.services.spending")
 _loaded: dict[str, Service] = {}
 _extra: dict[str, Service] = {}
 

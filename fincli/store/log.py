@@ -199,6 +199,12 @@ _TYPES = [
     EventType("bill.confirmed", 1, {"stream_id": (str,)}),
     EventType("bill.ignored", 1, {"stream_id": (str,)}),
     EventType("bill.renamed", 1, {"stream_id": (str,), "name": (str,)}),
+    # the user's monthly budget for a category in one currency (minor units; the latest one counts)
+    EventType("budget.set", 1, {"category": (str,), "currency": (str,), "amount": (int,)}),
+    # a spending run, per currency: the month totals it saw, next month's forecast per category and
+    # the backtest of every method (fincli/services/spending.py)
+    EventType("spending.forecast", 1, {"currency": (str,), "month": (str,), "made_at_seq": (int,),
+                                       "categories": (list,), "totals": (list,)}, {"last_date": (str,)}),
 ]
 TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
 
