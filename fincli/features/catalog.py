@@ -110,11 +110,11 @@ FEATURES: list[Feature] = [
 # "charge" = -amount of a charge, else 0; "recent" = at most 3 days before the anchor's date).
 FRAUD_SIGNALS: list[Feature] = [
     _f("merchant_median", "merchant", "fraud", "float", "median charge at this merchant before",
-       "median of the charges of the same merchant and currency before the anchor; null when none"),
+       "median of the last 50 charges of the same merchant and currency before the anchor; null when none"),
     _f("merchant_ratio", "merchant", "fraud", "float", "this charge over the merchant's median",
        "charge / merchant_median, rounded to 4 decimals; null when there is no median"),
     _f("merchant_robust_z", "merchant", "fraud", "float", "robust z-score of the charge at this merchant",
-       "(charge - median) / max(1.4826 × median absolute deviation, 0.1 × median, 100 minor units)"),
+       "(charge - median) / max(0.7413 × interquartile range of those 50, 0.1 × median, 100 minor units)"),
     _f("merchant_repeat_rate", "merchant", "fraud", "float", "how often a charge there repeats within 3 days",
        "share of the merchant's earlier charges with an equal charge among the 5 before it, at most 3 days earlier"),
     _f("same_charge_recent", "merchant", "fraud", "int", "equal charges at this merchant in the last 3 days",

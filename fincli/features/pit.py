@@ -24,6 +24,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import date as Date
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from .catalog import GAP_CHARGES, ROW_FEATURES, SMALL_CHARGE, WINDOWS
@@ -211,6 +212,7 @@ def _search(haystack, needles, order=None):
     return out
 
 
+@lru_cache(maxsize=None)
 def _small_limit(currency: str) -> int:
     from ..money import to_minor
 

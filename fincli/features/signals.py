@@ -7,19 +7,18 @@ visible_until): a statement imported later never changes it. The realtime scorin
 and `fin fraud --rescore` call the same `signals` function, with the same cutoffs (the
 import that brought the transaction in), so an alert's features are its training row.
 
-The history is grouped once per merchant+currency and account+currency (the feature
-store's group codes); each anchor takes its prefix by binary search and filters it by
-visibility. Account aggregates look back ACCOUNT_DAYS only.
+All anchors known at one cutoff are computed in one pass over the history visible at that
+cutoff, in (day, seq) order, keeping each merchant's and account's running state (sorted
+windows, so a million rows take seconds, not hours). A merchant's usual charge is the median
+of its last MERCHANT_LAST charges; account aggregates look back ACCOUNT_DAYS.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
-from dataclasses import dataclass
-from statistics import median
+from bisect import bisect_left, insort
+from collections import deque
 
-from .catalog import SMALL_CHARGE
 
 ACCOUNT_DAYS = 120              # the account's usual spending: its charges of the last 120 days
 REPEAT_DAYS = 3                 # the same merchant and amount again within 3 days: a possible duplicate
@@ -36,122 +35,217 @@ def country_of(description: str) -> str | None:
     return match.group(1) if match and match.group(1) in COUNTRIES else None
 
 
-@dataclass
-class _Row:
-    day: int
-    seq: int
-    vfrom: int
-    vuntil: int
-    amount: int
-    merchant: int
-    country: str | None
-
-    def seen(self, cutoff: int) -> bool:
-        return self.vfrom <= cutoff < self.vuntil
+MERCHANT_LAST = 50              # the merchant's usual charge: the median of its last 50 charges
 
 
 class Signals:
-    """The materialized history, grouped for the signals; one load per run."""
+    """The materialized history, loaded once per run: one tuple per visibility interval, in (day, seq) order."""
 
     def __init__(self, conn):
         from .pit import INFINITE
 
-        self.by_merchant: dict[int, list[_Row]] = {}
-        self.by_account: dict[int, list[_Row]] = {}
-        rows = conn.execute(
-            f"SELECT day, seq, visible_from, coalesce(visible_until, {INFINITE}), amount, merchant_group,"
-            " account_group, description FROM feature_txns ORDER BY day, seq, visible_from").fetchall()
-        for day, seq, vfrom, vuntil, amount, merchant, account, description in rows:
-            row = _Row(day, seq, vfrom, vuntil, amount, merchant, country_of(description))
-            self.by_merchant.setdefault(merchant, []).append(row)
-            self.by_account.setdefault(account, []).append(row)
-        self.keys_m = {k: [(r.day, r.seq) for r in v] for k, v in self.by_merchant.items()}
-        self.keys_a = {k: [(r.day, r.seq) for r in v] for k, v in self.by_account.items()}
-
-    def before(self, kind: str, group: int, day: int, seq: int, cutoff: int, since: int | None = None) -> list[_Row]:
-        """Rows of a group before (day, seq), visible at cutoff; from day `since` on when given."""
-        rows = (self.by_merchant if kind == "m" else self.by_account).get(group, [])
-        keys = (self.keys_m if kind == "m" else self.keys_a).get(group, [])
-        end = bisect_left(keys, (day, seq))
-        start = bisect_left(keys, (since, -1)) if since is not None else 0
-        return [r for r in rows[start:end] if r.seen(cutoff)]
+        self.rows = [(day, seq, vfrom, vuntil, amount, merchant, account, country_of(description))
+                     for day, seq, vfrom, vuntil, amount, merchant, account, description in conn.execute(
+                         f"SELECT day, seq, visible_from, coalesce(visible_until, {INFINITE}), amount, merchant_group,"
+                         " account_group, description FROM feature_txns ORDER BY day, seq, visible_from")]
 
 
-def _percentile(values: list[int], q: float) -> float:
-    ordered = sorted(values)
+def _sorted_median(ordered: list) -> float:
+    half = len(ordered) // 2
+    return ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
+
+
+def _percentile(ordered: list, q: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
     return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))])
 
 
-def signal_row(data: Signals, day: int, seq: int, amount: int, merchant: int, account: int, description: str,
-               cutoff: int, small_limit: int) -> dict:
-    """Every fraud signal of one anchor (money in minor units; a charge counted as a positive amount)."""
+class _Merchant:
+    __slots__ = ("count", "last", "ordered", "repeats", "first_big_day")
+
+    def __init__(self):
+        self.count = 0                      # earlier charges
+        self.last: deque = deque(maxlen=MERCHANT_LAST)   # (day, charge) of the latest charges
+        self.ordered: list[int] = []        # the same charges, sorted
+        self.repeats = 0                    # earlier charges equal to one of the 5 before, at most 3 days later
+        self.first_big_day: int | None = None    # the first day of a charge at or above the small limit
+
+
+class _Account:
+    __slots__ = ("charges", "window", "day_counts", "counts", "today", "today_n", "small", "year", "countries")
+
+    def __init__(self):
+        self.charges: list[int] = []        # sorted charges of the last ACCOUNT_DAYS
+        self.window: deque = deque()        # (day, charge) behind `charges`, oldest first
+        self.day_counts: deque = deque()    # (day, charges that day) of finished days in the window
+        self.counts: list[int] = []         # sorted counts behind `day_counts`
+        self.today = None                   # the day being counted, and its charges so far
+        self.today_n = 0
+        self.small: deque = deque()         # (day, merchant) of small charges, the last 2 days
+        self.year: deque = deque()          # (day, country) of every row of the last 365 days
+        self.countries: dict = {}
+
+    def forget_before(self, day: int) -> None:
+        """Drop what falls out of the windows as of `day`, and close the days before it."""
+        if self.today is not None and self.today < day:
+            if self.today_n:
+                self.day_counts.append((self.today, self.today_n))
+                insort(self.counts, self.today_n)
+            self.today, self.today_n = day, 0
+        elif self.today is None:
+            self.today = day
+        while self.window and self.window[0][0] < day - ACCOUNT_DAYS:
+            del self.charges[bisect_left(self.charges, self.window.popleft()[1])]
+        while self.day_counts and self.day_counts[0][0] < day - ACCOUNT_DAYS:
+            del self.counts[bisect_left(self.counts, self.day_counts.popleft()[1])]
+        while self.small and self.small[0][0] < day - 1:
+            self.small.popleft()
+        while self.year and self.year[0][0] < day - 365:
+            country = self.year.popleft()[1]
+            self.countries[country] -= 1
+
+
+def _signal_row(m: _Merchant, a: _Account, merchants: dict, day: int, amount: int, country: str | None,
+                small_limit: int) -> dict:
+    """Every fraud signal of one anchor, from the state of its merchant and account just before it."""
     charge = -amount if amount < 0 else 0
-    m_rows = [r for r in data.before("m", merchant, day, seq, cutoff) if r.amount < 0]
-    m_amounts = [-r.amount for r in m_rows]
-    a_rows = data.before("a", account, day, seq, cutoff, since=day - ACCOUNT_DAYS)
-    a_charges = [-r.amount for r in a_rows if r.amount < 0]
-    out: dict = {"charge": charge, "merchant_charges": len(m_amounts)}
-    if m_amounts:
-        med = median(m_amounts)
-        mad = median(abs(a - med) for a in m_amounts)
-        spread = max(1.4826 * mad, 0.1 * med, 100.0)        # the floor keeps fixed-price merchants sane
+    out: dict = {"charge": charge, "merchant_charges": m.count}
+    if m.count:
+        amounts = m.ordered
+        med = _sorted_median(amounts)
+        iqr = amounts[3 * len(amounts) // 4] - amounts[len(amounts) // 4]
+        spread = max(0.7413 * iqr, 0.1 * med, 100.0)        # the floor keeps fixed-price merchants sane
         out["merchant_median"] = round(float(med), 4)
         out["merchant_ratio"] = round(charge / med, 4) if med else None
         out["merchant_robust_z"] = round((charge - med) / spread, 4)
-        repeats = sum(1 for i, r in enumerate(m_rows)
-                      if any(p.amount == r.amount and r.day - p.day <= REPEAT_DAYS for p in m_rows[max(0, i - 5):i]))
-        out["merchant_repeat_rate"] = round(repeats / len(m_rows), 4)
+        out["merchant_repeat_rate"] = round(m.repeats / m.count, 4)
     else:
         out.update(merchant_median=None, merchant_ratio=None, merchant_robust_z=None, merchant_repeat_rate=None)
-    out["same_charge_recent"] = sum(1 for r in m_rows if -r.amount == charge and day - r.day <= REPEAT_DAYS) \
-        if charge else 0
-    out["account_charges"] = len(a_charges)
-    out["account_median_charge"] = round(float(median(a_charges)), 4) if a_charges else None
-    out["account_p95_charge"] = _percentile(a_charges, 0.95) if a_charges else None
-    per_day: dict[int, int] = {}
-    for r in a_rows:
-        if r.amount < 0 and r.day < day:
-            per_day[r.day] = per_day.get(r.day, 0) + 1
-    out["account_daily_p95"] = _percentile(list(per_day.values()), 0.95) if per_day else None
-    out["charges_today"] = 1 + sum(1 for r in a_rows if r.day == day and r.amount < 0) if charge else 0
-    # small charges of the last day at merchants the account had not used before that day (but for small charges)
-    small_new = 0
-    for r in a_rows:
-        if r.day >= day - 1 and r.amount < 0 and -r.amount < small_limit:
-            earlier = data.before("m", r.merchant, day - 1, -1, cutoff)
-            small_new += all(-e.amount < small_limit for e in earlier)
-    # never used before yesterday, but for small charges (a card tester may come back to the same shop)
-    out["merchant_new"] = all(-r.amount < small_limit for r in m_rows if r.day < day - 1)
-    is_small_new = bool(charge and charge < small_limit and out["merchant_new"])
-    out["small_new_1d"] = small_new + is_small_new
-    country = country_of(description)
+    recent = 0
+    if charge:
+        for d, c in reversed(m.last):
+            if day - d > REPEAT_DAYS:
+                break
+            recent += c == charge
+    out["same_charge_recent"] = recent
+    out["account_charges"] = len(a.charges)
+    out["account_median_charge"] = round(float(_sorted_median(a.charges)), 4) if a.charges else None
+    out["account_p95_charge"] = _percentile(a.charges, 0.95) if a.charges else None
+    out["account_daily_p95"] = _percentile(a.counts, 0.95) if a.counts else None
+    out["charges_today"] = 1 + (a.today_n if a.today == day else 0) if charge else 0
+    # small charges since yesterday at merchants with no charge at or above the limit before yesterday
+    # (a card tester may come back to the same shop), the anchor included when it is one
+    new = lambda state: state.first_big_day is None or state.first_big_day >= day - 1     # noqa: E731
+    out["merchant_new"] = new(m)
+    out["small_new_1d"] = sum(1 for _, merchant in a.small if new(merchants[merchant])) \
+        + bool(charge and charge < small_limit and out["merchant_new"])
     out["country"] = country
     if country is None:
         out["country_share"] = None
     else:
-        year = data.before("a", account, day, seq, cutoff, since=day - 365)
-        out["country_share"] = round(sum(1 for r in year if r.country == country) / len(year), 4) if year else 0.0
+        out["country_share"] = round(a.countries.get(country, 0) / len(a.year), 4) if a.year else 0.0
     return out
+
+
+def _add(m: _Merchant, a: _Account, row: tuple, small_limit: int) -> None:
+    """Take one visible history row into its merchant's and account's state."""
+    day, _seq, _vf, _vu, amount, merchant, _account, country = row
+    a.year.append((day, country))
+    a.countries[country] = a.countries.get(country, 0) + 1
+    if amount >= 0:
+        return
+    charge = -amount
+    m.repeats += any(c == charge and day - d <= REPEAT_DAYS for d, c in list(m.last)[-5:])
+    m.count += 1
+    if len(m.last) == MERCHANT_LAST:
+        del m.ordered[bisect_left(m.ordered, m.last[0][1])]
+    m.last.append((day, charge))
+    insort(m.ordered, charge)
+    if charge >= small_limit and m.first_big_day is None:
+        m.first_big_day = day
+    insort(a.charges, charge)
+    a.window.append((day, charge))
+    a.today_n += 1
+    if charge < small_limit:
+        a.small.append((day, merchant))
+
+
+def _sweep(data: Signals, cutoff: int, anchors: list[tuple], limits: dict[int, int]) -> dict:
+    """The signals of anchors (day, seq, amount, merchant, account, country, index), all known at `cutoff`:
+    one pass over the rows visible at the cutoff, each anchor taken just before the rows at or after it."""
+    merchants: dict[int, _Merchant] = {}
+    accounts: dict[int, _Account] = {}
+    out: dict = {}
+    anchors = sorted(anchors, key=lambda a: (a[0], a[1]))
+    last = (anchors[-1][0], anchors[-1][1])
+    k = 0
+    for row in data.rows:
+        if (row[0], row[1]) > last:
+            break
+        while k < len(anchors) and (anchors[k][0], anchors[k][1]) <= (row[0], row[1]):
+            k = _take(anchors[k], merchants, accounts, limits, out, k)
+        if not row[2] <= cutoff < row[3]:
+            continue
+        m = merchants.get(row[5]) or merchants.setdefault(row[5], _Merchant())
+        a = accounts.get(row[6]) or accounts.setdefault(row[6], _Account())
+        a.forget_before(row[0])
+        _add(m, a, row, limits.get(row[5], 0))
+    while k < len(anchors):
+        k = _take(anchors[k], merchants, accounts, limits, out, k)
+    return out
+
+
+def _take(anchor: tuple, merchants: dict, accounts: dict, limits: dict, out: dict, k: int) -> int:
+    day, _seq, amount, merchant, account, country, index = anchor
+    m = merchants.get(merchant) or merchants.setdefault(merchant, _Merchant())
+    a = accounts.get(account) or accounts.setdefault(account, _Account())
+    a.forget_before(day)
+    out[index] = _signal_row(m, a, merchants, day, amount, country, limits.get(merchant, 0))
+    return k + 1
 
 
 def signals(conn, txn_ids: list[str], cutoffs: list[int | None] | None = None, data: Signals | None = None) -> list[dict]:
     """The signals of each transaction as of its cutoff (None: the import that brought it in)."""
-    from .pit import _small_limit, load_groups, resolve
+    return signals_and_references(conn, txn_ids, cutoffs, data)[0]
+
+
+def signals_and_references(conn, txn_ids: list[str], cutoffs: list[int | None] | None = None,
+                           data: Signals | None = None, references: int = 0) -> tuple[list[dict], dict[int, list]]:
+    """signals(), and for each cutoff the signals of up to `references` charges known at it and imported
+    before the first of its transactions (the latest first): what was usual then, computed in the same pass."""
+    from .pit import INFINITE, _small_limit, load_groups, resolve
     from ..store import log as ev
 
     head = ev.head(conn)[0]
     groups = load_groups(conn)
     anchors, cut = resolve(conn, groups, txn_ids, [head] * len(txn_ids), head, cutoffs)
     data = data or Signals(conn)
+    limits = {code: _small_limit(currency) for code, (_name, currency) in enumerate(groups["merchant"])}
+    by_cutoff: dict[int, list[tuple]] = {}
+    for i in range(len(txn_ids)):
+        if anchors.found[i]:
+            by_cutoff.setdefault(int(cut[i]), []).append(
+                (int(anchors.day[i]), int(anchors.seq[i]), int(anchors.amount[i]), int(anchors.merchant_group[i]),
+                 int(anchors.account_group[i]), country_of(anchors.description[i]), i))
+    rows: dict = {}
+    refs: dict[int, list] = {}
+    for cutoff, batch in by_cutoff.items():
+        extra = []
+        if references:
+            first = min(a[1] for a in batch)
+            extra = [(day, seq, amount, merchant, account, country_of(description), ("ref", cutoff, seq))
+                     for day, seq, amount, merchant, account, description in conn.execute(
+                         "SELECT day, seq, amount, merchant_group, account_group, description FROM feature_txns"
+                         f" WHERE amount < 0 AND visible_from <= ? AND coalesce(visible_until, {INFINITE}) > ?"
+                         " AND seq < ? ORDER BY day DESC, seq DESC LIMIT ?", (cutoff, cutoff, first, references))]
+        rows.update(_sweep(data, cutoff, batch + extra, limits))
+        refs[cutoff] = [{"cutoff": cutoff, "seq": a[1], "amount": a[2], **rows.pop(a[6])} for a in extra]
     out = []
     for i, txn_id in enumerate(txn_ids):
         if not anchors.found[i]:
             out.append({"id": txn_id})
             continue
-        row = signal_row(data, int(anchors.day[i]), int(anchors.seq[i]), int(anchors.amount[i]),
-                         int(anchors.merchant_group[i]), int(anchors.account_group[i]), anchors.description[i],
-                         int(cut[i]), _small_limit(anchors.currency[i]))
         out.append({"id": txn_id, "cutoff": int(cut[i]), "seq": int(anchors.seq[i]), "account": anchors.account[i],
                     "date": anchors.date[i], "amount": int(anchors.amount[i]), "currency": anchors.currency[i],
-                    "merchant": anchors.merchant[i], **row})
-    return out
+                    "merchant": anchors.merchant[i], **rows[i]})
+    return out, refs

@@ -69,7 +69,7 @@ def rules(s: dict, small_limit: int) -> list[tuple[str, float, str]]:
         out.append(("duplicate", 0.7,
                     f"{_money(charge, cur)} at {name} again within {3} days; repeats there are rare "
                     f"({rate:.0%} of {m_n} earlier charges)"))
-    if m_n >= 3 and ratio is not None and ratio >= 8 and (z or 0) >= 10 and charge >= 2 * big:
+    if m_n >= 3 and ratio is not None and ratio >= 8 and (z or 0) >= 6 and charge >= 2 * big:
         out.append(("spike", min(1.0, 0.5 + 0.04 * ratio),
                     f"{_money(charge, cur)} is {ratio:.1f}× your median at {name} "
                     f"(usual {_money(med, cur)}, {m_n} earlier charges)"))
@@ -197,16 +197,23 @@ def _dismissed(ws: Workspace) -> tuple[set, set]:
 
 
 def _excluded(ws: Workspace, ids: list[str]) -> set[str]:
-    """Transactions never alerted: transfers, pending rows, and recurring streams the bills service found."""
-    rows = ws.conn.execute(
-        "SELECT id FROM transactions WHERE id IN (SELECT value FROM json_each(?))"
-        " AND (transfer_id IS NOT NULL OR pending = 1 OR replaced_by IS NOT NULL)", (json.dumps(ids),))
-    out = {r[0] for r in rows}
-    try:
-        for (payload,) in ws.conn.execute("SELECT payload FROM events WHERE type LIKE 'bill%stream%'"):
-            out.update(json.loads(payload).get("transaction_ids") or ())
-    except Exception:          # no bills events of a shape we know: nothing to skip
-        pass
+    """Transactions never alerted: transfers, pending rows, and the charges of the recurring streams the
+    bills service found (`fin predict-bills`): theirs, and a new one at the stream's merchant and account
+    within a quarter of its amount range."""
+    from .bills import latest_streams
+
+    out = set()
+    streams: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for stream in latest_streams(ws):
+        if stream["direction"] == "out" and stream["status"] != "cancelled":
+            out.update(stream["transaction_ids"])
+            low, high = sorted((abs(stream["next_amount_low"]), abs(stream["next_amount_high"])))
+            streams.setdefault((stream["merchant"], stream["account"]), []).append((low * 3 // 4, high * 5 // 4))
+    for txn_id, account, merchant, amount, skip in ws.conn.execute(
+            "SELECT id, account, merchant, amount, transfer_id IS NOT NULL OR pending = 1 OR replaced_by IS NOT NULL"
+            " FROM transactions WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)):
+        if skip or any(low <= -amount <= high for low, high in streams.get((merchant, account), ())):
+            out.add(txn_id)
     return out
 
 
@@ -215,15 +222,6 @@ def new_ids(ws: Workspace, after: int, upto: int) -> list[str]:
         "SELECT t.id FROM events e JOIN transactions t ON t.id = e.payload ->> '$.id'"
         " WHERE e.type = 'transaction.imported' AND e.seq > ? AND e.seq <= ? AND t.replaced_by IS NULL"
         " AND t.amount < 0", (after, upto))]
-
-
-def reference_ids(ws: Workspace, cutoff: int, before_seq: int) -> list[str]:
-    """The latest REFERENCE charges visible at cutoff and imported before the batch: the forest's sample."""
-    from ..features.pit import INFINITE
-
-    return [r[0] for r in ws.conn.execute(
-        f"SELECT id FROM feature_txns WHERE amount < 0 AND visible_from <= ? AND coalesce(visible_until, {INFINITE}) > ?"
-        " AND seq < ? ORDER BY day DESC, seq DESC LIMIT ?", (cutoff, cutoff, before_seq, REFERENCE))]
 
 
 # --- the service ---------------------------------------------------------------------------
@@ -254,7 +252,7 @@ class Fraud(Service):
     result_fields = {"anomaly": (float, int, type(None))}
 
     def plan(self, ws: Workspace, window: Window) -> Plan:
-        from ..features.signals import Signals, signals
+        from ..features.signals import signals_and_references
         from ..features.store import refresh
         from ..features.pit import _small_limit
 
@@ -268,8 +266,8 @@ class Fraud(Service):
         state = State(considered=len(ids), scope=window.scope)
         if not ids:
             return Plan([], 0, state)
-        data = Signals(ws.conn)
-        state.rows = signals(ws.conn, ids, data=data)
+        # the forest's sample: the latest charges known before each import, in the same pass
+        state.rows, references = signals_and_references(ws.conn, ids, references=REFERENCE)
         names = dict(ws.conn.execute("SELECT id, merchant_name FROM transactions WHERE id IN (SELECT value FROM"
                                      " json_each(?))", (json.dumps(ids),)))
         once, always = _dismissed(ws)
@@ -292,17 +290,13 @@ class Fraud(Service):
             return Plan([("predict", [])], state.considered, state)
         rows = []
         for cutoff in sorted({c.signals["cutoff"] for c in state.candidates}):
-            batch = [c.signals for c in state.candidates if c.signals["cutoff"] == cutoff]
-            first = min(s["seq"] for s in batch)
-            ref_ids = reference_ids(ws, cutoff, first)
-            ref = signals(ws.conn, ref_ids, [cutoff] * len(ref_ids), data=data)
-            rows += [{**r, "role": "reference", "group": cutoff} for r in ref if "charge" in r]
-            rows += [{**s, "role": "score", "group": cutoff} for s in batch]
+            rows += [{**r, "role": "reference", "group": cutoff} for r in references[cutoff]]
+            rows += [{**c.signals, "role": "score", "group": cutoff} for c in state.candidates
+                     if c.signals["cutoff"] == cutoff]
         return Plan([("predict", rows)], state.considered, state)
 
     def to_events(self, ws: Workspace, plan: Plan, results: list, run: str) -> list[Event]:
         from ..features.pit import _small_limit
-        from ..store import log as ev
         from ..store.log import Event
 
         state: State = plan.state
