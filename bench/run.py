@@ -236,6 +236,33 @@ def bills_bench(fin: list[str], rows: int, runs: int, table: list) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+FRAUD_ROWS = 100_000
+
+
+def fraud_bench(fin: list[str], runs: int, table: list) -> None:
+    """`fin run fraud` on 100,000 new transactions: signals, rules, the IsolationForest process, storing."""
+    import sqlite3
+
+    base = imported_workspace(FRAUD_ROWS)
+    measure(fin + ["--home", str(base), "features", "rebuild"])      # the feature store is kept at import
+    work = Path(tempfile.mkdtemp(prefix="fin-bench-fraud-"))
+
+    def fresh(i: int) -> Path:                  # the imported workspace with the service's cursor at 0
+        home = work / f"run{i}"
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(base, home)
+        conn = sqlite3.connect(home / "fin.db")
+        conn.execute("DELETE FROM projection_cursors WHERE name = 'service:fraud'")
+        conn.commit()
+        conn.close()
+        return home
+
+    secs, peak = median_runs(lambda home: fin + ["--home", str(home), "run", "fraud"], runs, setup=fresh)
+    table.append((f"fraud scoring of {FRAUD_ROWS:,} new transactions (fin run fraud, process start included)",
+                  f"{secs:.1f}", "s", "< 5", f"peak {peak:,.0f} MB"))
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def spending_bench(fin: list[str], rows: int, runs: int, table: list) -> None:
     """`fin report spending` over the imported rows, from scratch and from a stored run; the forecaster
     with its backtest over 3 years of 20 categories."""
@@ -307,8 +334,7 @@ def main() -> None:
     features_bench(fin, args.rows, args.runs, table)
     categorize_bench(fin, args.runs, table)
     bills_bench(fin, args.rows, args.runs, table)
-
-
+    fraud_bench(fin, args.runs, table)
     spending_bench(fin, args.rows, args.runs, table)
 
     widths = [max(len(r[i]) for r in table + [("figure", "value", "unit", "goal", "peer")]) for i in range(5)]
