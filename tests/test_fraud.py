@@ -115,3 +115,19 @@ def test_fraud_out_of_memory_fails_alone_and_the_import_stands(history, tmp_path
         assert ws.conn.execute("SELECT count(*) FROM events WHERE type = 'fraud.alerted'").fetchone()[0] == 0
     finally:
         ws.close()
+
+
+def test_from_cron_fin_run_fraud_prints_one_line_per_new_alert_and_nothing_else(fin, tmp_path):
+    from pathlib import Path
+
+    card = sorted((Path(__file__).parents[1] / "data" / "samples" / "exports").glob("card_*.csv"))[0]
+    assert fin("import", card, "--account", "card", "--no-services").exit_code == 0
+    result = fin("run", "fraud")                       # no terminal, as from cron
+    assert result.exit_code == 0, result.output
+    alerts = json.loads(fin("fraud", "--format", "json").stdout)
+    lines = result.stdout.splitlines()
+    assert alerts and len(lines) == len(alerts)
+    assert {line.split()[0] for line in lines} == {a["id"] for a in alerts}
+    assert result.stderr == ""
+    again = fin("run", "fraud")
+    assert again.exit_code == 0 and again.stdout == "" and again.stderr == ""

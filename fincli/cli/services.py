@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from ..output import Format, message
+from ..output import Format, message, visible
 from .options import FORMAT, MODELS_DIR, workspace
 
 
@@ -30,6 +30,9 @@ def run(
                 for r in reports], ["service", "status", "rows", "cursor", "seconds", "detail", "error", "log"], fmt)
     chatty = sys.stderr.isatty() and fmt is Format.table   # from cron: silent on success, one line per failure
     for report in reports:
+        if fmt is Format.table:
+            for line in report.news:                         # what must be read, even from cron
+                print(visible(line))
         if report.status == "failed":
             message(f"fin: {report.error}")
         elif chatty and report.status == "ok":

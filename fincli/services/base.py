@@ -86,6 +86,10 @@ class Service:
         """What a run did, in a few words, for the person at the terminal."""
         return None
 
+    def news(self, plan: Plan) -> list[str]:
+        """Lines a person must read about a run even from cron, one each (fraud: every new alert)."""
+        return []
+
     def snapshot(self, ws: Workspace) -> Any:
         """The service's results as the user sees them (the contract tests compare these)."""
         return None

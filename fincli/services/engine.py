@@ -15,7 +15,7 @@ that finished first makes the database refuse this one.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ class RunReport:
     log: str | None = None
     detail: str | None = None    # what the run did, in a few words
     state: Any = None            # the service's own account of the run (its Plan.state)
+    news: list[str] = field(default_factory=list)   # lines to read even from cron (Service.news)
 
 
 # --- cursors ----------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def run_one(ws: Workspace, service: Service, models_dir: Path | None = None, sco
         advance(ws.conn, name, after, position)
         projections.catch_up(ws.conn)
     return RunReport(name, "ok", plan.considered, position, seconds, log=log, detail=service.detail(plan),
-                     state=plan.state)
+                     state=plan.state, news=service.news(plan))
 
 
 def run_ops(ws: Workspace, service: Service, plan: Plan,

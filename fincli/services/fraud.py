@@ -320,6 +320,9 @@ class Fraud(Service):
         return f"{state.considered} charges scored; {len(state.new_alerts)} new alert" \
                f"{'s' if len(state.new_alerts) != 1 else ''}"
 
+    def news(self, plan: Plan) -> list[str]:
+        return plan.state.lines()
+
     def snapshot(self, ws: Workspace):
         return [(a["id"], a["status"], a["score"], a["kind"]) for a in alerts(ws)]
 
