@@ -25,6 +25,7 @@ from fincli.synth import generate
 from fincli.workspace import open_workspace
 
 KINDS = ("card_testing", "foreign_large", "duplicate", "spike", "burst")
+START = date(2023, 1, 1)
 
 
 def _key(r: dict) -> tuple:
@@ -57,12 +58,121 @@ def _forest_module():
     return module
 
 
+def _episodes(ws, truth: list[dict], episode_of: dict) -> dict[str, tuple[str, set]]:
+    """Episode id -> (kind, the ids fin gave its transactions)."""
+    from fincli.money import format_minor
+
+    rows = ws.conn.execute("SELECT id, account, date, amount, currency, description FROM transactions"
+                           " WHERE replaced_by IS NULL").fetchall()
+    id_of = {(a, d, format_minor(m, c), c, s): i for i, a, d, m, c, s in rows}
+    episodes: dict[str, tuple[str, set]] = {}
+    for t in truth:
+        if t["key"] in episode_of:
+            ep, kind = episode_of[t["key"]]
+            txn = id_of.get(_key(t))
+            if txn:
+                episodes.setdefault(ep, (kind, set()))[1].add(txn)
+    return episodes
+
+
+def _load_truth(history: Path) -> tuple[list[dict], dict]:
+    with open(history / "truth" / "transactions.csv", newline="", encoding="utf-8") as handle:
+        truth = list(csv.DictReader(handle))
+    with open(history / "truth" / "fraud.csv", newline="", encoding="utf-8") as handle:
+        episode_of = {r["key"]: (r["episode_id"], r["kind"]) for r in csv.DictReader(handle)}
+    return truth, episode_of
+
+
+FEEDBACK_MONTHS = 12
+
+
+def _import(ws, files: list[Path]) -> None:
+    from fincli.cli.ledger import run_realtime_services
+
+    import_files(ws, [str(p) for p in files], Options())
+    if run_realtime_services(ws) != 0:
+        raise SystemExit("a service failed during the evaluation")
+
+
+def feedback_evaluation(history: Path, start: date, months: int) -> dict[str, dict]:
+    """The history replayed with the user's feedback: statements of the first FEEDBACK_MONTHS imported,
+    every alert of those months confirmed (it covers fraud) or dismissed (it does not), as `fin fraud
+    confirm|dismiss` records them, then the later statements imported. Scored on the later months only:
+    without feedback (the same history imported at once), with feedback and the rules alone (the
+    supervised model switched off), and with feedback and the supervised model."""
+    import shutil
+
+    from fincli.services import fraud
+
+    truth, episode_of = _load_truth(history)
+    split = date(start.year + (start.month - 1 + FEEDBACK_MONTHS) // 12, (start.month - 1 + FEEDBACK_MONTHS) % 12 + 1,
+                 1).isoformat()
+    files = sorted((history / "exports").glob("*.csv"), key=lambda p: (p.stem.split("_")[-1], p.name))
+    early = [p for p in files if p.stem.split("_")[-1] < split]
+    later_months = months - FEEDBACK_MONTHS
+    work = Path(tempfile.mkdtemp(prefix="fin-fraud-feedback-"))
+
+    def later(ws) -> tuple[list, dict]:
+        eps = _episodes(ws, truth, episode_of)
+        dates = dict(ws.conn.execute("SELECT id, date FROM transactions"))
+        eps = {k: v for k, v in eps.items() if min(dates[t] for t in v[1]) >= split}
+        found = [(a["kind"], set(a["transaction_ids"])) for a in fraud.alerts(ws) if a["date"] >= split]
+        return found, eps
+
+    out = {}
+    ws = open_workspace(work / "none")
+    try:
+        _import(ws, files)
+        out["no feedback"] = score(*later(ws), later_months)
+    finally:
+        ws.close()
+    ws = open_workspace(work / "fed")
+    try:
+        _import(ws, early)
+        fraudulent = set().union(*(ids for _, ids in _episodes(ws, truth, episode_of).values()))
+        verdicts = [0, 0]
+        for a in fraud.alerts(ws):
+            right = bool(set(a["transaction_ids"]) & fraudulent)
+            fraud.give_feedback(ws, a["id"], "confirmed" if right else "dismissed")
+            verdicts[right] += 1
+    finally:
+        ws.close()
+    shutil.copytree(work / "fed", work / "fed-rules")
+    for name, learn in (("feedback, rules only", False), ("feedback + supervised", True)):
+        kept = fraud.MIN_FEEDBACK
+        fraud.MIN_FEEDBACK = kept if learn else 1 << 30
+        ws = open_workspace(work / ("fed" if learn else "fed-rules"))
+        try:
+            _import(ws, files)
+            out[name] = {**score(*later(ws), later_months), "verdicts": tuple(verdicts),
+                         "trained": ws.conn.execute("SELECT count(*) FROM events WHERE type = 'model.trained'"
+                                                    " AND source = 'fraud'").fetchone()[0]}
+        finally:
+            fraud.MIN_FEEDBACK = kept
+            ws.close()
+    shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def feedback_table(results: dict[str, dict]) -> list[tuple]:
+    def f(x):
+        return "n/a" if x is None else f"{x:.2f}"
+
+    return [(name, *(f(r["recall"][k]) for k in KINDS), f(r["precision"]), f(r["false_per_month"]), str(r["alerts"]),
+             "/".join(map(str, r["verdicts"][::-1])) if "verdicts" in r else "-", str(r.get("trained", "-")))
+            for name, r in results.items()]
+
+
+FEEDBACK_HEADER = ("later months", *(f"recall {k}" for k in KINDS), "precision", "false/month", "alerts",
+                   "confirmed/dismissed", "trainings")
+
+
 def evaluate(seed: int, months: int) -> dict[str, dict]:
     from fincli.features.signals import signals
     from fincli.services import fraud
 
     out = Path(tempfile.mkdtemp(prefix="fin-fraud-eval-"))
-    generate(seed, out / "history", start=date(2023, 1, 1), months=months)
+    generate(seed, out / "history", start=START, months=months)
     truth_dir = out / "history" / "truth"
     with open(truth_dir / "transactions.csv", newline="", encoding="utf-8") as handle:
         truth = list(csv.DictReader(handle))
@@ -78,14 +188,7 @@ def evaluate(seed: int, months: int) -> dict[str, dict]:
 
         rows = ws.conn.execute("SELECT id, account, date, amount, currency, description FROM transactions"
                                " WHERE replaced_by IS NULL").fetchall()
-        id_of = {(a, d, format_minor(m, c), c, s): i for i, a, d, m, c, s in rows}
-        episodes: dict[str, tuple[str, set]] = {}
-        for t in truth:
-            if t["key"] in episode_of:
-                ep, kind = episode_of[t["key"]]
-                txn = id_of.get(_key(t))
-                if txn:
-                    episodes.setdefault(ep, (kind, set()))[1].add(txn)
+        episodes = _episodes(ws, truth, episode_of)
         found = [(a["kind"], set(a["transaction_ids"])) for a in fraud.alerts(ws)]
         budget = max(1, len(found))
         charges = [(i, -m) for i, a, d, m, c, s in rows if m < 0 and c == "USD"]
@@ -122,6 +225,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=lambda t: [int(x) for x in t.split(",") if x.strip()], default=[1, 2, 3])
     parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--no-feedback", action="store_true", help="skip the replay with feedback")
     args = parser.parse_args()
     from evaluate import _print
 
@@ -129,6 +233,13 @@ def main() -> None:
         print(f"=== fraud, seed {seed}, {args.months} months ===")
         _print(HEADER, table(evaluate(seed, args.months)))
         print()
+        if not args.no_feedback and args.months > FEEDBACK_MONTHS:
+            history = Path(tempfile.mkdtemp(prefix="fin-fraud-eval-")) / "history"
+            generate(seed, history, start=START, months=args.months)
+            print(f"--- seed {seed}: feedback on the alerts of the first {FEEDBACK_MONTHS} months; "
+                  f"months {FEEDBACK_MONTHS + 1}-{args.months} scored ---")
+            _print(FEEDBACK_HEADER, feedback_table(feedback_evaluation(history, START, args.months)))
+            print()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,12 @@ if TYPE_CHECKING:
 SERVICE = "fraud"
 REFERENCE = 400              # charges the IsolationForest is fitted on, per cutoff: the latest ones known then
 RULE_WEIGHT, FOREST_WEIGHT = 0.8, 0.2
+# with a model learnt from feedback: its probability that the user would confirm joins the score
+LEARNT_WEIGHTS = (0.6, 0.2, 0.2)             # rules, forest, supervised
+MIN_FEEDBACK = 6             # verdicts (both kinds present) before a supervised model is trained
+DROP_BELOW = 0.15            # a supervised probability under this drops a candidate ...
+WEAK = 0.7                   # ... whose strongest rule is weaker than this
+MODEL_FILE = "model.npz"
 ALERT_AT = 0.5               # a rule's strength from which a charge is suspicious
 DISMISSED_AT = 0.85          # ... once the user dismissed that kind at that merchant
 KINDS = ("card_testing", "foreign_large", "new_merchant_large", "duplicate", "spike", "burst", "large_charge")
@@ -99,6 +105,7 @@ class Candidate:
     strength: float
     reasons: list[str]
     anomaly: float | None = None
+    supervised: float | None = None
 
 
 def alert_id(kind: str, txn_ids: list[str]) -> str:
@@ -131,7 +138,12 @@ def group(candidates: list[Candidate], rows: list[dict], small_limits: dict[str,
         best = max(a["candidates"], key=lambda c: c.strength)
         anomalies = [c.anomaly for c in a["candidates"] if c.anomaly is not None]
         anomaly = max(anomalies) if anomalies else 0.0
-        score = round(min(1.0, RULE_WEIGHT * best.strength + FOREST_WEIGHT * anomaly), 4)
+        learnt = [c.supervised for c in a["candidates"] if c.supervised is not None]
+        if learnt:
+            rule_w, forest_w, learnt_w = LEARNT_WEIGHTS
+            score = round(min(1.0, rule_w * best.strength + forest_w * anomaly + learnt_w * max(learnt)), 4)
+        else:
+            score = round(min(1.0, RULE_WEIGHT * best.strength + FOREST_WEIGHT * anomaly), 4)
         members.sort(key=lambda r: (r["date"], r["seq"]))
         ids = [r["id"] for r in members]
         reasons = list(dict.fromkeys(r for c in a["candidates"] for r in c.reasons))
@@ -146,6 +158,8 @@ def group(candidates: list[Candidate], rows: list[dict], small_limits: dict[str,
                        f"you usually make {first['account_daily_p95'] or 0:g}"]
         if anomaly >= 0.5:
             reasons.append(f"unusual against your earlier charges (anomaly {anomaly:.2f})")
+        if learnt and max(learnt) >= 0.8:
+            reasons.append(f"like alerts you confirmed before ({max(learnt):.0%})")
         total = sum(r["charge"] for r in members)
         out.append({"id": alert_id(kind, ids), "kind": kind, "score": score, "reasons": reasons[:3],
                     "transaction_ids": ids, "account": members[0]["account"], "date": members[0]["date"],
@@ -217,6 +231,37 @@ def _excluded(ws: Workspace, ids: list[str]) -> set[str]:
     return out
 
 
+def model_state(ws: Workspace) -> tuple[str | None, int]:
+    """The supervised model's recorded sha256 (None: none yet) and the feedback seq its training saw."""
+    from . import artifacts
+
+    row = ws.conn.execute("SELECT payload ->> '$.feedback_seq' FROM events WHERE type = 'model.trained'"
+                          " AND payload ->> '$.service' = ? ORDER BY seq DESC LIMIT 1", (SERVICE,)).fetchone()
+    return artifacts.recorded(ws, SERVICE, MODEL_FILE), (row[0] or 0) if row else 0
+
+
+def training_rows(ws: Workspace) -> tuple[list[dict], int]:
+    """One row per charge of each alert with a verdict: its signals as of its import (the cutoff the
+    alert was made from), the alert's kind, label 1 confirmed / 0 dismissed, and weight 1 / the
+    alert's charges. Empty until MIN_FEEDBACK verdicts of both kinds exist. Also the last feedback seq."""
+    from ..features.signals import signals
+
+    verdicts = feedback(ws)
+    known = {a["id"]: a for a in alerts(ws)}
+    judged = [(known[i], v) for i, v in verdicts.items() if i in known]
+    last = max((v["seq"] for v in verdicts.values()), default=0)
+    if len(judged) < MIN_FEEDBACK or len({v["verdict"] for _, v in judged}) < 2:
+        return [], last
+    ids = [t for a, _ in judged for t in a["transaction_ids"]]
+    by_id = {r["id"]: r for r in signals(ws.conn, ids) if "charge" in r}
+    rows = []
+    for a, v in judged:
+        members = [by_id[t] for t in a["transaction_ids"] if t in by_id]
+        rows += [{**r, "kind": a["kind"], "label": int(v["verdict"] == "confirmed"), "weight": 1 / len(members)}
+                 for r in members]
+    return rows, last
+
+
 def new_ids(ws: Workspace, after: int, upto: int) -> list[str]:
     return [r[0] for r in ws.conn.execute(
         "SELECT t.id FROM events e JOIN transactions t ON t.id = e.payload ->> '$.id'"
@@ -233,6 +278,8 @@ class State:
     candidates: list[Candidate] = field(default_factory=list)
     new_alerts: list[dict] = field(default_factory=list)
     scope: str = "new"
+    trained_with: dict = field(default_factory=dict)
+    dropped: int = 0
 
     def lines(self) -> list[str]:
         return [alert_line(a) for a in self.new_alerts]
@@ -249,7 +296,25 @@ class Fraud(Service):
     name = SERVICE
     follows = ("transaction.imported",)
     schedule = "realtime"
-    result_fields = {"anomaly": (float, int, type(None))}
+    result_fields = {"anomaly": (float, int, type(None)), "supervised": (float, int, type(None))}
+    train_fields = {"feedback_rows": (int,), "confirmed": (int,)}
+    artifacts: tuple[str, ...] = ()          # the supervised model, once there is one (set by plan)
+
+    def _learn(self, ws: Workspace, state: State) -> list[tuple[str, list[dict]]]:
+        """A train op when feedback arrived since the last training (and there is enough of it)."""
+        sha, seen = model_state(ws)
+        last = ws.conn.execute("SELECT coalesce(max(seq), 0) FROM events WHERE type = 'fraud.feedback'").fetchone()[0]
+        ops = []
+        if last > seen:
+            rows, last = training_rows(ws)
+            if rows:
+                state.trained_with = {"feedback_seq": last}
+                ops.append(("train", rows))
+        self.artifacts = (MODEL_FILE,) if sha or ops else ()
+        return ops
+
+    def trained_with(self, plan: Plan) -> dict:
+        return plan.state.trained_with
 
     def plan(self, ws: Workspace, window: Window) -> Plan:
         from ..features.signals import signals_and_references
@@ -264,6 +329,7 @@ class Fraud(Service):
         skip = _excluded(ws, ids)
         ids = [i for i in ids if i not in skip]
         state = State(considered=len(ids), scope=window.scope)
+        learn = self._learn(ws, state)
         if not ids:
             return Plan([], 0, state)
         # the forest's sample: the latest charges known before each import, in the same pass
@@ -287,27 +353,31 @@ class Fraud(Service):
             state.candidates.append(Candidate(s, kind, strength, reasons))
         if not state.candidates:
             # nothing to score, but the model file still answers: a broken one is reported on a quiet day too
-            return Plan([("predict", [])], state.considered, state)
+            return Plan(learn + [("predict", [])], state.considered, state)
         rows = []
         for cutoff in sorted({c.signals["cutoff"] for c in state.candidates}):
             rows += [{**r, "role": "reference", "group": cutoff} for r in references[cutoff]]
             rows += [{**c.signals, "role": "score", "group": cutoff} for c in state.candidates
                      if c.signals["cutoff"] == cutoff]
-        return Plan([("predict", rows)], state.considered, state)
+        return Plan(learn + [("predict", rows)], state.considered, state)
 
     def to_events(self, ws: Workspace, plan: Plan, results: list, run: str) -> list[Event]:
         from ..features.pit import _small_limit
         from ..store.log import Event
 
         state: State = plan.state
-        scored = [r for op, result in results for r in result]
-        rows = plan.ops[0][1] if plan.ops else []
+        scored = [r for op, result in results if op == "predict" for r in result]
+        rows = plan.ops[-1][1] if plan.ops else []
         by_id = {}
         for row, result in zip(rows, scored):
             if row["role"] == "score":
-                by_id[row["id"]] = result["anomaly"]
+                by_id[row["id"]] = result
         for c in state.candidates:
-            c.anomaly = by_id.get(c.signals["id"])
+            result = by_id.get(c.signals["id"], {})
+            c.anomaly, c.supervised = result.get("anomaly"), result.get("supervised")
+        kept = [c for c in state.candidates if c.supervised is None or c.supervised >= DROP_BELOW
+                or c.strength >= WEAK]
+        state.dropped, state.candidates = len(state.candidates) - len(kept), kept
         limits = {s["currency"]: _small_limit(s["currency"]) for s in state.rows if "currency" in s}
         made = group(state.candidates, [r for r in state.rows if "charge" in r], limits)
         known = {a["id"]: a for a in alerts(ws)}
