@@ -131,3 +131,45 @@ def test_from_cron_fin_run_fraud_prints_one_line_per_new_alert_and_nothing_else(
     assert result.stderr == ""
     again = fin("run", "fraud")
     assert again.exit_code == 0 and again.stdout == "" and again.stderr == ""
+
+
+def _card_statement_with_a_charge_in_euros(path):
+    """Four months of dollar charges, then 480.00 EUR at a shop never used and the bank's fee the next day."""
+    from datetime import timedelta
+
+    lines = ["Date,Description,Amount,Currency"]
+    day = date(2024, 1, 2)
+    shops = ["GROCER ONE", "COFFEE CORNER", "FUEL STOP", "BOOK NOOK"]
+    for i in range(60):
+        lines.append(f"{(day + timedelta(days=2 * i)).isoformat()},{shops[i % 4]},-{20 + i % 7}.50,USD")
+    lines += ["2024-05-02,HOTEL DU LAC,-480.00,EUR", "2024-05-03,FOREIGN TRANSACTION FEE,-15.62,USD",
+              "2024-05-03,GROCER ONE,-21.50,USD"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_charge_in_a_currency_the_account_never_uses_is_alerted_with_its_fx_fee(tmp_path):
+    from fincli.features.signals import is_fx_fee
+
+    assert all(is_fx_fee(d) for d in ("FOREIGN TRANSACTION FEE", "Auslandseinsatzentgelt 1,75%", "FX FEE",
+                                      "Fremdwährungsgebühr", "NON-STERLING TRANSACTION FEE", "INTL TRANSACTION FEE"))
+    assert not any(is_fx_fee(d) for d in ("FEDEX OFFICE", "ANNUAL FEE", "FOREIGN AFFAIRS MAGAZINE"))
+    ws = open_workspace(tmp_path / "ws")
+    try:
+        reports = import_files(ws, [str(_card_statement_with_a_charge_in_euros(tmp_path / "card.csv"))],
+                               Options(account="card"))
+        assert all(r.status == "imported" for r in reports)
+        from fincli.cli.ledger import run_realtime_services
+
+        assert run_realtime_services(ws) == 0
+        by_description = dict(ws.conn.execute("SELECT description, id FROM transactions"))
+        hotel, fee = by_description["HOTEL DU LAC"], by_description["FOREIGN TRANSACTION FEE"]
+        rows = {r["id"]: r for r in signals(ws.conn, [hotel, fee])}
+        assert rows[hotel]["currency_share"] == 0 and rows[hotel]["fx_fee"] == 0
+        assert rows[fee]["fx_fee"] == 1 and rows[fee]["currency_share"] > 0.9
+        (alert,) = fraud.alerts(ws)
+        assert alert["kind"] == "foreign_large" and alert["transaction_ids"] == [hotel, fee]
+        assert alert["currency"] == "EUR" and alert["amount"] == 48000
+        assert "EUR, a currency this account never used" in alert["reasons"][0]
+    finally:
+        ws.close()

@@ -132,6 +132,12 @@ FRAUD_SIGNALS: list[Feature] = [
     _f("country_share", "account", "fraud", "float", "how often the account sees the charge's country",
        "share of the account's transactions of the last 365 days whose description ends with the same "
        "foreign country code; null when the description names no foreign country"),
+    _f("currency_share", "account", "fraud", "float", "how often the account sees the charge's currency",
+       "share of the account's transactions (in every currency) of the last 365 days in the anchor's currency; "
+       "null when the account has fewer than 20 such transactions"),
+    _f("fx_fee", "account", "fraud", "int", "a foreign-transaction fee line",
+       "1 when the description names a foreign-transaction fee (FOREIGN TRANSACTION FEE, FX FEE, Auslandseinsatzentgelt, "
+       "Fremdwährungsgebühr, NON-STERLING, INTL TRANSACTION FEE, ...), else 0"),
 ]
 FEATURES += FRAUD_SIGNALS
 BY_NAME = {f.name: f for f in FEATURES}

@@ -36,6 +36,16 @@ def country_of(description: str) -> str | None:
 
 
 MERCHANT_LAST = 50              # the merchant's usual charge: the median of its last 50 charges
+CURRENCY_MIN_ROWS = 20          # fewer rows in the account's last year: no usual currency (currency_share null)
+# the fee line a bank adds after a charge in another currency
+FX_FEE = re.compile(r"FOREIGN\s+TRANSACTION\s+FEE|\bFX\s+FEE|AUSLANDSEINSATZ|FREMDW(?:Ä|AE)HRUNGSGEB(?:Ü|UE)HR|"
+                    r"NON[-\s]?STERLING|INT(?:ERNATIONA)?L\.?\s+TRANSACTION\s+FEE|CURRENCY\s+CONVERSION\s+FEE",
+                    re.IGNORECASE)
+
+
+def is_fx_fee(description: str) -> bool:
+    """A bank's foreign-transaction fee line ("FOREIGN TRANSACTION FEE", "Auslandseinsatzentgelt", ...)."""
+    return FX_FEE.search(description) is not None
 
 
 class Signals:
@@ -44,10 +54,11 @@ class Signals:
     def __init__(self, conn):
         from .pit import INFINITE
 
-        self.rows = [(day, seq, vfrom, vuntil, amount, merchant, account, country_of(description))
-                     for day, seq, vfrom, vuntil, amount, merchant, account, description in conn.execute(
+        self.rows = [(day, seq, vfrom, vuntil, amount, merchant, account, country_of(description), currency, name)
+                     for day, seq, vfrom, vuntil, amount, merchant, account, description, currency, name in conn.execute(
                          f"SELECT day, seq, visible_from, coalesce(visible_until, {INFINITE}), amount, merchant_group,"
-                         " account_group, description FROM feature_txns ORDER BY day, seq, visible_from")]
+                         " account_group, description, currency, account FROM feature_txns"
+                         " ORDER BY day, seq, visible_from")]
 
 
 def _sorted_median(ordered: list) -> float:
@@ -105,6 +116,27 @@ class _Account:
             self.countries[country] -= 1
 
 
+class _Currencies:
+    """The currencies of an account's rows (by account name, every currency) over the last 365 days."""
+    __slots__ = ("year", "counts")
+
+    def __init__(self):
+        self.year: deque = deque()
+        self.counts: dict = {}
+
+    def forget_before(self, day: int) -> None:
+        while self.year and self.year[0][0] < day - 365:
+            self.counts[self.year.popleft()[1]] -= 1
+
+    def add(self, day: int, currency: str) -> None:
+        self.year.append((day, currency))
+        self.counts[currency] = self.counts.get(currency, 0) + 1
+
+    def share(self, currency: str) -> float | None:
+        return round(self.counts.get(currency, 0) / len(self.year), 4) if len(self.year) >= CURRENCY_MIN_ROWS \
+            else None
+
+
 def _signal_row(m: _Merchant, a: _Account, merchants: dict, day: int, amount: int, country: str | None,
                 small_limit: int) -> dict:
     """Every fraud signal of one anchor, from the state of its merchant and account just before it."""
@@ -149,7 +181,7 @@ def _signal_row(m: _Merchant, a: _Account, merchants: dict, day: int, amount: in
 
 def _add(m: _Merchant, a: _Account, row: tuple, small_limit: int) -> None:
     """Take one visible history row into its merchant's and account's state."""
-    day, _seq, _vf, _vu, amount, merchant, _account, country = row
+    day, _seq, _vf, _vu, amount, merchant, _account, country, _currency, _name = row
     a.year.append((day, country))
     a.countries[country] = a.countries.get(country, 0) + 1
     if amount >= 0:
@@ -175,6 +207,7 @@ def _sweep(data: Signals, cutoff: int, anchors: list[tuple], limits: dict[int, i
     one pass over the rows visible at the cutoff, each anchor taken just before the rows at or after it."""
     merchants: dict[int, _Merchant] = {}
     accounts: dict[int, _Account] = {}
+    currencies: dict[str, _Currencies] = {}
     out: dict = {}
     anchors = sorted(anchors, key=lambda a: (a[0], a[1]))
     last = (anchors[-1][0], anchors[-1][1])
@@ -183,24 +216,31 @@ def _sweep(data: Signals, cutoff: int, anchors: list[tuple], limits: dict[int, i
         if (row[0], row[1]) > last:
             break
         while k < len(anchors) and (anchors[k][0], anchors[k][1]) <= (row[0], row[1]):
-            k = _take(anchors[k], merchants, accounts, limits, out, k)
+            k = _take(anchors[k], merchants, accounts, currencies, limits, out, k)
         if not row[2] <= cutoff < row[3]:
             continue
+        c = currencies.get(row[9]) or currencies.setdefault(row[9], _Currencies())
+        c.forget_before(row[0])
+        c.add(row[0], row[8])
         m = merchants.get(row[5]) or merchants.setdefault(row[5], _Merchant())
         a = accounts.get(row[6]) or accounts.setdefault(row[6], _Account())
         a.forget_before(row[0])
         _add(m, a, row, limits.get(row[5], 0))
     while k < len(anchors):
-        k = _take(anchors[k], merchants, accounts, limits, out, k)
+        k = _take(anchors[k], merchants, accounts, currencies, limits, out, k)
     return out
 
 
-def _take(anchor: tuple, merchants: dict, accounts: dict, limits: dict, out: dict, k: int) -> int:
-    day, _seq, amount, merchant, account, country, index = anchor
+def _take(anchor: tuple, merchants: dict, accounts: dict, currencies: dict, limits: dict, out: dict, k: int) -> int:
+    day, _seq, amount, merchant, account, country, index, currency, name, fee = anchor
     m = merchants.get(merchant) or merchants.setdefault(merchant, _Merchant())
     a = accounts.get(account) or accounts.setdefault(account, _Account())
     a.forget_before(day)
-    out[index] = _signal_row(m, a, merchants, day, amount, country, limits.get(merchant, 0))
+    out[index] = row = _signal_row(m, a, merchants, day, amount, country, limits.get(merchant, 0))
+    c = currencies.get(name) or currencies.setdefault(name, _Currencies())
+    c.forget_before(day)
+    row["currency_share"] = c.share(currency)
+    row["fx_fee"] = int(fee)
     return k + 1
 
 
@@ -226,16 +266,19 @@ def signals_and_references(conn, txn_ids: list[str], cutoffs: list[int | None] |
         if anchors.found[i]:
             by_cutoff.setdefault(int(cut[i]), []).append(
                 (int(anchors.day[i]), int(anchors.seq[i]), int(anchors.amount[i]), int(anchors.merchant_group[i]),
-                 int(anchors.account_group[i]), country_of(anchors.description[i]), i))
+                 int(anchors.account_group[i]), country_of(anchors.description[i]), i, anchors.currency[i],
+                 anchors.account[i], is_fx_fee(anchors.description[i])))
     rows: dict = {}
     refs: dict[int, list] = {}
     for cutoff, batch in by_cutoff.items():
         extra = []
         if references:
             first = min(a[1] for a in batch)
-            extra = [(day, seq, amount, merchant, account, country_of(description), ("ref", cutoff, seq))
-                     for day, seq, amount, merchant, account, description in conn.execute(
-                         "SELECT day, seq, amount, merchant_group, account_group, description FROM feature_txns"
+            extra = [(day, seq, amount, merchant, account, country_of(description), ("ref", cutoff, seq), currency,
+                      name, is_fx_fee(description))
+                     for day, seq, amount, merchant, account, description, currency, name in conn.execute(
+                         "SELECT day, seq, amount, merchant_group, account_group, description, currency, account"
+                         " FROM feature_txns"
                          f" WHERE amount < 0 AND visible_from <= ? AND coalesce(visible_until, {INFINITE}) > ?"
                          " AND seq < ? ORDER BY day DESC, seq DESC LIMIT ?", (cutoff, cutoff, first, references))]
         rows.update(_sweep(data, cutoff, batch + extra, limits))

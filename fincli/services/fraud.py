@@ -80,8 +80,14 @@ def rules(s: dict, small_limit: int) -> list[tuple[str, float, str]]:
                     f"{_money(charge, cur)} is {ratio:.1f}× your median at {name} "
                     f"(usual {_money(med, cur)}, {m_n} earlier charges)"))
     foreign = s["country"] is not None and (s["country_share"] or 0) < 0.05
+    fx = s.get("currency_share") is not None and s["currency_share"] < 0.05
     large_new = m_n == 0 and charge >= max(3 * (p95 or 0), 20 * big) and a_n >= 20
-    if foreign and m_n == 0 and charge >= max(2 * (a_med or 0), 5 * big):
+    if fx and not foreign and m_n == 0 and charge >= 5 * big:
+        share = s["currency_share"]
+        out.append(("foreign_large", 0.75 if charge >= 25 * big else 0.6,
+                    f"{_money(charge, cur)} at {name} in {cur}, a currency this account "
+                    f"{'never used' if not share else f'rarely uses ({share:.0%} of its transactions)'}"))
+    elif foreign and m_n == 0 and charge >= max(2 * (a_med or 0), 5 * big):
         share = s["country_share"] or 0
         out.append(("foreign_large", 0.75 if large_new or charge >= 2 * (p95 or 0) else 0.55,
                     f"{_money(charge, cur)} at {name} in {s['country']}, a country this account "
@@ -135,6 +141,9 @@ def group(candidates: list[Candidate], rows: list[dict], small_limits: dict[str,
             members = [r for r in rows if r["account"] == first["account"] and r.get("charge")
                        and r["charge"] < limit and r["merchant_new"]
                        and 0 <= _days(first["date"], r["date"]) <= 1] or members
+        elif kind == "foreign_large":    # and the bank's foreign-transaction fee on the same or the next day
+            members += [r for r in rows if r.get("fx_fee") and r["account"] == first["account"]
+                        and r.get("charge") and 0 <= _days(first["date"], r["date"]) <= 1 and r not in members]
         best = max(a["candidates"], key=lambda c: c.strength)
         anomalies = [c.anomaly for c in a["candidates"] if c.anomaly is not None]
         anomaly = max(anomalies) if anomalies else 0.0
@@ -160,7 +169,7 @@ def group(candidates: list[Candidate], rows: list[dict], small_limits: dict[str,
             reasons.append(f"unusual against your earlier charges (anomaly {anomaly:.2f})")
         if learnt and max(learnt) >= 0.8:
             reasons.append(f"like alerts you confirmed before ({max(learnt):.0%})")
-        total = sum(r["charge"] for r in members)
+        total = sum(r["charge"] for r in members if r["currency"] == first["currency"])
         out.append({"id": alert_id(kind, ids), "kind": kind, "score": score, "reasons": reasons[:3],
                     "transaction_ids": ids, "account": members[0]["account"], "date": members[0]["date"],
                     "amount": total, "currency": first["currency"], "merchant": members[0]["merchant"]})
@@ -338,7 +347,7 @@ class Fraud(Service):
                                      " json_each(?))", (json.dumps(ids),)))
         once, always = _dismissed(ws)
         for s in state.rows:
-            if "charge" not in s or not s["charge"]:
+            if "charge" not in s or not s["charge"] or s.get("fx_fee"):     # a fee joins its foreign alert
                 continue
             s["merchant_name"] = names.get(s["id"])
             hits = rules(s, _small_limit(s["currency"]))
