@@ -173,3 +173,38 @@ def test_a_charge_in_a_currency_the_account_never_uses_is_alerted_with_its_fx_fe
         assert "EUR, a currency this account never used" in alert["reasons"][0]
     finally:
         ws.close()
+
+
+def _trainings(ws) -> list[dict]:
+    return [json.loads(p) for (p,) in ws.conn.execute(
+        "SELECT payload FROM events WHERE type = 'model.trained' AND source = 'fraud'")]
+
+
+def test_feedback_trains_a_supervised_model_once_and_again_only_after_new_feedback(history, tmp_path):
+    _, exports = history
+    ws = open_workspace(tmp_path / "ws")
+    try:
+        half = len(exports) - 2
+        _import(ws, exports[:half])
+        early = fraud.alerts(ws)
+        assert len(early) >= fraud.MIN_FEEDBACK
+        for i, a in enumerate(early):
+            fraud.give_feedback(ws, a["id"], "dismissed" if i % 3 == 0 else "confirmed")
+        _import(ws, exports[half:])
+        trained = _trainings(ws)
+        assert len(trained) == 1
+        assert set(trained[0]["artifacts"]) == {fraud.MODEL_FILE}
+        rows, last = fraud.training_rows(ws)
+        assert trained[0]["feedback_seq"] == last
+        assert trained[0]["metrics"]["feedback_rows"] == len(rows)
+        assert {r["label"] for r in rows} == {0, 1}
+        # the rows are the alerts' point-in-time signals: the same as when each charge was scored
+        assert [{k: v for k, v in r.items() if k not in ("kind", "label", "weight")} for r in rows] == \
+            signals(ws.conn, [r["id"] for r in rows])
+        fraud.rescore(ws)                   # no new feedback: the model stands
+        assert len(_trainings(ws)) == 1
+        fraud.give_feedback(ws, early[1]["id"], "dismissed")
+        fraud.rescore(ws)
+        assert len(_trainings(ws)) == 2
+    finally:
+        ws.close()
