@@ -1,6 +1,6 @@
 """Fraud scoring, model side: an IsolationForest over the fraud signals, fitted per knowledge cutoff.
 
-predict(rows): each row is a transaction's fraud signals (fincli/features/signals.py) with
+predict(rows): each row is a transaction's fraud signals (as the parent computed them) with
 `role` "reference" or "score" and `group` (its knowledge cutoff). For each group, an
 IsolationForest (fixed seed) is fitted on that group's reference rows — charges the account
 holder had made before, as known at that cutoff — and scores the group's score rows. The

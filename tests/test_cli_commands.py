@@ -50,11 +50,11 @@ def test_version_comes_from_the_distribution_or_the_package(fin):
     assert result.exit_code == 0 and result.stdout.strip() == f"fin {expected}"
 
 
-def test_help_offers_shell_completion_and_promises_no_missing_service(fin):
+def test_help_offers_shell_completion_and_every_service_command(fin):
     text = fin("--help").stdout
     assert "--install-completion" in text and "--show-completion" in text
-    for missing in ("fraud", "spending"):        # bills exists now
-        assert missing not in text.lower()
+    for command in ("categorize", "fraud", "bills", "predict-bills", "report", "budget", "schedule", "merchants"):
+        assert f" {command} " in text
 
 
 @pytest.mark.parametrize("args", [["transactions", "--since", "notadate"], ["transactions", "--until", "2024-02-30"],
