@@ -35,7 +35,7 @@ _LEGAL_FORMS = frozenset("gmbh ag kg kgaa ohg ug se sa sas sarl s.a.r.l s.a r.l 
 # short processor prefixes that are also ordinary words: they count only before a `*`
 _STAR_ONLY = 2
 # a word: letters and digits, joined by `.`, `&`, `/` or `-` inside it (`nike.com`, `7-eleven`); or a `*`
-_WORD = re.compile(r"[^\W_]+(?:[.&/-][^\W_]+)*|\*")
+_WORD = re.compile(r"\w+(?:[.&/-]\w+)*|\*")     # `_` is a space by then (see _clean)
 _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9][a-z0-9-]*)\.(com|net|org|io|co|us|de|at|ch|fr|nl|be|"
                      r"es|it|eu|uk|co\.uk|ca|ie)(?:[./].*)?$")
 _JOINERS = str.maketrans("", "", "/&-. ")
@@ -74,6 +74,8 @@ def _clean(text: str) -> str:
         text = text.replace("'", "").replace("\u2019", "")
     if " S" in text or " s" in text:
         text = _LONE_S(r"\1s", text)
+    if "_" in text:
+        text = text.replace("_", " ")               # `Zettle_*SHOP`
     return text
 
 
@@ -152,9 +154,11 @@ def _key(words, cut: bool = True) -> str:
 
 def _masked(word: str) -> str:
     """A word with digits as the rules see it: only whether it is a short number, a long number or a code."""
-    if not _HAS_DIGIT(word) or len(word) <= 3 or _NUMBER_NAME(word):
+    if len(word) <= 3:
         return word
-    return "0000" if word.isdigit() else "0x00"
+    if word.isdigit():
+        return "0000"
+    return "0x00" if _HAS_DIGIT(word) and not _NUMBER_NAME(word) else word
 
 
 def resolve_text(text: str, payee: bool = False) -> tuple[str, str, str]:
@@ -291,12 +295,11 @@ def _resolve_words(words: tuple[str, ...], payee: bool) -> tuple[str, tuple[int,
 
 def resolve_field(text: str) -> tuple[str, str, str] | None:
     """resolve_text of one field of a joined description; None when the field is only a booking text."""
-    text = _clean(text)
-    words = tuple(_WORD.findall(text.lower()))
+    written = _WORD.findall(_clean(text))
+    words = tuple("\x00".join(written).lower().split("\x00")) if written else ()
     if len(words) <= 4 and " ".join(words) in data().booking:
         return None
     key, picked, kind = _resolve_words(tuple([w if w.isalpha() else _masked(w) for w in words]), False)
     if isinstance(picked, str):
         return key, picked, kind
-    written = _WORD.findall(text)
     return key, _display(written if len(written) == len(words) else words, picked), kind
