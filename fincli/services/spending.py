@@ -13,7 +13,8 @@ The forecast is the nightly service (`fin run spending`): the parent sends each
 XGBoost and three baselines and answers with next month's forecast, its 80% range, the
 chosen method and every method's backtest. The run stores one `spending.forecast` event
 per currency (with the totals it saw), so `fin report spending` answers from it at once
-while nothing has changed since.
+while nothing has changed since. A run that fails is kept as a `service.failed` event, and the
+report says so until a later run stores a forecast.
 """
 
 from __future__ import annotations
@@ -175,6 +176,15 @@ def stored_forecasts(ws: Workspace) -> dict[str, dict]:
     return out
 
 
+def last_failure(ws: Workspace) -> tuple[str, str] | None:
+    """(reason, date) of the latest `fin run spending` when it failed after the newest stored forecast."""
+    row = ws.conn.execute(
+        "SELECT payload ->> '$.error', recorded_at FROM events WHERE type = 'service.failed'"
+        " AND source = ? AND seq > (SELECT coalesce(max(seq), 0) FROM events WHERE type = 'spending.forecast')"
+        " ORDER BY seq DESC LIMIT 1", (SERVICE,)).fetchone()
+    return (row[0], row[1][:10]) if row else None
+
+
 # --- the report ---------------------------------------------------------------------------------
 
 @dataclass
@@ -217,8 +227,11 @@ def report(ws: Workspace, months: int = DEFAULT_MONTHS, account: str | None = No
     for cur, rows in sorted(by_currency.items()):
         out.currencies.append(_currency_report(ws, cur, rows, months, account, by, last_dates.get(cur),
                                                all_budgets, stored.get(cur), cur in fresh))
+    failed = last_failure(ws)
     if forecast_error:
         out.forecast_note = f"forecast unavailable: {forecast_error}"
+    elif failed:
+        out.forecast_note = f"forecast unavailable: {failed[0]} (at {failed[1]})"
     elif not stored:
         out.forecast_note = "no forecast yet: run `fin run spending` (nightly with `fin schedule install`)"
     return out
@@ -348,6 +361,12 @@ class Spending(Service):
                                  "last_date": state.last_dates.get(cur, "")}))
         state.forecasts = len(predictions)
         return events
+
+    def kept_on_failure(self, ws: Workspace, plan: Plan, run: str) -> list[Event]:
+        """The failure itself, so that a later `fin report spending` says why there is no new forecast."""
+        from .base import failure_event
+
+        return [failure_event(SERVICE, plan, run, plan.state.upto)]
 
     def detail(self, plan: Plan) -> str:
         return f"forecast {plan.state.forecasts} categories"
