@@ -198,3 +198,22 @@ def test_html_report_renders_in_headless_chromium_with_sized_svg_charts(fin, hom
 
     sizes = re.findall(r"<svg[^>]*width=\"(\d+)\" height=\"(\d+)\"", dom)
     assert len(sizes) >= 4 and all(int(w) >= 300 and int(h) >= 30 for w, h in sizes)
+
+
+def test_the_stored_report_takes_top_merchants_from_the_run_and_they_equal_a_scan(fin, home):
+    from fincli.services import spending as svc
+
+    assert fin("run", "spending").exit_code == 0
+    ws = open_workspace(home)
+    try:
+        for months in (1, 6, 100):
+            stored = svc.report(ws, months)
+            assert stored.source == "stored"
+            events = svc.stored_forecasts(ws)
+            for c in stored.currencies:
+                assert c["top_merchants"] == svc._top_merchants(ws, c["currency"], c["months"], None)
+                kept = events[c["currency"]]["top_merchants"][len(c["months"]) - 1]
+                assert [[m["merchant"], m["spent"], m["transactions"]] for m in c["top_merchants"]] == kept
+                assert c["top_merchants"] and len(c["top_merchants"]) <= svc.TOP_MERCHANTS
+    finally:
+        ws.close()
