@@ -53,9 +53,9 @@ def _mean(values: list[float]) -> float | None:
 def _features(y: list[float], t: int, month: int):
     """XGBoost's features for forecasting y[t] (calendar month `month`), and the series' scale.
 
-    Everything is relative to the scale (the mean absolute total of the 12 months before t, or
-    of all of them when fewer), so one model serves series of every size and a price trend
-    moves the scale, not the target."""
+    Everything is relative to the scale (the mean absolute total of the 12 months before t, at
+    least half the mean of all months before t), so one model serves series of every size and a
+    price trend moves the scale, not the target."""
     past = y[:t]
     recent = past[-12:]
     level = sum(abs(v) for v in recent) / len(recent) if recent else 0.0
@@ -164,25 +164,31 @@ def _series_scale(y: list[float]) -> float:
 
 
 def _choose(series: list[dict], scales: list[float], s: int, t: int, forecasts: dict) -> str | None:
-    """The method for series s at origin t, judged on the (up to) 12 origins before t only.
+    """The method for series s at origin t, judged on the (up to) 12 origins before t only
+    (every series counted in months from its end, as the pooled model is).
 
     The method with the lowest error pooled over every series (each divided by its scale) is
     used unless, on this series alone, its MAE is over GUARD× the series' best method's: one
     household's categories share their habits, and a single series' 12 months are too few to
     tell methods apart reliably (choosing per series scored worse walk-forward)."""
-    history = range(max(1, t - BACKTEST_MONTHS), t)
+    before = len(series[s]["y"]) - t
+    history = range(before + 1, before + 1 + min(BACKTEST_MONTHS, t - 1))   # months from the end
+
+    def at(q: int, b: int) -> tuple[int, int]:
+        return q, len(series[q]["y"]) - b
 
     def ready(q: int, m: str) -> bool:
-        return all(forecasts.get((q, u), {}).get(m) is not None for u in history)
+        return all(forecasts.get(at(q, b), {}).get(m) is not None for b in history)
 
     here = forecasts[(s, t)]
     eligible = [m for m in METHODS if here.get(m) is not None and history and ready(s, m)]
     if not eligible:
         return None
-    pooled = {m: sum(abs(series[q]["y"][u] - forecasts[(q, u)][m]) / scales[q]
-                     for q in range(len(series)) if (q, t) in forecasts and ready(q, m) for u in history)
+    pooled = {m: sum(abs(series[q]["y"][at(q, b)[1]] - forecasts[at(q, b)][m]) / scales[q]
+                     for q in range(len(series)) if ready(q, m) for b in history)
               for m in eligible}
-    own = {m: sum(abs(series[s]["y"][u] - forecasts[(s, u)][m]) for u in history) / len(history) for m in eligible}
+    own = {m: sum(abs(series[s]["y"][at(s, b)[1]] - forecasts[at(s, b)][m]) for b in history) / len(history)
+           for m in eligible}
     method = min(eligible, key=lambda m: (pooled[m], METHODS.index(m)))
     if own[method] > GUARD * min(own.values()):
         method = min(eligible, key=lambda m: (own[m], METHODS.index(m)))
