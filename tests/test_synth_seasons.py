@@ -67,3 +67,23 @@ def test_december_is_the_peak_of_shopping_and_prices_rise_year_on_year():
         assert 0.02 <= trend <= 0.05
     assert table["travel"][0][6] > 1.3 > table["travel"][0][0]
     assert factors(SEED) == table and factors(SEED + 1) != table
+
+
+def test_a_seasonal_history_imports_to_exactly_its_truth(pair, tmp_path):
+    from collections import Counter
+
+    from fincli.ingest.importer import Options, import_files
+    from fincli.ledger import queries
+    from fincli.workspace import open_workspace
+
+    history = pair[1]
+    with open(history / "truth" / "transactions.csv", newline="", encoding="utf-8") as handle:
+        truth = list(csv.DictReader(handle))
+    ws = open_workspace(tmp_path / "ws")
+    try:
+        reports = import_files(ws, [str(p) for p in sorted((history / "exports").glob("*.csv"))], Options())
+        assert [r.error for r in reports if r.error] == []
+        key = lambda r: (r["account"], r["date"], r["amount"], r["currency"], r["description"])  # noqa: E731
+        assert Counter(map(key, queries.list_transactions(ws))) == Counter(map(key, truth))
+    finally:
+        ws.close()
