@@ -154,6 +154,8 @@ def test_a_plain_report_remembers_why_the_latest_forecast_run_failed_until_one_s
         "SELECT payload ->> '$.error', substr(recorded_at, 1, 10) FROM events WHERE type = 'service.failed'").fetchone()
     assert reason in failed.stderr and "memory" in reason.lower() + failed.stderr.lower()
     assert f"forecast unavailable: {reason} (at {day})" in later.stderr
+    assert fin("rebuild", "--verify").exit_code == 0
+    assert f"forecast unavailable: {reason} (at {day})" in fin("report", "spending").stderr
     config.write_text(plain, encoding="utf-8")
     assert fin("run", "spending").exit_code == 0
     after = fin("report", "spending")
