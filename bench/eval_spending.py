@@ -2,10 +2,11 @@
 
 Each history is generated with `seasonal=True` (a yearly season per category, a December peak
 and a slow price rise: fincli/synth/seasons.py). The series are the true month totals per
-(currency, category) of its ground truth (transfers and income left out), sent to models/spending.py in its own process, exactly as
-`fin run spending` sends them. Prints, per seed, each category's backtest MAE of the three
-baselines, XGBoost, the chosen method and `selected` (choosing walk-forward, the honest
-error of the whole procedure), and the pooled MAE of `selected` against seasonal naive's.
+(currency, category) of its ground truth (transfers and income left out), sent to
+models/spending.py in its own process, exactly as `fin run spending` sends them. Prints, per
+seed, each category's backtest MAE of the three baselines, XGBoost, the chosen method and
+`selected` (choosing walk-forward, the honest error of the whole procedure), and the pooled
+MAE of `selected` against seasonal naive's and the best baseline's.
 """
 
 from __future__ import annotations

@@ -206,7 +206,8 @@ _TYPES = [
     # a spending run, per currency: the month totals it saw, next month's forecast per category and
     # the backtest of every method (fincli/services/spending.py)
     EventType("spending.forecast", 1, {"currency": (str,), "month": (str,), "made_at_seq": (int,),
-                                       "categories": (list,), "totals": (list,)}, {"last_date": (str,), "top_merchants": (list,)}),
+                                       "categories": (list,), "totals": (list,)},
+              {"last_date": (str,), "top_merchants": (list,)}),
 ]
 TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
 
