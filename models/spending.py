@@ -6,18 +6,23 @@ Each row is one (currency, category) series of month totals in minor units, olde
 - ``last``: last month's total;
 - ``mean3``: the mean of the last 3 months;
 - ``seasonal``: the same month last year (needs 12 months of history);
-- ``xgboost``: one gradient-boosted model pooled over every series, on each series' totals
-  divided by its own scale (the mean absolute total before the forecast month): lags 1–12,
-  the 3- and 12-month means, the calendar month and the history length.
+- ``xgboost``: one gradient-boosted model (absolute-error objective) pooled over every series,
+  on each series' totals divided by its level (the mean absolute total of the 12 months before
+  the forecast month, at least half the series' mean so far) and clipped at 6×: lags 1, 2, 3,
+  6, 11, 12, 13 and 24, the 3- and 6-month means, the seasonal index (the same month in the
+  last one or two years over that year's level), the year-over-year growth of the level, the
+  calendar month (as a number and as sine/cosine) and the history length.
 
 A rolling-origin backtest forecasts each of the last 12 months (one month ahead) from the
 months before it only — XGBoost is refitted at every origin — and gives each method's MAE
 and MASE (MAE over the in-sample error of the seasonal naive, or of last-month when there
-is under two years of history). The forecast uses, per series, the method with the lowest
-backtested MAE among those that forecast every backtest month; its 80% range is the 10th
-and 90th percentile of that method's backtest errors around the forecast. ``selected`` in
-the backtest scores choosing the method this way walk-forward (at each origin, by the MAE
-of the origins before it): the honest error of the whole procedure.
+is under two years of history). The forecast uses the method whose backtest error, pooled
+over every series (each divided by its own scale), is lowest — unless on this series that
+method's MAE is over twice its best method's, then that best one; only methods that forecast
+every backtest month count. Its 80% range is the 10th and 90th percentile of that method's
+backtest errors around the forecast. ``selected`` in the backtest scores making this choice
+walk-forward (at each origin, from the 12 origins before it only, so the 12 months before
+the backtest are forecast too): the honest error of the whole procedure.
 """
 
 from __future__ import annotations
@@ -28,7 +33,10 @@ import os
 METHODS = ("last", "mean3", "seasonal", "xgboost")
 BACKTEST_MONTHS = 12
 MIN_TRAINING = 24          # samples XGBoost needs before it forecasts
-LAGS = 12
+GUARD = 2.0                # a series leaves the household's best method when that errs over 2× its own best
+TARGET_CLIP = 6.0          # a month over 6× its series' scale teaches the model nothing it can use
+XGB_PARAMS = dict(n_estimators=200, max_depth=2, learning_rate=0.03, subsample=0.9, min_child_weight=2,
+                  objective="reg:absoluteerror", n_jobs=1, random_state=0, tree_method="hist")
 
 
 def _baselines(y: list[float], t: int) -> dict[str, float | None]:
@@ -38,14 +46,32 @@ def _baselines(y: list[float], t: int) -> dict[str, float | None]:
             "seasonal": y[t - 12] if t >= 12 else None}
 
 
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
 def _features(y: list[float], t: int, month: int):
-    """XGBoost's features for forecasting y[t] (calendar month `month`), and the series' scale."""
+    """XGBoost's features for forecasting y[t] (calendar month `month`), and the series' scale.
+
+    Everything is relative to the scale (the mean absolute total of the 12 months before t, at
+    least half the mean of all months before t), so one model serves series of every size and a
+    price trend moves the scale, not the target."""
     past = y[:t]
-    scale = sum(abs(v) for v in past) / len(past) if past else 0.0
-    scale = scale or 1.0
-    lags = [past[t - k] / scale if t - k >= 0 else math.nan for k in range(1, LAGS + 1)]
-    m3, m12 = past[-3:], past[-12:]
-    return lags + [sum(m3) / len(m3) / scale, sum(m12) / len(m12) / scale, month, min(t, 36)], scale
+    recent = past[-12:]
+    level = sum(abs(v) for v in recent) / len(recent) if recent else 0.0
+    overall = sum(abs(v) for v in past) / len(past) if past else 0.0
+    scale = max(level, overall / 2, 100.0)      # a quiet year does not blow the ratios up
+    nan = math.nan
+    lags = [past[t - k] / scale if t - k >= 0 else nan for k in (1, 2, 3, 6, 11, 12, 13, 24)]
+    same = [past[t - k] for k in (12, 24) if t - k >= 0]          # the same month in earlier years
+    before = past[-24:-12]                                        # the 12 months before the last 12
+    level_then = _mean([abs(v) for v in before]) if len(before) == 12 else None
+    seasonal_index = (_mean(same) / (level_then if len(same) == 2 and level_then else scale)) if same else nan
+    growth = scale / level_then if level_then else nan
+    return lags + [_mean(past[-3:]) / scale if past else nan, _mean(past[-6:]) / scale if past else nan,
+                   seasonal_index, seasonal_index * growth if same and level_then else nan, growth,
+                   month, math.sin(2 * math.pi * month / 12), math.cos(2 * math.pi * month / 12),
+                   min(t, 36)], scale
 
 
 def _month_number(months: list[str], t: int) -> int:
@@ -66,7 +92,7 @@ class _Pool:
             for t in range(1, n + 1):              # t == n: the month to forecast (no target)
                 x, scale = _features(y, t, _month_number(row["months"], t))
                 X.append(x)
-                target.append(y[t] / scale if t < n else math.nan)
+                target.append(min(max(y[t] / scale, -TARGET_CLIP), TARGET_CLIP) if t < n else math.nan)
                 ends.append(n - t)                 # months from the series' end: 0 is the target
                 index.append((s, t))
                 scales.append(scale)
@@ -84,9 +110,7 @@ class _Pool:
         train = self.ends > before
         if train.sum() < MIN_TRAINING:
             return {}
-        model = xgboost.XGBRegressor(n_estimators=150, max_depth=3, learning_rate=0.05, subsample=0.9,
-                                     min_child_weight=2, objective="reg:absoluteerror", n_jobs=1,
-                                     random_state=0, tree_method="hist")
+        model = xgboost.XGBRegressor(**XGB_PARAMS)
         model.fit(self.X[train], self.y[train])
         rows = np.flatnonzero(self.ends == before)
         if not len(rows):
@@ -116,21 +140,63 @@ def predict(rows: list, model_dir) -> list:
     if not series:
         return []
     pool = _Pool(series)
-    # forecasts[(s, t)][method]: backtest origins (t < n) and the target (t == n)
+    # forecasts[(s, t)][method]: origins t < n (the backtest and, before it, the months its
+    # walk-forward choices are judged on) and the target t == n
     forecasts: dict[tuple[int, int], dict] = {}
+    reach = 2 * BACKTEST_MONTHS
     for s, row in enumerate(series):
         n = len(row["y"])
-        for t in range(max(1, n - BACKTEST_MONTHS), n + 1):
+        for t in range(max(1, n - reach), n + 1):
             forecasts[(s, t)] = _baselines(row["y"], t)
     longest = max(len(row["y"]) for row in series)
-    for before in range(0, min(BACKTEST_MONTHS, longest - 1) + 1):
+    for before in range(0, min(reach, longest - 1) + 1):
         for key, value in pool.forecast(before).items():
             if key in forecasts:
                 forecasts[key]["xgboost"] = value
-    return [_answer(row, s, forecasts) for s, row in enumerate(series)]
+    scales = [_series_scale(row["y"]) for row in series]
+    return [_answer(series, scales, s, forecasts) for s in range(len(series))]
 
 
-def _answer(row: dict, s: int, forecasts: dict) -> dict:
+def _series_scale(y: list[float]) -> float:
+    """What one series' errors are divided by to pool them with the others' (its months before the backtest)."""
+    early = y[:max(1, len(y) - BACKTEST_MONTHS)]
+    return max(sum(abs(v) for v in early) / len(early), 100.0)
+
+
+def _choose(series: list[dict], scales: list[float], s: int, t: int, forecasts: dict) -> str | None:
+    """The method for series s at origin t, judged on the (up to) 12 origins before t only
+    (every series counted in months from its end, as the pooled model is).
+
+    The method with the lowest error pooled over every series (each divided by its scale) is
+    used unless, on this series alone, its MAE is over GUARD× the series' best method's: one
+    household's categories share their habits, and a single series' 12 months are too few to
+    tell methods apart reliably (choosing per series scored worse walk-forward)."""
+    before = len(series[s]["y"]) - t
+    history = range(before + 1, before + 1 + min(BACKTEST_MONTHS, t - 1))   # months from the end
+
+    def at(q: int, b: int) -> tuple[int, int]:
+        return q, len(series[q]["y"]) - b
+
+    def ready(q: int, m: str) -> bool:
+        return all(forecasts.get(at(q, b), {}).get(m) is not None for b in history)
+
+    here = forecasts[(s, t)]
+    eligible = [m for m in METHODS if here.get(m) is not None and history and ready(s, m)]
+    if not eligible:
+        return None
+    pooled = {m: sum(abs(series[q]["y"][at(q, b)[1]] - forecasts[at(q, b)][m]) / scales[q]
+                     for q in range(len(series)) if ready(q, m) for b in history)
+              for m in eligible}
+    own = {m: sum(abs(series[s]["y"][at(s, b)[1]] - forecasts[at(s, b)][m]) for b in history) / len(history)
+           for m in eligible}
+    method = min(eligible, key=lambda m: (pooled[m], METHODS.index(m)))
+    if own[method] > GUARD * min(own.values()):
+        method = min(eligible, key=lambda m: (own[m], METHODS.index(m)))
+    return method
+
+
+def _answer(series: list[dict], scales: list[float], s: int, forecasts: dict) -> dict:
+    row = series[s]
     y, n = row["y"], len(row["y"])
     origins = list(range(max(1, n - BACKTEST_MONTHS), n))
     errors = {m: [y[t] - forecasts[(s, t)][m] for t in origins if forecasts[(s, t)].get(m) is not None]
@@ -141,18 +207,17 @@ def _answer(row: dict, s: int, forecasts: dict) -> dict:
         if errs:
             mae = sum(abs(e) for e in errs) / len(errs)
             backtest[m] = {"mae": round(mae), "mase": round(mae / scale, 4) if scale else None, "months": len(errs)}
-    target = forecasts[(s, n)]
-    eligible = [m for m in METHODS if m in backtest and backtest[m]["months"] == len(origins)
-                and target.get(m) is not None]
-    if not eligible:                            # one month of history: nothing to backtest on
-        eligible = ["last"]
-    chosen = min(eligible, key=lambda m: (backtest.get(m, {}).get("mae", 0), METHODS.index(m)))
-    selected = _walk_forward(y, s, origins, forecasts)
+    chosen = _choose(series, scales, s, n, forecasts) or "last"     # one month of history: nothing to judge on
+    selected = []                                  # the same choice made walk-forward at every backtest origin
+    for t in origins:
+        method = _choose(series, scales, s, t, forecasts)
+        if method is not None:
+            selected.append(y[t] - forecasts[(s, t)][method])
     if selected:
         mae = sum(abs(e) for e in selected) / len(selected)
         backtest["selected"] = {"mae": round(mae), "mase": round(mae / scale, 4) if scale else None,
                                 "months": len(selected)}
-    point = target[chosen]
+    point = forecasts[(s, n)][chosen]
     errs = errors.get(chosen) or [0.0]
     floor = min(0.0, min(y))
     low = max(floor, point + _quantile(errs, 0.1))
@@ -161,25 +226,6 @@ def _answer(row: dict, s: int, forecasts: dict) -> dict:
     return {"currency": row["currency"], "category": row["category"], "amount": amount,
             "low": min(round(low), amount), "high": max(round(high), amount), "method": chosen,
             "backtest": backtest}
-
-
-def _walk_forward(y: list[float], s: int, origins: list[int], forecasts: dict) -> list[float]:
-    """Errors of choosing, at each origin, the method with the lowest MAE over the origins before it."""
-    out, past = [], {m: [] for m in METHODS}
-    for t in origins:
-        here = forecasts[(s, t)]
-        ready = [m for m in METHODS if here.get(m) is not None and past[m]
-                 and len(past[m]) == max(len(v) for v in past.values())]
-        if ready:
-            method = min(ready, key=lambda m: (sum(past[m]) / len(past[m]), METHODS.index(m)))
-        else:
-            method = "seasonal" if here.get("seasonal") is not None else "mean3"
-        if here.get(method) is not None:
-            out.append(y[t] - here[method])
-        for m in METHODS:
-            if here.get(m) is not None:
-                past[m].append(abs(y[t] - here[m]))
-    return out
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def _currency_json(c: dict, by: str) -> dict:
             "fresh": forecast["fresh"],
             "categories": [{"category": f["category"], "amount": m(f["amount"]), "low": m(f["low"]),
                             "high": m(f["high"]), "method": f["method"],
-                            "backtest": {name: {"mae": m(b["mae"]), "mase": b["mase"]}
+                            "backtest": {name: {"mae": m(b["mae"]), "mase": b["mase"], "months": b.get("months")}
                                          for name, b in f["backtest"].items()}}
                            for f in forecast["categories"]]},
     }

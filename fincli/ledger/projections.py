@@ -320,6 +320,7 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "merchant.split": _merchant_corrected,
     "merchant.renamed": _merchant_corrected,
     "service.ran": _no_projection,
+    "service.failed": _no_projection,
     "model.trained": _no_projection,
     "service.result": _no_projection,
     # bills are read from their events (fincli/services/bills.py)

@@ -49,6 +49,7 @@ class Plan:
     ops: list[tuple[str, list[dict]]] = field(default_factory=list)
     considered: int = 0                   # items the run looked at (0: it writes no service.ran)
     state: Any = None
+    error: str | None = None              # set by the engine when the model failed: the one-line reason
 
 
 class Service:
@@ -79,7 +80,8 @@ class Service:
         """Told what a train op of this run recorded (None: it wrote no model)."""
 
     def kept_on_failure(self, ws: Workspace, plan: Plan, run: str) -> list[Event]:
-        """Results the parent produced itself that stand even when the model fails (default: none)."""
+        """Results the parent produced itself that stand even when the model fails (default: none);
+        `plan.error` holds why it failed. A `service.failed` event (failure_event) records the failure."""
         return []
 
     def detail(self, plan: Plan) -> str | None:
@@ -98,3 +100,12 @@ class Service:
         """The service's own CLI commands, as the CLI's area tables: ({group: help}, [(group, name,
         function)]). `kit` holds the CLI's shared parts (options, workspace opener, renderers)."""
         return {}, []
+
+
+def failure_event(service: str, plan: Plan, run: str, cursor: int) -> Event:
+    """The record of a failed run (`service.failed`), for a service that keeps it from kept_on_failure."""
+    from ..store import log as ev
+    from ..store.log import Event
+
+    return Event("service.failed", f"service.failed:{service}:{run}:{ev.now()}", ev.now()[:10], service,
+                 {"service": service, "cursor": cursor, "error": plan.error or "unknown"})

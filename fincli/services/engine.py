@@ -113,6 +113,7 @@ def run_one(ws: Workspace, service: Service, models_dir: Path | None = None, sco
         _validate(name, result_events, log)
     except ServiceError as exc:
         exc.state = plan.state
+        plan.error = exc.what
         kept = service.kept_on_failure(ws, plan, run)
         if kept:
             with db.transaction(ws.conn):

@@ -13,7 +13,8 @@ The forecast is the nightly service (`fin run spending`): the parent sends each
 XGBoost and three baselines and answers with next month's forecast, its 80% range, the
 chosen method and every method's backtest. The run stores one `spending.forecast` event
 per currency (with the totals it saw), so `fin report spending` answers from it at once
-while nothing has changed since.
+while nothing has changed since. A run that fails is kept as a `service.failed` event, and the
+report says so until a later run stores a forecast.
 """
 
 from __future__ import annotations
@@ -77,6 +78,32 @@ def _top_merchants(ws: Workspace, currency: str, months: list[str], account: str
         " AND date >= ? AND date < ? GROUP BY merchant ORDER BY 2 DESC, 1 LIMIT ?",
         params + [months[0], next_month(months[-1]), TOP_MERCHANTS]).fetchall()
     return [{"merchant": m, "spent": s, "transactions": n} for m, s, n in rows]
+
+
+def top_merchants_by_window(ws: Workspace, spans: dict[str, tuple[str, str]]) -> dict[str, list[list]]:
+    """currency -> for k = 1, 2, … every month of its span (first, last): the top merchants of its last k
+    months, as [[merchant, spent, transactions], …] — what `_top_merchants` answers for a
+    report of k months, computed in one pass so that the stored report need not scan."""
+    import heapq
+
+    per: dict[str, dict[str, list]] = {}
+    for cur, month, merchant, name, spent, count in ws.conn.execute(
+            f"SELECT currency, substr(date, 1, 7), merchant, min(merchant_name), sum(-amount), count(*)"
+            f" FROM transactions WHERE {_LIVE} AND NOT {_IS_INCOME} GROUP BY 1, 2, 3"):
+        per.setdefault(cur, {}).setdefault(month, []).append((merchant, name, spent, count))
+    out = {}
+    for cur, (first, last) in spans.items():
+        months = per.get(cur, {})
+        running: dict[str, list] = {}
+        windows = []
+        for month in reversed(month_range(first, last)):
+            for merchant, name, spent, count in months.get(month, ()):
+                total = running.setdefault(merchant, [name, 0, 0])
+                total[0], total[1], total[2] = min(total[0], name), total[1] + spent, total[2] + count
+            windows.append([list(v) for v in heapq.nsmallest(TOP_MERCHANTS, running.values(),
+                                                             key=lambda v: (-v[1], v[0]))])
+        out[cur] = windows
+    return out
 
 
 def month_range(first: str, last: str) -> list[str]:
@@ -168,11 +195,21 @@ def stored_forecasts(ws: Workspace) -> dict[str, dict]:
 
     out = {}
     for seq, recorded, payload in ws.conn.execute(
-            "SELECT seq, recorded_at, payload FROM events WHERE type = 'spending.forecast' ORDER BY seq"):
+            "SELECT seq, recorded_at, payload FROM events WHERE seq IN (SELECT max(seq) FROM events"
+            " WHERE type = 'spending.forecast' GROUP BY payload ->> '$.currency') ORDER BY seq"):
         data = json.loads(payload)
         data["made_at"] = recorded[:10]
         out[data["currency"]] = data
     return out
+
+
+def last_failure(ws: Workspace) -> tuple[str, str] | None:
+    """(reason, date) of the latest `fin run spending` when it failed after the newest stored forecast."""
+    row = ws.conn.execute(
+        "SELECT payload ->> '$.error', recorded_at FROM events WHERE type = 'service.failed'"
+        " AND source = ? AND seq > (SELECT coalesce(max(seq), 0) FROM events WHERE type = 'spending.forecast')"
+        " ORDER BY seq DESC LIMIT 1", (SERVICE,)).fetchone()
+    return (row[0], row[1][:10]) if row else None
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -217,8 +254,11 @@ def report(ws: Workspace, months: int = DEFAULT_MONTHS, account: str | None = No
     for cur, rows in sorted(by_currency.items()):
         out.currencies.append(_currency_report(ws, cur, rows, months, account, by, last_dates.get(cur),
                                                all_budgets, stored.get(cur), cur in fresh))
+    failed = last_failure(ws)
     if forecast_error:
         out.forecast_note = f"forecast unavailable: {forecast_error}"
+    elif failed:
+        out.forecast_note = f"forecast unavailable: {failed[0]} (at {failed[1]})"
     elif not stored:
         out.forecast_note = "no forecast yet: run `fin run spending` (nightly with `fin schedule install`)"
     return out
@@ -252,7 +292,13 @@ def _currency_report(ws, cur: str, rows: list, months: int, account, by: str, la
                         "change": series[-1] - prev if prev is not None else None,
                         "avg_3": _mean(before[-3:]), "avg_12": _mean(before[-12:]),
                         "sparkline": series[-12:]})
-    merchants = _top_merchants(ws, cur, shown, account) if by == "category" else []
+    merchants = []
+    if by == "category":
+        stored = forecast.get("top_merchants") if forecast and fresh and account is None else None
+        if stored and len(stored) == len(all_months):
+            merchants = [{"merchant": m, "spent": s, "transactions": n} for m, s, n in stored[len(shown) - 1]]
+        else:
+            merchants = _top_merchants(ws, cur, shown, account)
     budget_rows = []
     if by == "category":
         for (category, bcur), amount in sorted(all_budgets.items()):
@@ -283,6 +329,7 @@ class RunState:
     series: list[dict] = field(default_factory=list)
     totals: dict[str, list] = field(default_factory=dict)      # currency -> [[month, category, spent, income]]
     last_dates: dict[str, str] = field(default_factory=dict)
+    top_merchants: dict[str, list] = field(default_factory=dict)   # currency -> top_merchants_by_window
     upto: int = 0
     forecasts: int = 0
 
@@ -307,6 +354,8 @@ def series_rows(ws: Workspace) -> RunState:
         for key, values in sorted(per.items()):
             state.series.append({"currency": cur, "category": key, "months": months, "totals": values,
                                  "target": next_month(months[-1])})
+    state.top_merchants = top_merchants_by_window(
+        ws, {cur: (items[0][0], max(m for m, *_ in items)) for cur, items in by_currency.items()})
     return state
 
 
@@ -345,9 +394,16 @@ class Spending(Service):
             events.append(Event("spending.forecast", f"spending.forecast:{cur}:{run}", ev.now()[:10], SERVICE,
                                 {"currency": cur, "month": target, "made_at_seq": state.upto,
                                  "categories": categories, "totals": state.totals[cur],
-                                 "last_date": state.last_dates.get(cur, "")}))
+                                 "last_date": state.last_dates.get(cur, ""),
+                                 "top_merchants": state.top_merchants.get(cur, [])}))
         state.forecasts = len(predictions)
         return events
+
+    def kept_on_failure(self, ws: Workspace, plan: Plan, run: str) -> list[Event]:
+        """The failure itself, so that a later `fin report spending` says why there is no new forecast."""
+        from .base import failure_event
+
+        return [failure_event(SERVICE, plan, run, plan.state.upto)]
 
     def detail(self, plan: Plan) -> str:
         return f"forecast {plan.state.forecasts} categories"

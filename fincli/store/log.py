@@ -169,6 +169,8 @@ _TYPES = [
     EventType("profile.saved", 1, {"name": (str,), "fingerprint": (str,), "layout": (dict,)}),
     EventType("label.set", 1, {"id": (str,), "category": (str,)}),
     EventType("service.ran", 1, {"service": (str,), "cursor": (int,), "rows": (int,), "metrics": (dict,)}),
+    # a service run that failed, kept by services that say so (Service.kept_on_failure): its one-line reason
+    EventType("service.failed", 1, {"service": (str,), "cursor": (int,), "error": (str,)}),
     EventType("artifact.saved", 1, {"service": (str,), "file": (str,), "sha256": (str,)}),
     # one result of a service that has no event type of its own: the run and the item it answers
     EventType("service.result", 1, {"service": (str,), "run": (str,), "item": (int,), "result": (dict,)}),
@@ -204,7 +206,8 @@ _TYPES = [
     # a spending run, per currency: the month totals it saw, next month's forecast per category and
     # the backtest of every method (fincli/services/spending.py)
     EventType("spending.forecast", 1, {"currency": (str,), "month": (str,), "made_at_seq": (int,),
-                                       "categories": (list,), "totals": (list,)}, {"last_date": (str,)}),
+                                       "categories": (list,), "totals": (list,)},
+              {"last_date": (str,), "top_merchants": (list,)}),
 ]
 TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
 

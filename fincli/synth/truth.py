@@ -82,6 +82,17 @@ Every month or two a merchant refunds part or all of a recent `amex` purchase (o
 `amex` download window is left without refunds, so some `amex` exports contain refunds and
 some do not). Both credit cards are paid from `checking` each month (see `streams.csv`).
 
+With `--seasonal` (`generate(..., seasonal=True)`; recorded as `"seasonal": true` in the
+manifest's `params`), everyday purchases (not streams, transfers or fraud) follow a yearly
+season per category and a slow price rise: each amount is multiplied by its category's factor
+for the calendar month (shopping and online shopping peak in November–December at up to
+~1.7×, restaurants, entertainment and groceries in December, travel in July–August and at
+Christmas, fuel in summer, transport, coffee and health in winter, household in spring) and by
+`(1 + trend) ** (months since the start / 12)` with a trend of 2–5% a year per category. The
+factors are drawn from the seed (fincli/synth/seasons.py), so the history stays a function of
+its parameters; a card return keeps its purchase's factor. Utilities are a monthly stream,
+higher in winter with or without `--seasonal`.
+
 ## `transactions.csv` — one row per real transaction (after dedup)
 
 | column | meaning |
