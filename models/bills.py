@@ -1,8 +1,12 @@
 """bills: recurring streams (bills out, income in) found in the whole history.
 
-Rows: ``[id, account, merchant, merchant_name, category, date "YYYY-MM-DD", amount (int, minor
-units, negative is money out), currency]`` (arrays: a million rows travel as JSON), in date
-order — every live, posted transaction that is not a transfer between the user's own accounts. There is no model file: ``train`` is the detection
+Rows: one per (account, merchant, currency, direction) group of every live, posted transaction
+that is not a transfer between the user's own accounts: ``[account, merchant, merchant_name,
+currency, ids, dates, amounts, categories, description]``, where ids, dates ("YYYY-MM-DD"),
+amounts (int, minor units, negative is money out) and categories are joined by ``SEP`` (a
+million transactions travel as a few thousand strings, not a million JSON arrays) in no
+particular order, and description is the charge's text when the group holds one charge (for a
+yearly bill seen once). There is no model file: ``train`` is the detection
 itself and returns ``{"streams": [...]}``, each stream with its frequency, its transactions,
 the rule its dates follow, the predicted next dates and amount, its status as of the last date
 of its account, and its alerts.
@@ -27,6 +31,9 @@ import bisect
 import calendar
 import statistics
 from datetime import date, timedelta
+from functools import lru_cache
+
+import numpy as np
 
 # frequency: (period in days, window half-width in days, months per step or 0)
 FREQUENCIES = {
@@ -223,7 +230,7 @@ def _money(minor: int) -> str:
     return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"
 
 
-def make_stream(freq: str, rows: list[dict], as_of: date) -> dict:
+def make_stream(freq: str, rows: list[dict], as_of: date, group: dict) -> dict:
     dates = [_d(r["date"]) for r in rows]
     amounts = [r["amount"] for r in rows]
     rule, miss = _dates_rule(freq, dates)
@@ -251,7 +258,7 @@ def make_stream(freq: str, rows: list[dict], as_of: date) -> dict:
         alerts.append({"kind": "new", "date": rows[0]["date"], "detail": f"new {freq} charge"})
     alerts.sort(key=lambda a: (a["date"], a["kind"]))
     categories = [r.get("category") for r in rows if r.get("category")]
-    first = rows[0]
+    first = group
     return {
         "key": f"{first['account']}|{first['merchant']}|{first['currency']}|{'out' if amounts[0] < 0 else 'in'}",
         "merchant": first["merchant"], "merchant_name": first.get("merchant_name") or first["merchant"],
@@ -278,8 +285,53 @@ def _clusters(rows: list[dict]) -> list[list[dict]]:
     return [sorted(c, key=lambda r: (r["date"], r["id"])) for c in out]
 
 
+# the windows a next charge may fall in: (period - tol) * k .. (period + tol) * k, k = 1, 2, per frequency
+_LOW = np.array([(period - tol) * k for period, tol, _ in FREQUENCIES.values() for k in (1, 2)])
+_HIGH = np.array([(period + tol) * k for period, tol, _ in FREQUENCIES.values() for k in (1, 2)])
+
+
+def may_chain(sets: list[list[int]]) -> list[bool]:
+    """For each set of (sorted) days, False when no frequency can chain enough of them for `_accept`:
+    a chain of L charges needs L - 1 charges with a later one a period (or two) away, L at least
+    MIN_COVER of them, three when there are more than two, four below a month. One numpy pass over
+    every set, charge and window (each set shifted far from the others), so most everyday shopping
+    is spared the chain search."""
+    if not sets:
+        return []
+    sizes = [len(one) for one in sets]
+    a = np.fromiter((o for one in sets for o in one), dtype=np.float64, count=sum(sizes))
+    a += np.repeat(np.arange(len(sets), dtype=np.float64) * 1e7, sizes)
+    low, high = a[:, None] + _LOW, a[:, None] + _HIGH
+    j = np.searchsorted(a, low.ravel()).reshape(low.shape)
+    ok = (j < len(a)) & (a[np.minimum(j, len(a) - 1)] <= high)
+    per = ok.reshape(len(a), len(FREQUENCIES), 2).any(axis=2)
+    starts = np.cumsum([0] + sizes[:-1])
+    hits = np.add.reduceat(per.astype(np.int64), starts, axis=0)
+    want = np.array([_want(n) for n in sizes])
+    return list(np.any(hits + 1 >= want, axis=1))
+
+
+@lru_cache(maxsize=None)
+def _want(n: int):
+    """Per frequency, the fewest charges a chain `_accept` keeps must hold (more than n: none)."""
+    return np.array([max(MIN_COVER * n, 3 if n > 2 else 2, 4 if period < 28 else 0)
+                     for period, _, _ in FREQUENCIES.values()])
+
+
+def _hopeless(rows: list[dict]) -> bool:
+    """Cannot be accepted, from its size and amounts: two or three charges need a repeated amount."""
+    return len(rows) < 2 or (len(rows) <= 3 and len({r["amount"] for r in rows}) == len(rows))
+
+
+def _accept_all(sets: list[list[dict]], as_of: date) -> list:
+    """`_accept` of each set, the hopeless ones answered without a chain search."""
+    tried = [rows for rows in sets if not _hopeless(rows)]
+    may = dict(zip(map(id, tried), may_chain([[r["_o"] for r in rows] for rows in tried])))
+    return [_accept(rows, as_of) if may.get(id(rows)) else None for rows in sets]
+
+
 def _accept(rows: list[dict], as_of: date) -> tuple[str, list[dict]] | None:
-    if len(rows) < 2:
+    if _hopeless(rows):
         return None
     found = best_chain([r["_d"] for r in rows])
     if found is None:
@@ -304,10 +356,10 @@ def _accept(rows: list[dict], as_of: date) -> tuple[str, list[dict]] | None:
     return freq, picked
 
 
-def detect_group(rows: list[dict], as_of: date) -> list[dict]:
+def detect_group(rows: list[dict], as_of: date, group: dict) -> list[dict]:
     """The streams of one (account, merchant, currency, direction) group, its rows in date order."""
     streams: list[tuple[str, list[dict]]] = []
-    whole = _accept(rows, as_of)
+    whole = _accept_all([rows], as_of)[0]
     rest = rows
     if whole is not None and len(whole[1]) >= 3:
         streams.append(whole)
@@ -318,14 +370,13 @@ def detect_group(rows: list[dict], as_of: date) -> list[dict]:
         by_amount: dict[int, list[dict]] = {}
         for r in rest:
             by_amount.setdefault(r["amount"], []).append(r)
-        for same in by_amount.values():
-            if len(same) >= 3 and len(same) < len(rest) and (hit := _accept(same, as_of)) is not None:
-                found.append(hit)
+        sets = [same for same in by_amount.values() if 3 <= len(same) < len(rest)]
+        found += [hit for hit in _accept_all(sets, as_of) if hit is not None]
         taken = {r["id"] for _, picked in found for r in picked}
         rest = [r for r in rest if r["id"] not in taken]
     span = (rest[-1]["_d"] - rest[0]["_d"]).days if rest else 0
     if 2 <= len(rest) <= 2 * (span / 5 + 1):     # far denser than weekly: everyday shopping, no cluster a stream
-        found += [s for s in (_accept(c, as_of) for c in _clusters(rest)) if s is not None]
+        found += [hit for hit in _accept_all(_clusters(rest), as_of) if hit is not None]
     found.sort(key=lambda s: (s[0], s[1][0]["date"]))
     merged: list[tuple[str, list[dict]]] = []
     for freq, picked in found:           # the same frequency, one after the other: a price change
@@ -338,29 +389,37 @@ def detect_group(rows: list[dict], as_of: date) -> list[dict]:
                 continue
         merged.append((freq, picked))
     streams.extend(merged)
-    return [make_stream(freq, picked, as_of) for freq, picked in streams]
+    return [make_stream(freq, picked, as_of, group) for freq, picked in streams]
 
 
-def detect(rows: list[dict]) -> list[dict]:
-    as_of: dict[str, date] = {}
-    groups: dict[tuple, list[dict]] = {}
-    for row in rows:
-        day = row["_d"] = _d(row["date"])
-        if row["account"] not in as_of or day > as_of[row["account"]]:
-            as_of[row["account"]] = day
-        if row.get("skip") or row["amount"] == 0:
+SEP = "\x1f"
+GROUP_FIELDS = ("account", "merchant", "merchant_name", "currency")
+
+
+def detect(groups: list) -> list[dict]:
+    """Every stream of every group (see the module's docstring for a group's fields)."""
+    as_of: dict[str, str] = {}
+    parsed = []
+    for account, merchant, name, currency, ids, dates, amounts, categories, description in groups:
+        dates = dates.split(SEP)
+        last = max(dates)
+        if last > as_of.get(account, ""):
+            as_of[account] = last
+        if len(dates) < 2:
             continue
-        key = (row["account"], row["merchant"], row["currency"], row["amount"] < 0)
-        groups.setdefault(key, []).append(row)
+        info = dict(zip(GROUP_FIELDS, (account, merchant, name, currency)))
+        rows = [{"id": i, "date": d, "amount": int(a), "category": c or None}
+                for d, i, a, c in sorted(zip(dates, ids.split(SEP), amounts.split(SEP), categories.split(SEP)))]
+        parsed.append(((account, merchant or "", currency, rows[0]["amount"] < 0), info, rows))
     streams = []
-    ordered = all(a["date"] <= b["date"] for a, b in zip(rows, rows[1:]))     # fin sends them by date
-    for key in sorted(groups):
-        group = groups[key] if ordered else sorted(groups[key], key=lambda r: (r["date"], r["id"]))
-        streams.extend(detect_group(group, as_of[key[0]]))
-    seen: dict[str, int] = {}
+    for _, info, rows in sorted(parsed, key=lambda g: g[0]):
+        rows = [r for r in rows if r["amount"] != 0]
+        for r in rows:
+            r["_d"] = day = date.fromisoformat(r["date"])
+            r["_o"] = day.toordinal()
+        streams.extend(detect_group(rows, _d(as_of[info["account"]]), info))
     for s in streams:                         # a stable id: the group, and the stream's first charge
         s["id"] = "b" + _digest(s["key"] + "|" + s["transaction_ids"][0])
-        seen[s["id"]] = seen.get(s["id"], 0) + 1
     streams.sort(key=lambda s: (s["account"], s["merchant"], s["first_date"], s["id"]))
     return streams
 
@@ -371,11 +430,8 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
 
 
-FIELDS = ("id", "account", "merchant", "merchant_name", "category", "date", "amount", "currency")
-
-
 def train(rows: list, model_dir: str | None) -> dict:
-    return {"streams": detect([dict(zip(FIELDS, row)) for row in rows])}
+    return {"streams": detect(rows)}
 
 
 if __name__ == "__main__":
