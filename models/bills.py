@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import re
 import statistics
 from datetime import date, timedelta
 from functools import lru_cache
@@ -50,6 +51,9 @@ WINDOW = {"weekly": 2, "biweekly": 2, "semimonthly": 3, "monthly": 3, "quarterly
 MIN_COVER = 0.6              # a chain must hold this share of its group's charges
 SPLIT_GAP = 0.15             # amount clusters split where sorted amounts jump by more than this
 FIXED_SHARE = 0.8            # fixed: at least this share of consecutive charges are equal
+# one charge is enough for an early yearly bill when its text says it renews once a year
+YEARLY_WORDS = re.compile(r"(?<!semi)(?<!bi)annual|yearly|\bper year\b|\b(?:12|twelve)[- ]month|jährlich|jaehrlich"
+                          r"|jahresbeitrag|jahresgeb(?:ü|ue)hr|jahresabo|membership renewal|renewal fee", re.IGNORECASE)
 RECENT_DAYS = 45             # alerts older than this (before the as-of date) are history, not news
 UPCOMING = 13
 
@@ -235,7 +239,9 @@ def make_stream(freq: str, rows: list[dict], as_of: date, group: dict) -> dict:
     amounts = [r["amount"] for r in rows]
     rule, miss = _dates_rule(freq, dates)
     upcoming = _upcoming(freq, dates, rule, UPCOMING)
-    window = max(1, min(WINDOW[freq], miss + 1)) if freq not in ("weekly", "biweekly") else WINDOW[freq]
+    window = WINDOW[freq]
+    if freq not in ("weekly", "biweekly") and len(rows) > 1:   # as close as the dates keep to their rule
+        window = max(1, min(window, miss + 1))
     nxt = _d(upcoming[0])
     money = _amounts(amounts, round(365.25 / FREQUENCIES[freq][0]))
     alerts = []
@@ -392,6 +398,12 @@ def detect_group(rows: list[dict], as_of: date, group: dict) -> list[dict]:
     return [make_stream(freq, picked, as_of, group) for freq, picked in streams]
 
 
+def _one_yearly(rows: list[dict], as_of: date, group: dict) -> list[dict]:
+    """An early yearly bill from its one charge (its text said yearly), while its renewal is not overdue."""
+    stream = make_stream("yearly", rows, as_of, group)
+    return [stream] if stream["status"] == "early" else []
+
+
 SEP = "\x1f"
 GROUP_FIELDS = ("account", "merchant", "merchant_name", "currency")
 
@@ -405,9 +417,12 @@ def detect(groups: list) -> list[dict]:
         last = max(dates)
         if last > as_of.get(account, ""):
             as_of[account] = last
-        if len(dates) < 2:
-            continue
         info = dict(zip(GROUP_FIELDS, (account, merchant, name, currency)))
+        if len(dates) < 2:
+            if int(amounts) < 0 and YEARLY_WORDS.search(f"{description or ''} {name or ''} {merchant or ''}"):
+                parsed.append(((account, merchant or "", currency, True), info,
+                               [{"id": ids, "date": dates[0], "amount": int(amounts), "category": categories or None}]))
+            continue
         rows = [{"id": i, "date": d, "amount": int(a), "category": c or None}
                 for d, i, a, c in sorted(zip(dates, ids.split(SEP), amounts.split(SEP), categories.split(SEP)))]
         parsed.append(((account, merchant or "", currency, rows[0]["amount"] < 0), info, rows))
@@ -417,7 +432,8 @@ def detect(groups: list) -> list[dict]:
         for r in rows:
             r["_d"] = day = date.fromisoformat(r["date"])
             r["_o"] = day.toordinal()
-        streams.extend(detect_group(rows, _d(as_of[info["account"]]), info))
+        day = _d(as_of[info["account"]])
+        streams.extend(detect_group(rows, day, info) if len(rows) > 1 else _one_yearly(rows, day, info))
     for s in streams:                         # a stable id: the group, and the stream's first charge
         s["id"] = "b" + _digest(s["key"] + "|" + s["transaction_ids"][0])
     streams.sort(key=lambda s: (s["account"], s["merchant"], s["first_date"], s["id"]))

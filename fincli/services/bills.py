@@ -79,12 +79,15 @@ class Bills(Service):
         events = []
         if streams != latest_streams(ws):
             events.append(Event("bills.detected", f"bills.detected:{run}", today, SERVICE, {"streams": streams}))
-        if streams:
-            newest = max(s["last_date"] for s in streams)
+        fixes = corrections(ws)
+        shown = kept_streams(ws, streams, fixes)
+        if shown:
+            newest = max(s["last_date"] for s in shown)
             since = (date.fromisoformat(newest) - timedelta(days=RECENT_DAYS)).isoformat()
-            for s in streams:
+            for s in shown:
                 for alert in s["alerts"]:
-                    if alert["date"] >= since:
+                    confirmed_end = alert["kind"] == "cancelled" and fixes.get(s["id"], {}).get("decision")
+                    if alert["date"] >= since or confirmed_end:
                         events.append(Event("bill.alert", f"bill.alert:{s['id']}:{alert['kind']}:{alert['date']}",
                                             today, SERVICE, {"stream_id": s["id"], **alert}))
         return events
@@ -112,6 +115,67 @@ def latest_streams(ws: Workspace) -> list[dict]:
     row = ws.conn.execute("SELECT payload FROM events WHERE type = 'bills.detected' ORDER BY seq DESC LIMIT 1"
                           ).fetchone()
     return json.loads(row[0])["streams"] if row else []
+
+
+CONFIRMED_MISSES = 4          # periods a confirmed stream may miss before it counts as cancelled (else 2)
+
+
+def _last_version(ws: Workspace, wanted: set[str]) -> dict[str, dict]:
+    """The newest stored version of each wanted stream id, from earlier detections."""
+    found: dict[str, dict] = {}
+    for (payload,) in ws.conn.execute("SELECT payload FROM events WHERE type = 'bills.detected' ORDER BY seq DESC"):
+        if wanted <= set(found):
+            break
+        for s in json.loads(payload)["streams"]:
+            if s["id"] in wanted and s["id"] not in found:
+                found[s["id"]] = s
+    return found
+
+
+def _confirmed_status(ws: Workspace, s: dict) -> dict:
+    """A confirmed stream re-judged as of its account's last date: late until it has missed
+    CONFIRMED_MISSES periods, then cancelled with a `cancelled` alert (detection says cancelled
+    after two: a gap in the data should not end a bill the user vouched for)."""
+    (last,) = ws.conn.execute("SELECT MAX(date) FROM transactions WHERE account = ? AND replaced_by IS NULL",
+                              (s["account"],)).fetchone()
+    as_of = date.fromisoformat(max(last or s["last_date"], s["last_date"]))
+    window = timedelta(days=s["window"])
+    missed = [u for u in s["upcoming"] if date.fromisoformat(u) + window < as_of]
+    alerts = [a for a in s["alerts"] if a["kind"] not in ("late", "cancelled")]
+    if len(missed) >= CONFIRMED_MISSES:
+        status = "cancelled"
+        alerts.append({"kind": "cancelled", "date": missed[CONFIRMED_MISSES - 1],
+                       "detail": f"no charge since {s['last_date']}"})
+    elif missed:
+        status = "late"
+        alerts.append({"kind": "late", "date": missed[0], "detail": f"expected by {missed[0]}"})
+    else:
+        status = s["status"] if s["status"] in ("early", "mature") else ("mature" if len(s["transaction_ids"]) >= 3
+                                                                          else "early")
+    alerts.sort(key=lambda a: (a["date"], a["kind"]))
+    return {**s, "status": status, "alerts": alerts}
+
+
+def kept_streams(ws: Workspace, streams: list[dict] | None = None, fixes: dict | None = None) -> list[dict]:
+    """The detected streams, with the user's confirmed ones kept: re-judged by `_confirmed_status`,
+    and still listed (their last detected version) when detection no longer finds them. A detected
+    stream holding a charge of a vanished confirmed one (the merchant was merged, older history
+    came in) carries the confirmation on instead."""
+    streams = latest_streams(ws) if streams is None else streams
+    fixes = corrections(ws) if fixes is None else fixes
+    confirmed = {sid for sid, fix in fixes.items() if fix.get("decision") == "confirmed"}
+    present = {s["id"] for s in streams}
+    kept = _last_version(ws, confirmed - present) if confirmed - present else {}
+    owner = {t: s["id"] for s in streams for t in s["transaction_ids"]}
+    out = list(streams)
+    for sid, old in kept.items():
+        heirs = {owner[t] for t in old["transaction_ids"] if t in owner}
+        if heirs:
+            for heir in heirs:
+                fixes.setdefault(heir, {}).setdefault("decision", "confirmed")
+        else:
+            out.append(old)
+    return [_confirmed_status(ws, s) if fixes.get(s["id"], {}).get("decision") == "confirmed" else s for s in out]
 
 
 def corrections(ws: Workspace) -> dict[str, dict]:
@@ -144,7 +208,7 @@ def _public(s: dict, fixes: dict) -> dict:
 def streams(ws: Workspace, everything: bool = False) -> list[dict]:
     """Streams as `fin bills` shows them: without --all, not the ignored or cancelled ones."""
     fixes = corrections(ws)
-    out = [_public(s, fixes) for s in latest_streams(ws)]
+    out = [_public(s, fixes) for s in kept_streams(ws, fixes=fixes)]
     if not everything:
         out = [s for s in out if s["user"] != "ignored" and s["status"] != "cancelled"]
     return out
@@ -157,7 +221,7 @@ def due(ws: Workspace, days: int, today: date) -> list[dict]:
     fixes = corrections(ws)
     end = today + timedelta(days=days)
     items = []
-    for s in latest_streams(ws):
+    for s in kept_streams(ws, fixes=fixes):
         fix = fixes.get(s["id"], {})
         if s["status"] == "cancelled" or fix.get("decision") == "ignored":
             continue
@@ -187,7 +251,7 @@ def unseen_alerts(ws: Workspace) -> list[dict]:
         shown.update(json.loads(payload)["alerts"])
     fixes = corrections(ws)
     names = {s["id"]: fixes.get(s["id"], {}).get("name") or s.get("merchant_name") or s["merchant"]
-             for s in latest_streams(ws)}
+             for s in kept_streams(ws, fixes=fixes)}
     out = []
     for event_id, payload in ws.conn.execute("SELECT event_id, payload FROM events WHERE type = 'bill.alert'"
                                              " ORDER BY seq"):
@@ -219,7 +283,7 @@ def correct(ws: Workspace, stream_id: str, kind: str, name: str | None = None) -
     from ..store import connection as db, log as ev
     from ..store.log import Event
 
-    known = {s["id"]: s for s in latest_streams(ws)}
+    known = {s["id"]: s for s in kept_streams(ws)}
     if stream_id not in known:
         raise InputError(f"no bill stream {stream_id!r}", "see the ids with `fin bills --all`")
     payload = {"stream_id": stream_id}
