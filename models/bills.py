@@ -39,7 +39,7 @@ import numpy as np
 # frequency: (period in days, window half-width in days, months per step or 0)
 FREQUENCIES = {
     "weekly": (7, 2, 0),
-    "biweekly": (14, 2, 0),
+    "biweekly": (14, 3, 0),              # ±3: pay due on a Monday holiday comes the Friday before
     "semimonthly": (15.2, 4, 0),
     "monthly": (30.44, 4, 1),
     "quarterly": (91.3, 8, 3),
@@ -156,10 +156,12 @@ def best_chain(dates: list[date]) -> tuple[str, list[int]] | None:
                 continue
             if freq == "semimonthly" and not _semimonthly_ok([dates[i] for i in chain]):
                 continue
-            if freq == "biweekly":
+            if freq in ("weekly", "biweekly"):
                 gaps = [(dates[b] - dates[a]).days for a, b in zip(chain, chain[1:])]
-                if sum(1 for g in gaps if 12 <= g <= 16) < 0.8 * len(gaps):
+                if freq == "biweekly" and sum(1 for g in gaps if 11 <= g <= 17) < 0.8 * len(gaps):
                     continue
+                if freq == "weekly" and sum(1 for g in gaps if g <= 10) < 0.5 * len(gaps):
+                    continue                # mostly two weeks apart: biweekly, with a charge moved early
             covered = (dates[chain[-1]] - dates[chain[0]]).days
             slots = round(covered / period) + 1
             score = (len(chain), len(chain) / max(slots, 1), period)   # most charges, fewest gaps, longest period
@@ -176,8 +178,11 @@ def _upcoming(freq: str, dates: list[date], rule, count: int) -> list[str]:
     period, _, months = FREQUENCIES[freq]
     last = dates[-1]
     out: list[date] = []
-    if freq in ("weekly", "biweekly"):
-        out = [last + timedelta(days=int(period) * k) for k in range(1, count + 1)]
+    if freq in ("weekly", "biweekly"):        # from the last charge on the usual weekday (one may come early)
+        usual = statistics.mode(d.weekday() for d in dates)
+        anchor = next(d for d in reversed(dates) if d.weekday() == usual)
+        out = [anchor + timedelta(days=int(period) * k) for k in range(1, count + 5)]
+        out = [d for d in out if d > last][:count]
     elif freq == "semimonthly":
         rules = rule
         y, m = last.year, last.month
@@ -348,7 +353,8 @@ def _accept(rows: list[dict], as_of: date) -> tuple[str, list[dict]] | None:
         return None
     amounts = [abs(r["amount"]) for r in picked]
     if _amounts(amounts)["amount_kind"] == "variable":
-        if FREQUENCIES[freq][0] < 28 or max(amounts) > 4 * max(min(amounts), 1) or len(picked) < 4:
+        if ((FREQUENCIES[freq][0] < 28 and not _strict_biweekly(freq, picked))
+                or max(amounts) > 4 * max(min(amounts), 1) or len(picked) < 4):
             return None           # varying charges need more evidence: weekly ones are shopping
     if FREQUENCIES[freq][2] and len(picked) < 6:      # few calendar charges: on the same day rule
         if _dates_rule(freq, [_d(r["date"]) for r in picked])[1] > 3:
@@ -360,6 +366,13 @@ def _accept(rows: list[dict], as_of: date) -> tuple[str, list[dict]] | None:
                 or (as_of - second).days > period + tol):
             return None
     return freq, picked
+
+
+def _strict_biweekly(freq: str, picked: list[dict]) -> bool:
+    """Varying amounts every other week, at least six times, nearly always exactly 14 days apart:
+    a bill by the hour (cleaning, child care), not shopping."""
+    gaps = [b["_o"] - a["_o"] for a, b in zip(picked, picked[1:])]
+    return freq == "biweekly" and len(picked) >= 6 and sum(1 for g in gaps if g == 14) >= 0.8 * len(gaps)
 
 
 def detect_group(rows: list[dict], as_of: date, group: dict) -> list[dict]:
