@@ -3,10 +3,9 @@
 Rows: one per (account, merchant, currency, direction) group of every live, posted transaction
 that is not a transfer between the user's own accounts: ``[account, merchant, merchant_name,
 currency, ids, dates, amounts, categories, description]``, where ids, dates ("YYYY-MM-DD"),
-amounts (int, minor units, negative is money out) and categories are joined by ``SEP`` (a
-million transactions travel as a few thousand strings, not a million JSON arrays) in no
-particular order, and description is the charge's text when the group holds one charge (for a
-yearly bill seen once). There is no model file: ``train`` is the detection
+amounts (int, minor units, negative is money out) and categories are lists in no particular
+order (a million transactions travel as a few thousand rows), and description is the charge's
+text when the group holds one charge (for a yearly bill seen once). There is no model file: ``train`` is the detection
 itself and returns ``{"streams": [...]}``, each stream with its frequency, its transactions,
 the rule its dates follow, the predicted next dates and amount, its status as of the last date
 of its account, and its alerts.
@@ -182,7 +181,7 @@ def _upcoming(freq: str, dates: list[date], rule, count: int) -> list[str]:
         usual = statistics.mode(d.weekday() for d in dates)
         anchor = next(d for d in reversed(dates) if d.weekday() == usual)
         out = [anchor + timedelta(days=int(period) * k) for k in range(1, count + 5)]
-        out = [d for d in out if d > last][:count]
+        out = [d for d in out if d > last + timedelta(days=FREQUENCIES[freq][1])][:count]   # paid early: done
     elif freq == "semimonthly":
         rules = rule
         y, m = last.year, last.month
@@ -417,7 +416,6 @@ def _one_yearly(rows: list[dict], as_of: date, group: dict) -> list[dict]:
     return [stream] if stream["status"] == "early" else []
 
 
-SEP = "\x1f"
 GROUP_FIELDS = ("account", "merchant", "merchant_name", "currency")
 
 
@@ -426,18 +424,17 @@ def detect(groups: list) -> list[dict]:
     as_of: dict[str, str] = {}
     parsed = []
     for account, merchant, name, currency, ids, dates, amounts, categories, description in groups:
-        dates = dates.split(SEP)
         last = max(dates)
         if last > as_of.get(account, ""):
             as_of[account] = last
         info = dict(zip(GROUP_FIELDS, (account, merchant, name, currency)))
         if len(dates) < 2:
-            if int(amounts) < 0 and YEARLY_WORDS.search(f"{description or ''} {name or ''} {merchant or ''}"):
+            if amounts[0] < 0 and YEARLY_WORDS.search(f"{description or ''} {name or ''} {merchant or ''}"):
                 parsed.append(((account, merchant or "", currency, True), info,
-                               [{"id": ids, "date": dates[0], "amount": int(amounts), "category": categories or None}]))
+                               [{"id": ids[0], "date": dates[0], "amount": amounts[0], "category": categories[0]}]))
             continue
-        rows = [{"id": i, "date": d, "amount": int(a), "category": c or None}
-                for d, i, a, c in sorted(zip(dates, ids.split(SEP), amounts.split(SEP), categories.split(SEP)))]
+        rows = [{"id": i, "date": d, "amount": a, "category": c}
+                for d, i, a, c in sorted(zip(dates, ids, amounts, categories))]   # ids are unique
         parsed.append(((account, merchant or "", currency, rows[0]["amount"] < 0), info, rows))
     streams = []
     for _, info, rows in sorted(parsed, key=lambda g: g[0]):
