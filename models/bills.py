@@ -19,6 +19,9 @@ How a stream is found, per (account, merchant, currency, direction):
    than 15%, and each amount cluster is tried the same way, so one merchant can hold several
    streams; clusters of the same frequency that follow each other in time are one stream whose
    price changed.
+A group of one charge is an early yearly stream when its text says it renews yearly
+(``YEARLY_WORDS``). Before any chain search a set must pass ``may_chain``, one numpy pass that
+rules out sets no frequency could chain enough of (most everyday shopping).
 Calendar frequencies (semi-monthly and up) predict their next date from the day-of-month rule
 that explains most charges exactly: day D as is, moved to the next or the previous business
 day, the last business day or the last day of the month.

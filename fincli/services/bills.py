@@ -10,7 +10,9 @@ event for each recent alert (a price change, a late bill, a stream that seems ca
 subscription); an alert's event id is the stream, kind and date, so each is stored once.
 `fin predict-bills` shows alerts not yet shown and records that it showed them
 (`bills.alerts_shown`). The user's corrections are events too: `bill.confirmed`, `bill.ignored`
-and `bill.renamed`, applied whenever streams are read, so they survive `fin rebuild`.
+and `bill.renamed`, applied whenever streams are read, so they survive `fin rebuild`; a
+confirmed stream is kept listed and late, not cancelled, until it misses CONFIRMED_MISSES
+periods (`kept_streams`).
 """
 
 from __future__ import annotations
