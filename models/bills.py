@@ -3,8 +3,9 @@
 Rows: one per (account, merchant, currency, direction) group of every live, posted transaction
 that is not a transfer between the user's own accounts: ``[account, merchant, merchant_name,
 currency, ids, dates, amounts, categories, description]``, where ids, dates ("YYYY-MM-DD"),
-amounts (int, minor units, negative is money out) and categories are lists in no particular
-order (a million transactions travel as a few thousand rows), and description is the charge's
+amounts (integers, minor units, negative is money out) and categories are strings joined by
+``SEP``, in no particular order (a million transactions travel as a few thousand strings), and
+description is the charge's
 text when the group holds one charge (for a yearly bill seen once). There is no model file: ``train`` is the detection
 itself and returns ``{"streams": [...]}``, each stream with its frequency, its transactions,
 the rule its dates follow, the predicted next dates and amount, its status as of the last date
@@ -419,6 +420,7 @@ def _one_yearly(rows: list[dict], as_of: date, group: dict) -> list[dict]:
     return [stream] if stream["status"] == "early" else []
 
 
+SEP = "\x1f"
 GROUP_FIELDS = ("account", "merchant", "merchant_name", "currency")
 
 
@@ -427,6 +429,8 @@ def detect(groups: list) -> list[dict]:
     as_of: dict[str, str] = {}
     parsed = []
     for account, merchant, name, currency, ids, dates, amounts, categories, description in groups:
+        ids, dates, categories = ids.split(SEP), dates.split(SEP), categories.split(SEP)
+        amounts = [int(a) for a in amounts.split(SEP)]
         last = max(dates)
         if last > as_of.get(account, ""):
             as_of[account] = last
@@ -434,9 +438,9 @@ def detect(groups: list) -> list[dict]:
         if len(dates) < 2:
             if amounts[0] < 0 and YEARLY_WORDS.search(f"{description or ''} {name or ''} {merchant or ''}"):
                 parsed.append(((account, merchant or "", currency, True), info,
-                               [{"id": ids[0], "date": dates[0], "amount": amounts[0], "category": categories[0]}]))
+                               [{"id": ids[0], "date": dates[0], "amount": amounts[0], "category": categories[0] or None}]))
             continue
-        rows = [{"id": i, "date": d, "amount": a, "category": c}
+        rows = [{"id": i, "date": d, "amount": a, "category": c or None}
                 for d, i, a, c in sorted(zip(dates, ids, amounts, categories))]   # ids are unique
         parsed.append(((account, merchant or "", currency, rows[0]["amount"] < 0), info, rows))
     streams = []
