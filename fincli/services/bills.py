@@ -111,7 +111,8 @@ class Bills(Service):
             since = (date.fromisoformat(newest) - timedelta(days=RECENT_DAYS)).isoformat()
             for s in shown:
                 for alert in s["alerts"]:
-                    confirmed_end = alert["kind"] == "cancelled" and fixes.get(s["id"], {}).get("decision")
+                    confirmed_end = (alert["kind"] == "cancelled"
+                                     and fixes.get(s["id"], {}).get("decision") == "confirmed")
                     if alert["date"] >= since or confirmed_end:
                         events.append(Event("bill.alert", f"bill.alert:{s['id']}:{alert['kind']}:{alert['date']}",
                                             today, SERVICE, {"stream_id": s["id"], **alert}))
