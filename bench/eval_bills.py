@@ -2,7 +2,8 @@
 
     python bench/eval_bills.py [--seeds 11,12,13] [--months 36]
 
-Each history is generated with every stream frequency (`--all-frequencies`: biweekly pay,
+Each history is generated with every stream frequency (`--all-frequencies`: biweekly pay, biweekly pay
+moved to the Friday before a bank-holiday Monday, a biweekly cleaner billed by the hour,
 semi-monthly day care, semi-annual insurance with a price rise, quarterly variable water,
 cancelled weekly and monthly ones), imported into a fresh workspace and searched by the bills
 service. A detected stream matches a true one when at least half its transactions are the true

@@ -1,8 +1,12 @@
 """bills: recurring streams (bills out, income in) found in the whole history.
 
-Rows: ``[id, account, merchant, merchant_name, category, date "YYYY-MM-DD", amount (int, minor
-units, negative is money out), currency]`` (arrays: a million rows travel as JSON), in date
-order — every live, posted transaction that is not a transfer between the user's own accounts. There is no model file: ``train`` is the detection
+Rows: one per (account, merchant, currency, direction) group of every live, posted transaction
+that is not a transfer between the user's own accounts: ``[account, merchant, merchant_name,
+currency, ids, dates, amounts, categories, description]``, where ids, dates ("YYYY-MM-DD"),
+amounts (integers, minor units, negative is money out) and categories are strings joined by
+``SEP``, in no particular order (a million transactions travel as a few thousand strings), and
+description is the charge's
+text when the group holds one charge (for a yearly bill seen once). There is no model file: ``train`` is the detection
 itself and returns ``{"streams": [...]}``, each stream with its frequency, its transactions,
 the rule its dates follow, the predicted next dates and amount, its status as of the last date
 of its account, and its alerts.
@@ -16,6 +20,9 @@ How a stream is found, per (account, merchant, currency, direction):
    than 15%, and each amount cluster is tried the same way, so one merchant can hold several
    streams; clusters of the same frequency that follow each other in time are one stream whose
    price changed.
+A group of one charge is an early yearly stream when its text says it renews yearly
+(``YEARLY_WORDS``). Before any chain search a set must pass ``may_chain``, one numpy pass that
+rules out sets no frequency could chain enough of (most everyday shopping).
 Calendar frequencies (semi-monthly and up) predict their next date from the day-of-month rule
 that explains most charges exactly: day D as is, moved to the next or the previous business
 day, the last business day or the last day of the month.
@@ -25,13 +32,17 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import re
 import statistics
 from datetime import date, timedelta
+from functools import lru_cache
+
+import numpy as np
 
 # frequency: (period in days, window half-width in days, months per step or 0)
 FREQUENCIES = {
     "weekly": (7, 2, 0),
-    "biweekly": (14, 2, 0),
+    "biweekly": (14, 3, 0),              # ±3: pay due on a Monday holiday comes the Friday before
     "semimonthly": (15.2, 4, 0),
     "monthly": (30.44, 4, 1),
     "quarterly": (91.3, 8, 3),
@@ -43,6 +54,9 @@ WINDOW = {"weekly": 2, "biweekly": 2, "semimonthly": 3, "monthly": 3, "quarterly
 MIN_COVER = 0.6              # a chain must hold this share of its group's charges
 SPLIT_GAP = 0.15             # amount clusters split where sorted amounts jump by more than this
 FIXED_SHARE = 0.8            # fixed: at least this share of consecutive charges are equal
+# one charge is enough for an early yearly bill when its text says it renews once a year
+YEARLY_WORDS = re.compile(r"(?<!semi)(?<!bi)annual|yearly|\bper year\b|\b(?:12|twelve)[- ]month|jährlich|jaehrlich"
+                          r"|jahresbeitrag|jahresgeb(?:ü|ue)hr|jahresabo|membership renewal|renewal fee", re.IGNORECASE)
 RECENT_DAYS = 45             # alerts older than this (before the as-of date) are history, not news
 UPCOMING = 13
 
@@ -145,10 +159,12 @@ def best_chain(dates: list[date]) -> tuple[str, list[int]] | None:
                 continue
             if freq == "semimonthly" and not _semimonthly_ok([dates[i] for i in chain]):
                 continue
-            if freq == "biweekly":
+            if freq in ("weekly", "biweekly"):
                 gaps = [(dates[b] - dates[a]).days for a, b in zip(chain, chain[1:])]
-                if sum(1 for g in gaps if 12 <= g <= 16) < 0.8 * len(gaps):
+                if freq == "biweekly" and sum(1 for g in gaps if 11 <= g <= 17) < 0.8 * len(gaps):
                     continue
+                if freq == "weekly" and sum(1 for g in gaps if g <= 10) < 0.5 * len(gaps):
+                    continue                # mostly two weeks apart: biweekly, with a charge moved early
             covered = (dates[chain[-1]] - dates[chain[0]]).days
             slots = round(covered / period) + 1
             score = (len(chain), len(chain) / max(slots, 1), period)   # most charges, fewest gaps, longest period
@@ -165,8 +181,11 @@ def _upcoming(freq: str, dates: list[date], rule, count: int) -> list[str]:
     period, _, months = FREQUENCIES[freq]
     last = dates[-1]
     out: list[date] = []
-    if freq in ("weekly", "biweekly"):
-        out = [last + timedelta(days=int(period) * k) for k in range(1, count + 1)]
+    if freq in ("weekly", "biweekly"):        # from the last charge on the usual weekday (one may come early)
+        usual = statistics.mode(d.weekday() for d in dates)
+        anchor = next(d for d in reversed(dates) if d.weekday() == usual)
+        out = [anchor + timedelta(days=int(period) * k) for k in range(1, count + 5)]
+        out = [d for d in out if d > last + timedelta(days=FREQUENCIES[freq][1])][:count]   # paid early: done
     elif freq == "semimonthly":
         rules = rule
         y, m = last.year, last.month
@@ -223,12 +242,14 @@ def _money(minor: int) -> str:
     return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"
 
 
-def make_stream(freq: str, rows: list[dict], as_of: date) -> dict:
+def make_stream(freq: str, rows: list[dict], as_of: date, group: dict) -> dict:
     dates = [_d(r["date"]) for r in rows]
     amounts = [r["amount"] for r in rows]
     rule, miss = _dates_rule(freq, dates)
     upcoming = _upcoming(freq, dates, rule, UPCOMING)
-    window = max(1, min(WINDOW[freq], miss + 1)) if freq not in ("weekly", "biweekly") else WINDOW[freq]
+    window = WINDOW[freq]
+    if freq not in ("weekly", "biweekly") and len(rows) > 1:   # as close as the dates keep to their rule
+        window = max(1, min(window, miss + 1))
     nxt = _d(upcoming[0])
     money = _amounts(amounts, round(365.25 / FREQUENCIES[freq][0]))
     alerts = []
@@ -251,7 +272,7 @@ def make_stream(freq: str, rows: list[dict], as_of: date) -> dict:
         alerts.append({"kind": "new", "date": rows[0]["date"], "detail": f"new {freq} charge"})
     alerts.sort(key=lambda a: (a["date"], a["kind"]))
     categories = [r.get("category") for r in rows if r.get("category")]
-    first = rows[0]
+    first = group
     return {
         "key": f"{first['account']}|{first['merchant']}|{first['currency']}|{'out' if amounts[0] < 0 else 'in'}",
         "merchant": first["merchant"], "merchant_name": first.get("merchant_name") or first["merchant"],
@@ -278,8 +299,53 @@ def _clusters(rows: list[dict]) -> list[list[dict]]:
     return [sorted(c, key=lambda r: (r["date"], r["id"])) for c in out]
 
 
+# the windows a next charge may fall in: (period - tol) * k .. (period + tol) * k, k = 1, 2, per frequency
+_LOW = np.array([(period - tol) * k for period, tol, _ in FREQUENCIES.values() for k in (1, 2)])
+_HIGH = np.array([(period + tol) * k for period, tol, _ in FREQUENCIES.values() for k in (1, 2)])
+
+
+def may_chain(sets: list[list[int]]) -> list[bool]:
+    """For each set of (sorted) days, False when no frequency can chain enough of them for `_accept`:
+    a chain of L charges needs L - 1 charges with a later one a period (or two) away, L at least
+    MIN_COVER of them, three when there are more than two, four below a month. One numpy pass over
+    every set, charge and window (each set shifted far from the others), so most everyday shopping
+    is spared the chain search."""
+    if not sets:
+        return []
+    sizes = [len(one) for one in sets]
+    a = np.fromiter((o for one in sets for o in one), dtype=np.float64, count=sum(sizes))
+    a += np.repeat(np.arange(len(sets), dtype=np.float64) * 1e7, sizes)
+    low, high = a[:, None] + _LOW, a[:, None] + _HIGH
+    j = np.searchsorted(a, low.ravel()).reshape(low.shape)
+    ok = (j < len(a)) & (a[np.minimum(j, len(a) - 1)] <= high)
+    per = ok.reshape(len(a), len(FREQUENCIES), 2).any(axis=2)
+    starts = np.cumsum([0] + sizes[:-1])
+    hits = np.add.reduceat(per.astype(np.int64), starts, axis=0)
+    want = np.array([_want(n) for n in sizes])
+    return list(np.any(hits + 1 >= want, axis=1))
+
+
+@lru_cache(maxsize=None)
+def _want(n: int):
+    """Per frequency, the fewest charges a chain `_accept` keeps must hold (more than n: none)."""
+    return np.array([max(MIN_COVER * n, 3 if n > 2 else 2, 4 if period < 28 else 0)
+                     for period, _, _ in FREQUENCIES.values()])
+
+
+def _hopeless(rows: list[dict]) -> bool:
+    """Cannot be accepted, from its size and amounts: two or three charges need a repeated amount."""
+    return len(rows) < 2 or (len(rows) <= 3 and len({r["amount"] for r in rows}) == len(rows))
+
+
+def _accept_all(sets: list[list[dict]], as_of: date) -> list:
+    """`_accept` of each set, the hopeless ones answered without a chain search."""
+    tried = [rows for rows in sets if not _hopeless(rows)]
+    may = dict(zip(map(id, tried), may_chain([[r["_o"] for r in rows] for rows in tried])))
+    return [_accept(rows, as_of) if may.get(id(rows)) else None for rows in sets]
+
+
 def _accept(rows: list[dict], as_of: date) -> tuple[str, list[dict]] | None:
-    if len(rows) < 2:
+    if _hopeless(rows):
         return None
     found = best_chain([r["_d"] for r in rows])
     if found is None:
@@ -290,7 +356,8 @@ def _accept(rows: list[dict], as_of: date) -> tuple[str, list[dict]] | None:
         return None
     amounts = [abs(r["amount"]) for r in picked]
     if _amounts(amounts)["amount_kind"] == "variable":
-        if FREQUENCIES[freq][0] < 28 or max(amounts) > 4 * max(min(amounts), 1) or len(picked) < 4:
+        if ((FREQUENCIES[freq][0] < 28 and not _strict_biweekly(freq, picked))
+                or max(amounts) > 4 * max(min(amounts), 1) or len(picked) < 4):
             return None           # varying charges need more evidence: weekly ones are shopping
     if FREQUENCIES[freq][2] and len(picked) < 6:      # few calendar charges: on the same day rule
         if _dates_rule(freq, [_d(r["date"]) for r in picked])[1] > 3:
@@ -304,10 +371,17 @@ def _accept(rows: list[dict], as_of: date) -> tuple[str, list[dict]] | None:
     return freq, picked
 
 
-def detect_group(rows: list[dict], as_of: date) -> list[dict]:
+def _strict_biweekly(freq: str, picked: list[dict]) -> bool:
+    """Varying amounts every other week, at least six times, nearly always exactly 14 days apart:
+    a bill by the hour (cleaning, child care), not shopping."""
+    gaps = [b["_o"] - a["_o"] for a, b in zip(picked, picked[1:])]
+    return freq == "biweekly" and len(picked) >= 6 and sum(1 for g in gaps if g == 14) >= 0.8 * len(gaps)
+
+
+def detect_group(rows: list[dict], as_of: date, group: dict) -> list[dict]:
     """The streams of one (account, merchant, currency, direction) group, its rows in date order."""
     streams: list[tuple[str, list[dict]]] = []
-    whole = _accept(rows, as_of)
+    whole = _accept_all([rows], as_of)[0]
     rest = rows
     if whole is not None and len(whole[1]) >= 3:
         streams.append(whole)
@@ -318,14 +392,13 @@ def detect_group(rows: list[dict], as_of: date) -> list[dict]:
         by_amount: dict[int, list[dict]] = {}
         for r in rest:
             by_amount.setdefault(r["amount"], []).append(r)
-        for same in by_amount.values():
-            if len(same) >= 3 and len(same) < len(rest) and (hit := _accept(same, as_of)) is not None:
-                found.append(hit)
+        sets = [same for same in by_amount.values() if 3 <= len(same) < len(rest)]
+        found += [hit for hit in _accept_all(sets, as_of) if hit is not None]
         taken = {r["id"] for _, picked in found for r in picked}
         rest = [r for r in rest if r["id"] not in taken]
     span = (rest[-1]["_d"] - rest[0]["_d"]).days if rest else 0
     if 2 <= len(rest) <= 2 * (span / 5 + 1):     # far denser than weekly: everyday shopping, no cluster a stream
-        found += [s for s in (_accept(c, as_of) for c in _clusters(rest)) if s is not None]
+        found += [hit for hit in _accept_all(_clusters(rest), as_of) if hit is not None]
     found.sort(key=lambda s: (s[0], s[1][0]["date"]))
     merged: list[tuple[str, list[dict]]] = []
     for freq, picked in found:           # the same frequency, one after the other: a price change
@@ -338,29 +411,48 @@ def detect_group(rows: list[dict], as_of: date) -> list[dict]:
                 continue
         merged.append((freq, picked))
     streams.extend(merged)
-    return [make_stream(freq, picked, as_of) for freq, picked in streams]
+    return [make_stream(freq, picked, as_of, group) for freq, picked in streams]
 
 
-def detect(rows: list[dict]) -> list[dict]:
-    as_of: dict[str, date] = {}
-    groups: dict[tuple, list[dict]] = {}
-    for row in rows:
-        day = row["_d"] = _d(row["date"])
-        if row["account"] not in as_of or day > as_of[row["account"]]:
-            as_of[row["account"]] = day
-        if row.get("skip") or row["amount"] == 0:
+def _one_yearly(rows: list[dict], as_of: date, group: dict) -> list[dict]:
+    """An early yearly bill from its one charge (its text said yearly), while its renewal is not overdue."""
+    stream = make_stream("yearly", rows, as_of, group)
+    return [stream] if stream["status"] == "early" else []
+
+
+SEP = "\x1f"
+GROUP_FIELDS = ("account", "merchant", "merchant_name", "currency")
+
+
+def detect(groups: list) -> list[dict]:
+    """Every stream of every group (see the module's docstring for a group's fields)."""
+    as_of: dict[str, str] = {}
+    parsed = []
+    for account, merchant, name, currency, ids, dates, amounts, categories, description in groups:
+        ids, dates, categories = ids.split(SEP), dates.split(SEP), categories.split(SEP)
+        amounts = [int(a) for a in amounts.split(SEP)]
+        last = max(dates)
+        if last > as_of.get(account, ""):
+            as_of[account] = last
+        info = dict(zip(GROUP_FIELDS, (account, merchant, name, currency)))
+        if len(dates) < 2:
+            if amounts[0] < 0 and YEARLY_WORDS.search(f"{description or ''} {name or ''} {merchant or ''}"):
+                parsed.append(((account, merchant or "", currency, True), info,
+                               [{"id": ids[0], "date": dates[0], "amount": amounts[0], "category": categories[0] or None}]))
             continue
-        key = (row["account"], row["merchant"], row["currency"], row["amount"] < 0)
-        groups.setdefault(key, []).append(row)
+        rows = [{"id": i, "date": d, "amount": a, "category": c or None}
+                for d, i, a, c in sorted(zip(dates, ids, amounts, categories))]   # ids are unique
+        parsed.append(((account, merchant or "", currency, rows[0]["amount"] < 0), info, rows))
     streams = []
-    ordered = all(a["date"] <= b["date"] for a, b in zip(rows, rows[1:]))     # fin sends them by date
-    for key in sorted(groups):
-        group = groups[key] if ordered else sorted(groups[key], key=lambda r: (r["date"], r["id"]))
-        streams.extend(detect_group(group, as_of[key[0]]))
-    seen: dict[str, int] = {}
+    for _, info, rows in sorted(parsed, key=lambda g: g[0]):
+        rows = [r for r in rows if r["amount"] != 0]
+        for r in rows:
+            r["_d"] = day = date.fromisoformat(r["date"])
+            r["_o"] = day.toordinal()
+        day = _d(as_of[info["account"]])
+        streams.extend(detect_group(rows, day, info) if len(rows) > 1 else _one_yearly(rows, day, info))
     for s in streams:                         # a stable id: the group, and the stream's first charge
         s["id"] = "b" + _digest(s["key"] + "|" + s["transaction_ids"][0])
-        seen[s["id"]] = seen.get(s["id"], 0) + 1
     streams.sort(key=lambda s: (s["account"], s["merchant"], s["first_date"], s["id"]))
     return streams
 
@@ -371,11 +463,8 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
 
 
-FIELDS = ("id", "account", "merchant", "merchant_name", "category", "date", "amount", "currency")
-
-
 def train(rows: list, model_dir: str | None) -> dict:
-    return {"streams": detect([dict(zip(FIELDS, row)) for row in rows])}
+    return {"streams": detect(rows)}
 
 
 if __name__ == "__main__":

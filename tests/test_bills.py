@@ -192,3 +192,95 @@ def test_predict_bills_and_an_import_at_the_same_moment_both_complete(history, t
         assert p.returncode == 0, err.decode()
     verify = _fin(home, "verify")
     assert verify.returncode == 0, verify.stderr
+
+
+def _csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    path.write_text("Date,Description,Amount\n" + "".join(f"{d},{text},{amount}\n" for d, text, amount in rows),
+                    encoding="utf-8")
+    return path
+
+
+def _bakery(start: date, end: date) -> list[tuple[str, str, str]]:
+    """Everyday charges that move the account's last date on, never a stream (the amounts all differ)."""
+    from datetime import timedelta
+
+    out, d, n = [], start, 0
+    while d <= end:
+        out.append((d.isoformat(), "CORNER BAKERY", f"-{3 + n % 7}.{10 + n * 7 % 89:02d}"))
+        d += timedelta(days=3 + n % 4)
+        n += 1
+    return out
+
+
+def test_one_yearly_charge_whose_text_says_so_is_an_early_yearly_bill(tmp_path):
+    from typer.testing import CliRunner
+
+    from fincli.cli import app
+
+    home = tmp_path / "ws"
+    run = lambda *args: CliRunner().invoke(app, ["--home", str(home), *args])  # noqa: E731
+    rows = [("2024-03-10", "CLOUDVAULT ANNUAL PLAN", "-99.00"), ("2024-04-02", "ADAC JAHRESBEITRAG", "-94.00"),
+            ("2024-03-20", "GARDEN CENTER", "-120.00"), *_bakery(date(2024, 3, 1), date(2024, 6, 1))]
+    assert run("import", str(_csv(tmp_path / "card.csv", rows)), "--account", "card", "--currency", "EUR"
+               ).exit_code == 0
+    result = run("bills", "--format", "json")
+    assert result.exit_code == 0, result.output
+    streams = json.loads(result.stdout)
+    yearly = {s["first_date"]: s for s in streams if s["frequency"] == "yearly"}
+    assert set(yearly) == {"2024-03-10", "2024-04-02"}                # not the one-off garden centre
+    cloud = yearly["2024-03-10"]
+    assert cloud["status"] == "early" and len(cloud["transaction_ids"]) == 1 and cloud["next_amount"] == "99.00"
+    assert (cloud["next_date"], cloud["next_date_earliest"], cloud["next_date_latest"]) == (
+        "2025-03-10", "2025-02-24", "2025-03-24")
+    assert yearly["2024-04-02"]["next_date"] == "2025-04-02"
+    assert len(streams) == 2
+
+
+def test_a_confirmed_bill_stays_listed_and_late_until_four_periods_are_missed(tmp_path):
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from fincli.cli import app
+
+    home = tmp_path / "ws"
+    run = lambda *args: CliRunner().invoke(app, ["--home", str(home), *args])  # noqa: E731
+
+    def load(name: str, rows) -> None:
+        result = run("import", str(_csv(tmp_path / name, rows)), "--account", "card", "--currency", "USD")
+        assert result.exit_code == 0, result.output
+
+    def listed(*flags) -> dict:
+        result = run("bills", *flags, "--format", "json")
+        assert result.exit_code == 0, result.output
+        return {s["merchant"].split()[0].lower(): s for s in json.loads(result.stdout)}
+
+    two = [("2024-02-05", "STREAMFLIX.COM", "-15.99"), ("2024-03-05", "STREAMFLIX.COM", "-15.99"),
+           ("2024-02-06", "MUSICBOX", "-9.99"), ("2024-03-06", "MUSICBOX", "-9.99")]
+    load("a.csv", two + _bakery(date(2024, 2, 1), date(2024, 3, 20)))
+    first = listed()
+    assert first["streamflix"]["status"] == first["musicbox"]["status"] == "early"
+    sid = first["streamflix"]["id"]
+    assert run("bills", "confirm", sid).exit_code == 0
+
+    load("b.csv", _bakery(date(2024, 3, 21), date(2024, 4, 20)))    # April's charges do not come
+    now = listed("--all")
+    assert "musicbox" not in now                                     # detection drops a two-charge stream
+    kept = now["streamflix"]                                         # the confirmed one stays, late
+    assert (kept["id"], kept["status"], kept["user"]) == (sid, "late", "confirmed")
+    assert sid in {s["id"] for s in listed().values()}
+    due = json.loads(run("predict-bills", "--today", "2024-04-20", "--days", "7", "--format", "json").stdout)
+    assert [d["due_date"] for d in due if d["stream_id"] == sid] == ["2024-04-05"]
+
+    load("c.csv", _bakery(date(2024, 4, 21), date(2024, 6, 20)))    # three periods missed: still late
+    assert listed()["streamflix"]["status"] == "late"
+    load("d.csv", _bakery(date(2024, 6, 21), date(2024, 7, 20)))    # the fourth: cancelled, with an alert
+    assert "streamflix" not in listed()
+    assert listed("--all")["streamflix"]["status"] == "cancelled"
+    assert run("rebuild", "--verify").exit_code == 0
+    conn = sqlite3.connect(home / "fin.db")
+    alerts = [json.loads(p) for (p,) in conn.execute("SELECT payload FROM events WHERE type = 'bill.alert'")]
+    conn.close()
+    assert {(a["kind"], a["date"]) for a in alerts if a["stream_id"] == sid} >= {
+        ("late", "2024-04-05"), ("cancelled", "2024-07-05")}
+    assert not any(a["kind"] == "cancelled" and a["date"] < "2024-07-05" for a in alerts if a["stream_id"] == sid)

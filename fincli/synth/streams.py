@@ -1,5 +1,7 @@
 """More recurring streams, for scoring bill detection: every frequency, cancellations, price changes
-and variable amounts (``generate(..., all_frequencies=True)``, ``--all-frequencies``).
+and variable amounts (``generate(..., all_frequencies=True)``, ``--all-frequencies``), and the
+biweekly streams real users have: pay moved to the business day before a weekend or a bank
+holiday, and a bill whose amount varies by more than a few percent.
 
 They draw from their own ``random.Random`` (seeded from the history's seed), so turning them on
 leaves the rest of the history as it was, and a history without them is unchanged.
@@ -92,3 +94,45 @@ def add_streams(g, seed: int) -> None:
     g.stream("costco", "Costco", "card", "shopping", "yearly", "fixed",
              [(date(d0.year + k, d0.month, min(d0.day, 28)), -65_00) for k in range(g.months // 12 + 3)],
              card("card", lambda d: "COSTCO *ANNUAL RENEWAL 800-774-2678 WA", "Costco", "shopping"))
+    add_biweekly_streams(g, seed)
+
+
+def us_holidays(year: int) -> set[date]:
+    """US federal bank holidays (their fixed dates as they fall; Saturday ones are not moved)."""
+    def nth(month: int, weekday: int, n: int) -> date:        # n-th weekday of the month (n = -1: the last)
+        if n > 0:
+            d = date(year, month, 1)
+            return d + timedelta(days=(weekday - d.weekday()) % 7 + 7 * (n - 1))
+        d = date(year, month + 1, 1) - timedelta(days=1) if month < 12 else date(year, 12, 31)
+        return d - timedelta(days=(d.weekday() - weekday) % 7)
+
+    fixed = [date(year, 1, 1), date(year, 6, 19), date(year, 7, 4), date(year, 11, 11), date(year, 12, 25)]
+    moved = [d + timedelta(days=1) if d.weekday() == 6 else d for d in fixed]       # Sunday: observed Monday
+    return set(moved) | {nth(1, 0, 3), nth(2, 0, 3), nth(5, 0, -1), nth(9, 0, 1), nth(10, 0, 2), nth(11, 3, 4)}
+
+
+def _business_day_before(d: date) -> date:
+    """d, or the business day before it when d is a weekend day or a bank holiday."""
+    while d.weekday() >= 5 or d in us_holidays(d.year):
+        d -= timedelta(days=1)
+    return d
+
+
+def add_biweekly_streams(g, seed: int) -> None:
+    """Biweekly pay every other Monday, paid the business day before when Monday is a bank holiday
+    (three days early, a gap of 11 then 17 days); and a cleaning service billed every other
+    Wednesday for the hours worked (amounts vary well beyond ±7.5%)."""
+    rng = random.Random(seed * 6151 + 29)
+    first = g.start + timedelta(days=(0 - g.start.weekday()) % 7 + 7 * rng.randrange(2))
+    pay = rng.randrange(900_00, 1_400_00, 100)
+    ppd = "".join(rng.choice("0123456789") for _ in range(10))
+    g.stream("weekend-job", "Harborview Events", "checking", "income", "biweekly", "fixed",
+             [(_business_day_before(d), pay) for d in _every(g, first, 14)],
+             lambda d, a: Txn("checking", d, 6 * 60, a, f"HARBORVIEW EVENTS PAYROLL   PPD ID: {ppd}",
+                              "Harborview Events", "income", btype="ACH_CREDIT"))
+    first = g.start + timedelta(days=(2 - g.start.weekday()) % 7 + 7 * rng.randrange(2))
+    rate = rng.choice([38_00, 42_00, 45_00])
+    occ = [(d, -int(round(rate * rng.uniform(2.0, 4.5), -2))) for d in _every(g, first, 14)]   # whole dollars
+    g.stream("cleaning", "Sparkle Home Cleaning", "checking", "household", "biweekly", "variable", occ,
+             lambda d, a: Txn("checking", d, 10 * 60, a, "SPARKLE HOME CLEANING WEB ID: 5566778899",
+                              "Sparkle Home Cleaning", "household", btype="ACH_DEBIT"))

@@ -173,7 +173,10 @@ stream's true next occurrence after the end of the history (empty when cancelled
 are signed like `transactions.csv` (a bill is `-85.00`, salary positive); the stream's
 transactions carry its `stream_id`; `first_date`/`last_date`/`occurrences` count only
 transactions inside the history. Rent is due on the 1st and moves to the next business day on
-weekends; salary is paid on the 25th or the business day before. `card-payment` and
+weekends; salary is paid on the 25th or the business day before. With `--all-frequencies`,
+`weekend-job` is biweekly pay due every other Monday and paid the business day before when that
+Monday is a US bank holiday (11 then 17 days apart), and `cleaning` is a biweekly bill whose
+amount follows the hours worked (variable, far beyond ±7.5%). `card-payment` and
 `amex-payment` are the monthly transfers from checking that pay each card's previous-month
 statement (`Payment to Chase card ending in 4821 …` / `AMEX EPAYMENT    ACH PMT …` on
 checking; in the first month `amex-payment` pays the balance the Amex card carried into the
