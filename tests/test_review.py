@@ -184,3 +184,14 @@ def test_interactive_review_labels_skips_makes_rules_and_quits_keeping_answers(s
     rules = sample("rules", "list", "--format", "json")
     assert [r["category"] for r in json.loads(rules.stdout)] == ["Coffee & Snacks"]
     assert sample("rebuild", "--verify").exit_code == 0
+
+
+def test_a_later_import_of_a_labelled_merchant_takes_its_category(fin, home):
+    exports = ROOT / "data" / "samples" / "exports"
+    assert fin("import", exports / "checking_2025-01-01_2025-02-18.csv").exit_code == 0
+    [first] = of_merchant(fin, "safeway")
+    assert fin("label", first["id"], "Food at home").exit_code == 0
+    assert fin("import", exports / "checking_2025-01-28_2025-04-30.csv").exit_code == 0
+    later = of_merchant(fin, "safeway")[1:]
+    assert later and all((r["category"], r["category_source"]) == ("Food at home", "merchant") for r in later)
+    assert fin("rebuild", "--verify").exit_code == 0
