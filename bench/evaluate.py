@@ -1,6 +1,6 @@
 """fin's quality figures against a generated history's ground truth.
 
-    python bench/evaluate.py [--seed N ...] [--seeds 11,12] [--months M]
+    python bench/evaluate.py [--seed N ...] [--seeds 11,12] [--months M] [--first-hour]
 
 Generates a household history, imports its overlapping exports into a fresh
 workspace the way a user would, and scores what fin derived against the truth:
@@ -11,12 +11,20 @@ the worst splits and merges). Then it gives fin the user's labels (truth/labels.
 each on the day it was given) and scores categorization the way
 `fin categorize --evaluate` does, training on the labels of the first 3 and of the
 first 12 months. Each seed is a separate history with its own tables.
+
+The first-hour curve starts again from the import alone (no labels) and labels the way a
+new user answers `fin review`: the merchant at the head of the review queue, one of its
+transactions, with its true category; after 0, 10, 25, 50 and 100 such labels (and a
+`fin categorize`, which retrains when enough labels have arrived) it scores coverage (the
+share of all transactions with a category, labels included) and accuracy against the
+truth's category names, with the split by where each category came from.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import shutil
 import tempfile
 from collections import Counter
 from datetime import date
@@ -44,8 +52,11 @@ def _ratio(hit: int, total: int) -> str:
     return f"{hit / total:.3f}" if total else "n/a"
 
 
-def evaluate(seed: int, months: int) -> tuple[list[tuple], list[tuple], list[tuple], list[str]]:
-    """(categorization rows, import rows, merchant rows, worst merchant splits and merges)."""
+FIRST_HOUR = (0, 10, 25, 50, 100)
+
+
+def evaluate(seed: int, months: int) -> tuple[list[tuple], list[tuple], list[tuple], list[str], list[tuple]]:
+    """(categorization rows, import rows, merchant rows, worst merchant splits and merges, first-hour rows)."""
     out = Path(tempfile.mkdtemp(prefix="fin-eval-"))
     generate(seed, out / "history", start=date(2023, 1, 1), months=months)
     with open(out / "history" / "truth" / "transactions.csv", newline="", encoding="utf-8") as handle:
@@ -57,6 +68,14 @@ def evaluate(seed: int, months: int) -> tuple[list[tuple], list[tuple], list[tup
         failed = [r.error for r in reports if r.status == "failed"]
         got = list(queries.list_transactions(ws))
         possible = ws.conn.execute("SELECT count(*) FROM possible_duplicates").fetchone()[0]
+        ws.close()
+        shutil.copytree(out / "ws", out / "first-hour")      # the same import, for a user with no labels yet
+        ws = open_workspace(out / "ws")
+        first = open_workspace(out / "first-hour")
+        try:
+            first_hour = first_hour_rows(first, out / "history")
+        finally:
+            first.close()
         merchants, worst = merchant_rows(ws, out / "history", truth)
         categorization = categorization_rows(ws, out / "history", date(2023, 1, 1))
     finally:
@@ -72,7 +91,7 @@ def evaluate(seed: int, months: int) -> tuple[list[tuple], list[tuple], list[tup
     pending_truth = sum(1 for r in truth if r["pending_seen"] == "1")
     posted = sum(len(r.posted) + len(r.pending_already_posted) for r in reports)
     still_pending = sum(1 for t in got if t["pending"])
-    return categorization, [
+    return categorization, first_hour, [
         ("exports imported", f"{len(exports) - len(failed)}/{len(exports)}", "; ".join(failed)),
         ("transactions: truth / fin", f"{len(truth)} / {len(got)}", ""),
         ("transactions recovered exactly (recall)", _ratio(exact, len(truth)), f"{exact} rows"),
@@ -184,6 +203,58 @@ def categorization_rows(ws, history: Path, start: date) -> list[tuple]:
     return rows
 
 
+def first_hour_rows(ws, history: Path) -> list[tuple]:
+    """Label one transaction of the merchant at the head of `fin review`'s queue, again and again; score
+    coverage and accuracy (truth's names) after each count of FIRST_HOUR, following a `fin categorize`."""
+    from fincli.services import categorize
+    from fincli.synth import truth_ids
+
+    ids = truth_ids(ws.conn, history)
+    with open(history / "truth" / "transactions.csv", newline="", encoding="utf-8") as handle:
+        truth = {ids[r["key"]]: r["category"] for r in csv.DictReader(handle) if r["key"] in ids and r["category"]}
+    rows, given, asked = [], 0, set()
+    for target in FIRST_HOUR:
+        while given < target:
+            entry = next((e for e in categorize.review_queue(ws) if e["merchant"] not in asked), None)
+            if entry is None:
+                break
+            asked.add(entry["merchant"])
+            txn_id = next((i for i in entry["transaction_ids"] if i in truth), None)
+            if txn_id is None:
+                continue
+            categorize.label(ws, [(txn_id, truth[txn_id], None, "")])
+            given += 1
+        result = categorize.run_all(ws)
+        if result.error is not None:
+            raise SystemExit(f"categorize failed: {result.error}")
+        live = ws.conn.execute("SELECT id, category, category_source FROM transactions"
+                               " WHERE replaced_by IS NULL").fetchall()
+        done = [(i, c, s) for i, c, s in live if c is not None]
+        right = Counter(s for i, c, s in done if truth.get(i) == c)
+        by = Counter(s for _, _, s in done)
+        scored = sum(1 for i, _, _ in done if i in truth)
+        rows.append((str(given), f"{len(done) / len(live):.1%}", _ratio(sum(right.values()), scored),
+                     *(f"{by[s]} ({_ratio(right[s], by[s])})" for s in ("user", "rule", "merchant", "model")),
+                     str(len(categorize.review_queue(ws)))))
+    return rows
+
+
+FIRST_HOUR_HEADER = ("labels", "coverage", "accuracy", "user (acc)", "rule (acc)", "merchant (acc)",
+                     "model (acc)", "merchants in review")
+
+
+def first_hour_only(seed: int, months: int) -> list[tuple]:
+    """The first-hour curve alone: generate, import, label the way `fin review` asks."""
+    out = Path(tempfile.mkdtemp(prefix="fin-eval-"))
+    generate(seed, out / "history", start=date(2023, 1, 1), months=months)
+    ws = open_workspace(out / "ws")
+    try:
+        import_files(ws, [str(p) for p in sorted((out / "history" / "exports").glob("*.csv"))], Options())
+        return first_hour_rows(ws, out / "history")
+    finally:
+        ws.close()
+
+
 def _print(header: tuple, rows: list[tuple]) -> None:
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
@@ -201,6 +272,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=lambda text: [int(x) for x in text.split(",") if x.strip()], default=[],
                         help="comma-separated seeds, e.g. 11,12")
     parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--first-hour", action="store_true",
+                        help="only the first-hour curve: coverage and accuracy after 0-100 merchant labels")
     parser.add_argument("--bills", action="store_true", help="score bill detection instead (bench/eval_bills.py)")
     parser.add_argument("--spending", action="store_true", help="score the spending forecast instead (eval_spending.py)")
     args = parser.parse_args()
@@ -215,12 +288,17 @@ def main() -> None:
 
         return spending(list(dict.fromkeys(args.seed + args.seeds)) or [11, 12, 13], max(args.months, 36))
     seeds = list(dict.fromkeys(args.seed + args.seeds)) or [11]
+    if args.first_hour:
+        for seed in seeds:
+            print(f"=== first hour, seed {seed}, {args.months} months ===")
+            _print(FIRST_HOUR_HEADER, first_hour_only(seed, args.months))
+        return
     for n, seed in enumerate(seeds):
         if n:
             print()
         if len(seeds) > 1:
             print(f"=== seed {seed}, {args.months} months ===")
-        categorization, rows, merchants, worst = evaluate(seed, args.months)
+        categorization, first_hour, rows, merchants, worst = evaluate(seed, args.months)
         _print(("figure", "value", "detail"), rows)
         print()
         _print(("merchant resolution", "value", "detail"), merchants)
@@ -228,6 +306,8 @@ def main() -> None:
         print()
         _print(("labels", "train/test", "method", "accuracy", "macro-F1", *(f"acc@{c:.0%}" for c in COVERAGES),
                 "model: acc @ coverage at review_below"), categorization)
+        print()
+        _print(FIRST_HOUR_HEADER, first_hour)
 
 
 if __name__ == "__main__":

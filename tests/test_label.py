@@ -18,8 +18,10 @@ def test_label_sets_the_category_and_survives_rebuild_and_verify(ws, fin):
     assert result.exit_code == 0 and "labelled 1 transaction" in result.stderr
     shown = {t["id"]: t for t in json.loads(fin("transactions", "--format", "json").stdout)}
     assert shown["t1"]["category"] == "coffee" and shown["t1"]["category_source"] == "user"
-    assert shown["t2"]["category"] is None
-    assert fin("label", "t1", "restaurants").exit_code == 0          # the later label wins
+    assert shown["t2"]["category"] == "coffee" and shown["t2"]["category_source"] == "merchant"   # it follows
+    assert shown["t3"]["category_source"] != "merchant"
+    assert fin("label", "t1", "restaurants").exit_code == 0          # the later label wins, and t2 follows it
+    assert ws.conn.execute("SELECT category FROM transactions WHERE id = 't2'").fetchone()[0] == "restaurants"
     assert json.loads(fin("transactions", "--category", "restaurants", "--format", "json").stdout)[0]["id"] == "t1"
     assert fin("verify").exit_code == 0
     assert fin("rebuild", "--verify").exit_code == 0
@@ -102,12 +104,12 @@ def test_training_set_and_rebuild_verify(ws, fin, tmp_path):
     [row] = list(csv.DictReader(out.open()))
     assert row["txn_id"] == "t2" and row["label"] == "coffee" and row["merchant_count"] == "1"
     manifest = json.loads((tmp_path / "train.csv.manifest.json").read_text())
-    assert manifest["observations"] == 1 and manifest["log_position"] == 5
+    assert manifest["observations"] == 1 and manifest["log_position"] == 6    # + t1 following its merchant
     assert "merchant_count" in manifest["feature_definitions"]
 
     jsonl = tmp_path / "train.jsonl"
     assert fin("features", "training-set", "categorize", "--out", jsonl, "--as-known-now").exit_code == 0
-    assert row["cutoff"] == "4" and json.loads(jsonl.read_text())["cutoff"] == 5
+    assert row["cutoff"] == "4" and json.loads(jsonl.read_text())["cutoff"] == 6
     parquet = tmp_path / "train.parquet"
     assert fin("features", "training-set", "categorize", "--out", parquet).exit_code == 0
     import pyarrow.parquet as pq

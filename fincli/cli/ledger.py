@@ -341,22 +341,37 @@ def _show_demo(ws, reports) -> None:
 
 def label(
     ctx: typer.Context,
-    txn_id: Optional[str] = typer.Argument(None, help="The transaction to label (see `fin transactions`)."),
+    txn_id: Optional[str] = typer.Argument(None, help="The transaction to label (see `fin transactions`); "
+                                                     "with --merchant, the merchant key."),
     category: Optional[str] = typer.Argument(None, help="Its category, e.g. groceries."),
     file: Optional[Path] = typer.Option(None, "--file", help="CSV with columns id,category[,labelled_at]."),
+    merchant: bool = typer.Option(False, "--merchant",
+                                  help="Label every transaction of the merchant KEY (see `fin review --format json`)."),
     fmt: Format = FORMAT,
 ):
-    """Set the category of a transaction, or of every row of a labels CSV (all or nothing)."""
-    from ..features.labels import read_file, set_labels
+    """Set the category of a transaction, of every transaction of a merchant, or of every row of a labels CSV
+    (all or nothing). The merchant's other transactions follow the label at once."""
+    from ..features.labels import read_file
+    from ..services import categorize
 
-    if file is not None and (txn_id or category):
-        raise typer.BadParameter("give TXN_ID CATEGORY or --file, not both", param_hint="--file")
+    if file is not None and (txn_id or category or merchant):
+        raise typer.BadParameter("give TXN_ID CATEGORY, --merchant KEY CATEGORY or --file, not two of them",
+                                 param_hint="--file")
     if file is None and not (txn_id and category):
-        raise typer.BadParameter("give TXN_ID CATEGORY, or --file labels.csv", param_hint="TXN_ID CATEGORY")
+        raise typer.BadParameter("give TXN_ID CATEGORY, --merchant KEY CATEGORY or --file labels.csv",
+                                 param_hint="TXN_ID CATEGORY")
     ws = workspace(ctx)
-    rows = read_file(file) if file is not None else [(txn_id, category.strip(), None, "")]
-    count = set_labels(ws, rows)
-    done(fmt, {"labelled": count}, f"labelled {count} transaction{'s' if count != 1 else ''}")
+    if merchant:
+        count, followed = categorize.label_merchant(ws, txn_id, category), categorize.Result()
+    else:
+        rows = read_file(file) if file is not None else [(txn_id, category.strip(), None, "")]
+        count, followed = categorize.label(ws, rows)
+    done(fmt, {"labelled": count, "merchant": followed.by_merchant},
+         f"labelled {count} transaction{'s' if count != 1 else ''}"
+         + (f"; {followed.by_merchant} more of the same merchants follow" if followed.by_merchant else ""))
+    if followed.error is not None:
+        message(f"fin: the labels are kept, but {followed.error}; run `fin categorize` to try again")
+        raise typer.Exit(3)
 
 
 GROUPS = {"profiles": "Saved and built-in bank CSV layouts."}

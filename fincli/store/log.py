@@ -117,11 +117,11 @@ def _ids_problem(*fields: str) -> Callable[[dict], str | None]:
     return problem
 
 
-CATEGORY_SOURCES = ("rule", "model")
+CATEGORY_SOURCES = ("rule", "merchant", "model")
 
 
 def _categorized_problem(payload: dict) -> str | None:
-    """Each item: id; source rule (category, rule) or model (category or suggestion, confidence) or null (cleared)."""
+    """Each item: id; source rule (category, rule), merchant (category, confidence) or model (category or suggestion, confidence) or null (cleared)."""
     for n, item in enumerate(payload["items"], 1):
         if type(item) is not dict or type(item.get("id")) is not str:
             return f"item {n} has no id"
@@ -132,6 +132,9 @@ def _categorized_problem(payload: dict) -> str | None:
             return f"item {n}: unknown source {source!r}"
         if source == "rule" and not (type(category) is str and type(item.get("rule")) is str):
             return f"item {n}: a rule item needs category and rule"
+        if source == "merchant" and not (type(category) is str and type(confidence) in (int, float)
+                                         and 0 <= confidence <= 1):
+            return f"item {n}: a merchant item needs a category and a confidence in [0, 1]"
         if source == "model" and not ((type(category) is str) != (type(suggestion) is str)
                                       and type(confidence) in (int, float) and 0 <= confidence <= 1):
             return f"item {n}: a model item needs a category or a suggestion, and a confidence in [0, 1]"

@@ -1,0 +1,197 @@
+"""A label teaches its merchant, `fin label --merchant`, and `fin review` (queue and the interactive flow).
+
+The bundled sample exports are imported through the CLI; the interactive flow is driven
+through a pseudo-terminal against the real `fin` command.
+"""
+
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from fincli.ledger import maintenance
+from fincli.services.categorize import merchant_confidence
+from fincli.workspace import open_workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = sorted((ROOT / "data" / "samples" / "exports").glob("*.csv"))
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from fincli.cli import app
+
+    home = tmp_path_factory.mktemp("imported") / "ws"
+    result = CliRunner().invoke(app, ["--home", str(home), "import", *map(str, SAMPLES)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return home
+
+
+@pytest.fixture
+def sample(imported, home, fin):
+    shutil.copytree(imported, home)
+    return fin
+
+
+def of_merchant(fin, key: str) -> list[dict]:
+    rows = json.loads(fin("transactions", "--format", "json", "--limit", "0").stdout)
+    return [r for r in rows if r["merchant"] == key]
+
+
+def queue(fin) -> list[dict]:
+    result = fin("review", "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def verified(home: Path) -> None:
+    ws = open_workspace(home)
+    try:
+        maintenance.verify(ws)
+    finally:
+        ws.close()
+
+
+def test_one_label_gives_the_merchants_other_transactions_its_category(sample, home):
+    safeway = of_merchant(sample, "safeway")
+    assert len(safeway) >= 4 and any(r["category"] is None for r in safeway)     # unsure before any label
+    result = sample("label", safeway[0]["id"], "Food at home")
+    assert result.exit_code == 0 and f"{len(safeway) - 1} more of the same merchants follow" in result.stderr
+    after = of_merchant(sample, "safeway")
+    assert after[0]["category_source"] == "user"
+    assert all(r["category"] == "Food at home" and r["category_source"] == "merchant"
+               and r["confidence"] == merchant_confidence(1) >= 0.95 for r in after[1:])
+    assert "safeway" not in {e["merchant"] for e in queue(sample)}
+    summary = json.loads(sample("categorize", "--format", "json").stdout)    # a full run keeps them: nothing changes
+    assert summary["changed"] == 0 and summary["merchant"] == len(safeway) - 1
+    ws = open_workspace(home)
+    try:
+        items = [json.loads(p) for (p,) in ws.conn.execute(
+            "SELECT payload FROM events WHERE type = 'transactions.categorized' ORDER BY seq DESC LIMIT 1")]
+    finally:
+        ws.close()
+    assert {i["id"] for i in items[0]["items"]} == {r["id"] for r in safeway[1:]}
+    assert sample("rebuild", "--verify").exit_code == 0
+    verified(home)
+    assert [(r["category"], r["category_source"]) for r in of_merchant(sample, "safeway")] == \
+        [(r["category"], r["category_source"]) for r in after]
+
+
+def test_a_merchant_split_across_categories_goes_back_to_the_model(sample, home):
+    walgreens = of_merchant(sample, "walgreens")
+    assert len(walgreens) >= 3
+    assert sample("label", walgreens[0]["id"], "Pharmacy").exit_code == 0
+    assert {r["category_source"] for r in of_merchant(sample, "walgreens")[1:]} == {"merchant"}
+    assert sample("label", walgreens[1]["id"], "Household").exit_code == 0      # the user splits it
+    rest = of_merchant(sample, "walgreens")[2:]
+    assert rest and all(r["category_source"] == "model" for r in rest)
+    assert all(r["category"] not in ("Pharmacy", "Household") or r["confidence"] < merchant_confidence(1)
+               for r in rest)
+    assert sample("rebuild", "--verify").exit_code == 0
+
+
+def test_label_merchant_labels_all_its_transactions_and_refuses_an_unknown_key(sample, home):
+    first = queue(sample)[0]
+    result = sample("label", "--merchant", first["merchant"], "Family", "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["labelled"] == len(of_merchant(sample, first["merchant"]))
+    assert {(r["category"], r["category_source"]) for r in of_merchant(sample, first["merchant"])} == {("Family", "user")}
+    assert first["merchant"] not in {e["merchant"] for e in queue(sample)}
+
+    ws = open_workspace(home)
+    before = ws.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    ws.close()
+    bad = sample("label", "--merchant", "no-such-merchant", "Family")
+    assert bad.exit_code == 1 and bad.stderr.count("\n") == 1 and "no transactions of merchant 'no-such-merchant'" \
+        in bad.stderr
+    ws = open_workspace(home)
+    assert ws.conn.execute("SELECT count(*) FROM events").fetchone()[0] == before
+    ws.close()
+
+
+def test_review_json_is_the_queue_by_merchant_most_transactions_first(sample):
+    entries = queue(sample)
+    in_review = {r["id"]: r for r in json.loads(sample("transactions", "--review", "--format", "json").stdout)}
+    assert entries and sum(e["transactions"] for e in entries) == len(in_review)
+    counts = [e["transactions"] for e in entries]
+    assert counts == sorted(counts, reverse=True)
+    for e in entries:
+        assert set(e) == {"merchant", "name", "transactions", "total", "currency", "suggestion", "confidence",
+                          "transaction_ids"}
+        rows = [in_review[i] for i in e["transaction_ids"]]
+        assert len(rows) == e["transactions"] and {r["merchant"] for r in rows} == {e["merchant"]}
+        if e["currency"]:
+            from decimal import Decimal
+            assert Decimal(e["total"]) == sum(Decimal(r["amount"]) for r in rows)
+        if e["suggestion"]:
+            assert 0 <= e["confidence"] <= 1 and e["suggestion"] in {r["suggestion"] for r in rows}
+
+
+def test_review_without_a_terminal_prints_the_queue_as_a_table(sample):
+    result = sample("review")
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0 and lines[0].split("\t")[:3] == ["merchant", "name", "transactions"]
+    assert lines[1].split("\t")[0] == queue(sample)[0]["merchant"]
+
+
+def test_interactive_review_labels_skips_makes_rules_and_quits_keeping_answers(sample, home):
+    pexpect = pytest.importorskip("pexpect")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TERM="dumb", COLUMNS="120")
+    child = pexpect.spawn(sys.executable, ["-m", "fincli.cli", "--home", str(home), "review"],
+                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 120))
+    header = re.compile(r"\n(.+?) \[(\S+)\]: (\d+) transactions")
+
+    def next_merchant() -> str:
+        child.expect(header)
+        key = child.match.group(2)
+        child.expect("> ")
+        return key
+
+    typed = next_merchant()
+    child.sendline("Family")                                  # a typed name labels them all
+    skipped = next_merchant()
+    child.sendline("s")
+    accepted = next_merchant()
+    suggestion = next(e for e in queue(sample) if e["merchant"] == accepted)["suggestion"]
+    child.sendline("")                                        # Enter accepts the suggestion
+    ruled = next_merchant()
+    child.sendline("r")
+    child.expect("rule category")
+    child.sendline("Coffee & Snacks")
+    completed = next_merchant()
+    child.send("Fam\t")                                       # Tab completes the user's category
+    child.sendline("")
+    next_merchant()
+    child.sendline("q")
+    child.expect("stopped: ")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    def sources(key):
+        return {(r["category"], r["category_source"]) for r in of_merchant(sample, key)}
+
+    assert sources(typed) == {("Family", "user")}
+    assert sources(completed) == {("Family", "user")}
+    assert suggestion and sources(accepted) == {(suggestion, "user")}
+    assert sources(ruled) == {("Coffee & Snacks", "rule")}
+    assert skipped in {e["merchant"] for e in queue(sample)}
+    rules = sample("rules", "list", "--format", "json")
+    assert [r["category"] for r in json.loads(rules.stdout)] == ["Coffee & Snacks"]
+    assert sample("rebuild", "--verify").exit_code == 0
+
+
+def test_a_later_import_of_a_labelled_merchant_takes_its_category(fin, home):
+    exports = ROOT / "data" / "samples" / "exports"
+    assert fin("import", exports / "checking_2025-01-01_2025-02-18.csv").exit_code == 0
+    [first] = of_merchant(fin, "safeway")
+    assert fin("label", first["id"], "Food at home").exit_code == 0
+    assert fin("import", exports / "checking_2025-01-28_2025-04-30.csv").exit_code == 0
+    later = of_merchant(fin, "safeway")[1:]
+    assert later and all((r["category"], r["category_source"]) == ("Food at home", "merchant") for r in later)
+    assert fin("rebuild", "--verify").exit_code == 0
