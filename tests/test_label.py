@@ -18,8 +18,8 @@ def test_label_sets_the_category_and_survives_rebuild_and_verify(ws, fin):
     assert result.exit_code == 0 and "labelled 1 transaction" in result.stderr
     shown = {t["id"]: t for t in json.loads(fin("transactions", "--format", "json").stdout)}
     assert shown["t1"]["category"] == "coffee" and shown["t1"]["category_source"] == "user"
-    assert shown["t2"]["category"] == "coffee" and shown["t2"]["category_source"] == "merchant"   # it follows
-    assert shown["t3"]["category_source"] != "merchant"
+    assert shown["t2"]["category"] == "coffee" and shown["t2"]["category_source"] == "model"   # it follows
+    assert shown["t2"]["confidence"] >= 0.95 and shown["t3"]["category"] != "coffee"
     assert fin("label", "t1", "restaurants").exit_code == 0          # the later label wins, and t2 follows it
     assert ws.conn.execute("SELECT category FROM transactions WHERE id = 't2'").fetchone()[0] == "restaurants"
     assert json.loads(fin("transactions", "--category", "restaurants", "--format", "json").stdout)[0]["id"] == "t1"

@@ -86,6 +86,8 @@ def list_transactions(ws: Workspace, *, limit: int | None = None, newest_first: 
         record = dict(zip(fields, row))
         record["amount"] = format_minor(record["amount"], record["currency"])
         record["pending"] = bool(record["pending"])
+        if record["category_source"] == "merchant":      # the merchant's labels are evidence of the model's
+            record["category_source"] = "model"          # (the JSON contract: rule, model, user or null)
         yield record
 
 
