@@ -281,7 +281,7 @@ def main() -> None:
         import eval_bills
 
         eval_bills.print_table(eval_bills.evaluate(list(dict.fromkeys(args.seed + args.seeds)) or [11, 12, 13],
-                                                   args.months))
+                                                   max(args.months, 36)))      # a yearly bill needs years
         return
     if args.spending:
         from eval_spending import main as spending
