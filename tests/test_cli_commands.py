@@ -89,7 +89,7 @@ def test_status_as_csv_flattens_the_last_import_and_writes_booleans_as_true_fals
 def test_every_command_that_reports_a_result_prints_it_as_json(fin, tmp_path):
     imported = json_of(fin("import", "--no-services", "--format", "json", CHECKING))[0]
     txn = json_of(fin("transactions", "--format", "json"))[0]
-    assert json_of(fin("label", txn["id"], "groceries", "--format", "json")) == {"labelled": 1}
+    assert json_of(fin("label", txn["id"], "groceries", "--format", "json")) == {"labelled": 1, "merchant": 0}
     rule = json_of(fin("rules", "add", txn["description"][:6], "coffee", "--format", "json"))
     assert rule["category"] == "coffee" and rule["transactions"] >= 0
     removed = json_of(fin("rules", "remove", rule["id"], "--format", "json"))
