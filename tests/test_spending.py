@@ -136,7 +136,7 @@ def test_a_forecaster_out_of_memory_fails_alone_the_report_still_shows_actuals_a
     assert result.exit_code == 3
     usd = [c for c in json.loads(result.stdout) if c["currency"] == "USD"][0]
     assert usd["rows"] and usd["budgets"][0]["category"] == "groceries" and usd["forecast"] is None
-    assert "forecast unavailable: service spending" in result.stderr and "memory" in result.stderr.lower()
+    assert "forecast unavailable: service spending" in result.stderr and "memory limit of 60 MB" in result.stderr
     assert fin("run", "spending").exit_code == 3
     db = sqlite3.connect(home / "fin.db")
     assert db.execute("SELECT count(*) FROM events WHERE type = 'spending.forecast'").fetchone()[0] == 0

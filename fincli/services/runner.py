@@ -43,9 +43,10 @@ DEFAULT_TIMEOUT_S = 300
 DEFAULT_KEEP_LOGS = 20
 PR_SET_PDEATHSIG = 1          # linux/prctl.h
 MAX_RESPONSE_BYTES = 512 * 1024 * 1024
-# What running out of address space looks like in Python, C++ and the dynamic loader.
+# What running out of address space looks like in Python, C++, the dynamic loader and OpenBLAS
+# (which fails to allocate its buffers before Python can raise MemoryError).
 _MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory",
-                 "failed to map segment")
+                 "failed to map segment", "OpenBLAS error: Memory allocation")
 
 
 @dataclass(frozen=True)
