@@ -213,24 +213,30 @@ def categorize_bench(fin: list[str], runs: int, table: list) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
-def bills_bench(fin: list[str], rows: int, runs: int, table: list) -> None:
-    """`fin run bills`: recurring streams searched over every transaction of the large workspace."""
+def service_runs(fin: list[str], base: Path, work: Path, service: str, runs: int) -> tuple[float, float]:
+    """Median seconds and peak MB of `fin run SERVICE`, each run on a fresh copy of `base` with the
+    service's cursor at 0 (it takes the whole workspace as new)."""
     import sqlite3
 
-    base = imported_workspace(rows)
-    work = Path(tempfile.mkdtemp(prefix="fin-bench-bills-"))
-
-    def fresh(i: int) -> Path:                  # the imported workspace with the service's cursor at 0
+    def fresh(i: int) -> Path:
         home = work / f"run{i}"
         shutil.rmtree(home, ignore_errors=True)
         shutil.copytree(base, home)
         conn = sqlite3.connect(home / "fin.db")
-        conn.execute("DELETE FROM projection_cursors WHERE name = 'service:bills'")
+        conn.execute("DELETE FROM projection_cursors WHERE name = ?", (f"service:{service}",))
         conn.commit()
         conn.close()
         return home
 
-    secs, peak = median_runs(lambda home: fin + ["--home", str(home), "run", "bills"], runs, setup=fresh)
+    return median_runs(lambda home: fin + ["--home", str(home), "run", service], runs, setup=fresh)
+
+
+def bills_bench(fin: list[str], rows: int, runs: int, table: list) -> None:
+    """`fin run bills`: recurring streams searched over every transaction of the large workspace."""
+    base = imported_workspace(rows)
+    work = Path(tempfile.mkdtemp(prefix="fin-bench-bills-"))
+
+    secs, peak = service_runs(fin, base, work, "bills", runs)
     table.append((f"bill detection over {rows:,} transactions (fin run bills)", f"{secs:.1f}", "s", "< 10",
                   f"peak {peak:,.0f} MB"))
     shutil.rmtree(work, ignore_errors=True)
@@ -241,23 +247,11 @@ FRAUD_ROWS = 100_000
 
 def fraud_bench(fin: list[str], runs: int, table: list) -> None:
     """`fin run fraud` on 100,000 new transactions: signals, rules, the IsolationForest process, storing."""
-    import sqlite3
-
     base = imported_workspace(FRAUD_ROWS)
     measure(fin + ["--home", str(base), "features", "rebuild"])      # the feature store is kept at import
     work = Path(tempfile.mkdtemp(prefix="fin-bench-fraud-"))
 
-    def fresh(i: int) -> Path:                  # the imported workspace with the service's cursor at 0
-        home = work / f"run{i}"
-        shutil.rmtree(home, ignore_errors=True)
-        shutil.copytree(base, home)
-        conn = sqlite3.connect(home / "fin.db")
-        conn.execute("DELETE FROM projection_cursors WHERE name = 'service:fraud'")
-        conn.commit()
-        conn.close()
-        return home
-
-    secs, peak = median_runs(lambda home: fin + ["--home", str(home), "run", "fraud"], runs, setup=fresh)
+    secs, peak = service_runs(fin, base, work, "fraud", runs)
     table.append((f"fraud scoring of {FRAUD_ROWS:,} new transactions (fin run fraud, process start included)",
                   f"{secs:.1f}", "s", "< 5", f"peak {peak:,.0f} MB"))
     shutil.rmtree(work, ignore_errors=True)
