@@ -32,6 +32,25 @@ def test_cities_states_and_cut_short_cities_are_stripped():
                  "WALGREENS 9912 SAN FRANCISC") == {"walgreens"}
     assert _keys("SIGHTGLASS COFFEE SAN", "SIGHTGLASS COFFEE SAN FRANCISCO CA") == {"sightglasscoff"}
     assert _keys("NIKE.COM BEAVERTON", "NIKE.COM BEAVERTON OR") == {"nike"}
+    # the first word of a city is a place only when it cannot end a name: Olive Garden is not Olive
+    assert _keys("OLIVE GARDEN #1234 ORLANDO FL", "OLIVE GARDEN 0042") == {"olivegarden"}
+
+
+def test_what_follows_a_city_and_its_region_is_a_reference():
+    assert _keys("POS 3383 NORTH OPTICAL 08554 KIRKLAND WA FVQJTX", "POS 1047 NORTH OPTICAL KIRKLAND WA",
+                 "NORTH OPTICAL SAN FRANCISCO CA CARD QWERTY") == {"northoptical"}
+    assert resolve("POS 7390 GOLDEN TOURS BELLEVUE WA HVJGYV").name == "Golden Tours"
+    # a region word that does not follow a city is part of the name
+    assert normalize("CAFE DE PARIS LUNCH") == normalize("CAFE DE PARIS LUNCH 0042")
+
+
+def test_codes_are_masked_the_same_way_in_any_text():
+    """ASCII descriptions are masked part by part before the rules run, others word by word: same merchant."""
+    assert resolve("CAFÉ LUISE #4301 MÜNCHEN X7Y8Z9").key == resolve("CAFÉ LUISE #0042 MÜNCHEN A1B2C3").key
+    assert resolve("POS 9052 (GOLDEN) GARDEN 402-935-7733 A1B2C3") == resolve("POS 1234 (GOLDEN) GARDEN 999-111-2222") \
+        == ("goldengarden", "Golden Garden")
+    assert _keys("POS 9052 GOLDEN GARDEN 3RD AVE", "POS 9052 GOLDEN GARDEN 4TH AVE", "GOLDEN GARDEN #12.34-5") \
+        == {"goldengarden"}
 
 
 def test_a_merchant_whose_name_is_a_number_keeps_it():

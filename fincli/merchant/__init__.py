@@ -12,21 +12,12 @@ built it.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import NamedTuple
-
-from .resolver import SERVICE, resolve_field, resolve_text
-
-
-class Resolved(NamedTuple):
-    key: str        # what groups transactions: lower case, stable across resolver runs
-    name: str       # how fin shows the merchant to the user
+from .resolver import SERVICE, Resolved, resolve_field, resolve_text
 
 
 VERSION = "2"
 
 
-@lru_cache(maxsize=262144)
 def resolve(description: str, payee: str | None = None) -> Resolved:
     """The merchant of one transaction: from the payee field when the layout has one, else the description.
 
@@ -37,19 +28,19 @@ def resolve(description: str, payee: str | None = None) -> Resolved:
     """
     service = None
     if payee and payee.strip():
-        key, name, kind = resolve_text(payee, payee=True)
+        found, kind = resolve_text(payee, payee=True)
         if kind != SERVICE:
-            if not key:                             # a payee that is all code (`shop1`) is still the payee
+            if not found.key:                       # a payee that is all code (`shop1`) is still the payee
                 name = " ".join(payee.split())
-                key = name.lower()
-            return Resolved(key, name)
-        service = Resolved(key, name)
-    for part in description.split(" | "):
+                return Resolved(name.lower(), name)
+            return found
+        service = found
+    for part in description.split(" | ") if " | " in description else (description,):
         found = resolve_field(part)
-        if found and found[0]:
-            if found[2] != SERVICE:
-                return Resolved(found[0], found[1])
-            service = service or Resolved(found[0], found[1])
+        if found and found[0].key:
+            if found[1] != SERVICE:
+                return found[0]
+            service = service or found[0]
     if service:
         return service
     key = " ".join(description.lower().split())[:40]
