@@ -213,18 +213,22 @@ def resolve_text(text: str, payee: bool = False) -> tuple[Resolved, str]:
 
 
 def resolve_field(text: str) -> tuple[Resolved, str] | None:
-    """resolve_text of one field of a joined description; None when the field is only a booking text.
+    """resolve_text of one field of a joined description; None when the field is only a booking text."""
+    return _resolve_description(" ".join(_masked_parts(_clean(text))))
 
-    What follows a city and its region (`NORTH OPTICAL 08554 KIRKLAND WA FVQJTX`) is a reference."""
-    parts = _masked_parts(_clean(text))
+
+@lru_cache(maxsize=262144)
+def _resolve_description(text: str) -> tuple[Resolved, str] | None:
+    """What follows a city and its region (`NORTH OPTICAL 08554 KIRKLAND WA FVQJTX`) is a reference:
+    cut before the rules (and their cache) see it."""
+    parts = text.split(" ")
     d = data()
     region = next(filter(d.region_parts.__contains__, parts[2:-1]), None)
     if region:
         for i in range(parts.index(region, 2), len(parts) - 1):
             if parts[i] in d.region_parts and parts[i - 1].lower() in d.city_ends:
-                del parts[i + 1:]
-                break
-    return _resolve_clean(" ".join(parts), None)
+                return _resolve_clean(" ".join(parts[:i + 1]), None)
+    return _resolve_clean(text, None)
 
 
 def _masked_parts(text: str) -> list[str]:
