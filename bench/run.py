@@ -226,6 +226,7 @@ def service_runs(fin: list[str], base: Path, work: Path, service: str, runs: int
         conn.execute("DELETE FROM projection_cursors WHERE name = ?", (f"service:{service}",))
         conn.commit()
         conn.close()
+        os.sync()           # the copy's pages reach the disk now, not in the timed run's closing checkpoint
         return home
 
     return median_runs(lambda home: fin + ["--home", str(home), "run", service], runs, setup=fresh)

@@ -65,6 +65,12 @@ def _d(text: str) -> date:
     return date.fromisoformat(text)
 
 
+@lru_cache(maxsize=None)
+def _day(text: str) -> date:
+    """_d, once per date: a history holds a few thousand dates."""
+    return date.fromisoformat(text)
+
+
 def _next_bd(d: date) -> date:
     while d.weekday() >= 5:
         d += timedelta(days=1)
@@ -289,14 +295,38 @@ def make_stream(freq: str, rows: list[dict], as_of: date, group: dict) -> dict:
 
 # --- groups ----------------------------------------------------------------------------------
 
-def _clusters(rows: list[dict]) -> list[list[dict]]:
-    by_amount = sorted(rows, key=lambda r: abs(r["amount"]))
+class Group:
+    """One group's charges as columns in (date, id) order. A charge's dict is made only when a set
+    holding it passes may_chain: most of a million charges never need one."""
+
+    def __init__(self, info: dict, as_of: date, dates, ids, amounts, categories, ordinals: dict[str, int]):
+        self.info, self.as_of = info, as_of
+        self.dates, self.ids, self.amounts, self.categories = dates, ids, amounts, categories
+        self.ords = [ordinals[d] for d in dates]
+        self._rows: list[dict | None] = [None] * len(dates)
+
+    def rows(self, picked: list[int]) -> list[dict]:
+        out = []
+        for i in picked:
+            row = self._rows[i]
+            if row is None:
+                row = self._rows[i] = {"id": self.ids[i], "date": self.dates[i], "amount": self.amounts[i],
+                                       "category": self.categories[i] or None, "_d": _day(self.dates[i]),
+                                       "_o": self.ords[i]}
+            out.append(row)
+        return out
+
+
+def _clusters(g: Group, rest: list[int]) -> list[list[int]]:
+    """`rest` split where its sorted amounts jump by more than SPLIT_GAP; each cluster in date order."""
+    size = [abs(a) for a in g.amounts]
+    by_amount = sorted(rest, key=size.__getitem__)
     out = [[by_amount[0]]]
-    for prev, row in zip(by_amount, by_amount[1:]):
-        if abs(row["amount"]) - abs(prev["amount"]) > SPLIT_GAP * max(abs(prev["amount"]), 1):
+    for prev, i in zip(by_amount, by_amount[1:]):
+        if size[i] - size[prev] > SPLIT_GAP * max(size[prev], 1):
             out.append([])
-        out[-1].append(row)
-    return [sorted(c, key=lambda r: (r["date"], r["id"])) for c in out]
+        out[-1].append(i)
+    return [sorted(c) for c in out]
 
 
 # the windows a next charge may fall in: (period - tol) * k .. (period + tol) * k, k = 1, 2, per frequency
@@ -332,21 +362,45 @@ def _want(n: int):
                      for period, _, _ in FREQUENCIES.values()])
 
 
-def _hopeless(rows: list[dict]) -> bool:
-    """Cannot be accepted, from its size and amounts: two or three charges need a repeated amount."""
-    return len(rows) < 2 or (len(rows) <= 3 and len({r["amount"] for r in rows}) == len(rows))
+_DENSEST = min(max(period - tol, 1) for period, tol, _ in FREQUENCIES.values())
 
 
-def _accept_all(sets: list[list[dict]], as_of: date) -> list:
-    """`_accept` of each set, the hopeless ones answered without a chain search."""
-    tried = [rows for rows in sets if not _hopeless(rows)]
-    may = dict(zip(map(id, tried), may_chain([[r["_o"] for r in rows] for rows in tried])))
-    return [_accept(rows, as_of) if may.get(id(rows)) else None for rows in sets]
+def _hopeless(g: Group, picked: list[int]) -> bool:
+    """Cannot be accepted, from its size, amounts and dates: two or three charges need a repeated
+    amount, and a chain cannot hold most charges of a set denser than every frequency (best_chain's
+    test for the shortest period: everyday shopping)."""
+    n = len(picked)
+    return (n < 2 or (n <= 3 and len({g.amounts[i] for i in picked}) == n)
+            or MIN_COVER * n > (g.ords[picked[-1]] - g.ords[picked[0]]) / _DENSEST + 1)
+
+
+def _ords(g: Group, picked: list[int]) -> list[int]:
+    ords = g.ords
+    return ords if len(picked) == len(ords) else [ords[i] for i in picked]
+
+
+CHUNK = 200_000                 # charges per may_chain pass: bounds its arrays (about 100 MB)
+
+
+def _accept_all(sets: list[tuple[Group, list[int]]]) -> list:
+    """`_accept` of each set (a group and charges of it), the hopeless ones answered without a chain
+    search; the rest pass may_chain in a few large batches, not one small one per set."""
+    tried = [n for n, (g, picked) in enumerate(sets) if not _hopeless(g, picked)]
+    may = [False] * len(sets)
+    start = 0
+    while start < len(tried):
+        end, size = start, 0
+        while end < len(tried) and (end == start or size + len(sets[tried[end]][1]) <= CHUNK):
+            size += len(sets[tried[end]][1])
+            end += 1
+        batch = tried[start:end]
+        for n, ok in zip(batch, may_chain([_ords(*sets[n]) for n in batch])):
+            may[n] = ok
+        start = end
+    return [_accept(g.rows(picked), g.as_of) if ok else None for (g, picked), ok in zip(sets, may)]
 
 
 def _accept(rows: list[dict], as_of: date) -> tuple[str, list[dict]] | None:
-    if _hopeless(rows):
-        return None
     found = best_chain([r["_d"] for r in rows])
     if found is None:
         return None
@@ -378,30 +432,62 @@ def _strict_biweekly(freq: str, picked: list[dict]) -> bool:
     return freq == "biweekly" and len(picked) >= 6 and sum(1 for g in gaps if g == 14) >= 0.8 * len(gaps)
 
 
-def detect_group(rows: list[dict], as_of: date, group: dict) -> list[dict]:
-    """The streams of one (account, merchant, currency, direction) group, its rows in date order."""
-    streams: list[tuple[str, list[dict]]] = []
-    whole = _accept_all([rows], as_of)[0]
-    rest = rows
-    if whole is not None and len(whole[1]) >= 3:
-        streams.append(whole)
-        taken = {r["id"] for r in whole[1]}
-        rest = [r for r in rows if r["id"] not in taken]
-    found = []
-    if len(rest) >= 2:                       # the same amount again and again, among other charges
-        by_amount: dict[int, list[dict]] = {}
-        for r in rest:
-            by_amount.setdefault(r["amount"], []).append(r)
-        sets = [same for same in by_amount.values() if 3 <= len(same) < len(rest)]
-        found += [hit for hit in _accept_all(sets, as_of) if hit is not None]
-        taken = {r["id"] for _, picked in found for r in picked}
-        rest = [r for r in rest if r["id"] not in taken]
-    span = (rest[-1]["_d"] - rest[0]["_d"]).days if rest else 0
-    if 2 <= len(rest) <= 2 * (span / 5 + 1):     # far denser than weekly: everyday shopping, no cluster a stream
-        found += [hit for hit in _accept_all(_clusters(rest), as_of) if hit is not None]
-    found.sort(key=lambda s: (s[0], s[1][0]["date"]))
+def detect_groups(groups: list[Group]) -> list[dict]:
+    """The streams of each (account, merchant, currency, direction) group of two or more charges.
+    Each step runs over every group at once (see _accept_all)."""
+    # 1. the whole group one stream
+    wholes = _accept_all([(g, list(range(len(g.ids)))) for g in groups])
+    streams: list[list[tuple[str, list[dict]]]] = []
+    rests = []
+    for g, whole in zip(groups, wholes):
+        if whole is not None and len(whole[1]) >= 3:
+            streams.append([whole])
+            taken = {r["id"] for r in whole[1]}
+            rests.append([i for i in range(len(g.ids)) if g.ids[i] not in taken])
+        else:
+            streams.append([])
+            rests.append(list(range(len(g.ids))))
+    # 2. the same amount again and again, among other charges
+    sets, owners = [], []
+    for n, (g, rest) in enumerate(zip(groups, rests)):
+        if len(rest) >= 2:
+            by_amount: dict[int, list[int]] = {}
+            amounts = g.amounts
+            for i in rest:
+                by_amount.setdefault(amounts[i], []).append(i)
+            for run in by_amount.values():
+                if 3 <= len(run) < len(rest):
+                    sets.append((g, run))
+                    owners.append(n)
+    found: list[list[tuple[str, list[dict]]]] = [[] for _ in groups]
+    for n, hit in zip(owners, _accept_all(sets)):
+        if hit is not None:
+            found[n].append(hit)
+    # 3. clusters of similar amounts, unless far denser than weekly (everyday shopping)
+    sets, owners = [], []
+    for n, (g, rest) in enumerate(zip(groups, rests)):
+        if found[n]:
+            taken = {r["id"] for _, picked in found[n] for r in picked}
+            rest = [i for i in rest if g.ids[i] not in taken]
+        span = g.ords[rest[-1]] - g.ords[rest[0]] if rest else 0
+        if 2 <= len(rest) <= 2 * (span / 5 + 1):
+            clusters = _clusters(g, rest)
+            sets += [(g, cluster) for cluster in clusters]
+            owners += [n] * len(clusters)
+    for n, hit in zip(owners, _accept_all(sets)):
+        if hit is not None:
+            found[n].append(hit)
+    out = []
+    for g, whole, hits in zip(groups, streams, found):
+        out += [make_stream(freq, picked, g.as_of, g.info) for freq, picked in whole + _merged(hits)]
+    return out
+
+
+def _merged(found: list[tuple[str, list[dict]]]) -> list[tuple[str, list[dict]]]:
+    """Streams of the same frequency, one after the other, joined: a price change."""
+    found = sorted(found, key=lambda s: (s[0], s[1][0]["date"]))
     merged: list[tuple[str, list[dict]]] = []
-    for freq, picked in found:           # the same frequency, one after the other: a price change
+    for freq, picked in found:
         if merged and merged[-1][0] == freq:
             prev = merged[-1][1]
             period, tol, _ = FREQUENCIES[freq]
@@ -410,8 +496,7 @@ def detect_group(rows: list[dict], as_of: date, group: dict) -> list[dict]:
                 merged[-1] = (freq, prev + picked)
                 continue
         merged.append((freq, picked))
-    streams.extend(merged)
-    return [make_stream(freq, picked, as_of, group) for freq, picked in streams]
+    return merged
 
 
 def _one_yearly(rows: list[dict], as_of: date, group: dict) -> list[dict]:
@@ -428,29 +513,32 @@ def detect(groups: list) -> list[dict]:
     """Every stream of every group (see the module's docstring for a group's fields)."""
     as_of: dict[str, str] = {}
     parsed = []
+    ordinals: dict[str, int] = {}               # a few thousand dates for a million charges
     for account, merchant, name, currency, ids, dates, amounts, categories, description in groups:
         ids, dates, categories = ids.split(SEP), dates.split(SEP), categories.split(SEP)
-        amounts = [int(a) for a in amounts.split(SEP)]
+        amounts = list(map(int, amounts.split(SEP)))
         last = max(dates)
         if last > as_of.get(account, ""):
             as_of[account] = last
-        info = dict(zip(GROUP_FIELDS, (account, merchant, name, currency)))
-        if len(dates) < 2:
-            if amounts[0] < 0 and YEARLY_WORDS.search(f"{description or ''} {name or ''} {merchant or ''}"):
-                parsed.append(((account, merchant or "", currency, True), info,
-                               [{"id": ids[0], "date": dates[0], "amount": amounts[0], "category": categories[0] or None}]))
+        if len(dates) < 2 and not (amounts[0] < 0 and YEARLY_WORDS.search(f"{description or ''} {name or ''} "
+                                                                             f"{merchant or ''}")):
             continue
-        rows = [{"id": i, "date": d, "amount": a, "category": c or None}
-                for d, i, a, c in sorted(zip(dates, ids, amounts, categories))]   # ids are unique
-        parsed.append(((account, merchant or "", currency, rows[0]["amount"] < 0), info, rows))
+        for d in dates:
+            if d not in ordinals:
+                ordinals[d] = _day(d).toordinal()
+        charges = [c for c in sorted(zip(dates, ids, amounts, categories)) if c[2] != 0]   # ids are unique
+        if charges:
+            info = dict(zip(GROUP_FIELDS, (account, merchant, name, currency)))
+            parsed.append(((account, merchant or "", currency, amounts[0] < 0), info, [*zip(*charges)]))
     streams = []
-    for _, info, rows in sorted(parsed, key=lambda g: g[0]):
-        rows = [r for r in rows if r["amount"] != 0]
-        for r in rows:
-            r["_d"] = day = date.fromisoformat(r["date"])
-            r["_o"] = day.toordinal()
-        day = _d(as_of[info["account"]])
-        streams.extend(detect_group(rows, day, info) if len(rows) > 1 else _one_yearly(rows, day, info))
+    several = []
+    for _, info, (dates, ids, amounts, categories) in sorted(parsed, key=lambda g: g[0]):
+        g = Group(info, _d(as_of[info["account"]]), dates, ids, amounts, categories, ordinals)
+        if len(ids) > 1:
+            several.append(g)
+        else:
+            streams.extend(_one_yearly(g.rows([0]), g.as_of, info))
+    streams.extend(detect_groups(several))
     for s in streams:                         # a stable id: the group, and the stream's first charge
         s["id"] = "b" + _digest(s["key"] + "|" + s["transaction_ids"][0])
     streams.sort(key=lambda s: (s["account"], s["merchant"], s["first_date"], s["id"]))
