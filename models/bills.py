@@ -2,11 +2,11 @@
 
 Rows: one per (account, merchant, currency, direction) group of every live, posted transaction
 that is not a transfer between the user's own accounts: ``[account, merchant, merchant_name,
-currency, ids, dates, amounts, categories, description]``, where ids, dates ("YYYY-MM-DD"),
-amounts (integers, minor units, negative is money out) and categories are strings joined by
-``SEP``, in no particular order (a million transactions travel as a few thousand strings), and
-description is the charge's
-text when the group holds one charge (for a yearly bill seen once). There is no model file: ``train`` is the detection
+currency, charges, description]``, where charges are the group's charges joined by ``SEP`` in
+no particular order (a million transactions travel as a few thousand strings), each charge its
+date ("YYYY-MM-DD"), id, amount (an integer, minor units, negative is money out) and category
+joined by ``FIELD``, and description is the charge's text when the group holds one charge (for
+a yearly bill seen once). There is no model file: ``train`` is the detection
 itself and returns ``{"streams": [...]}``, each stream with its frequency, its transactions,
 the rule its dates follow, the predicted next dates and amount, its status as of the last date
 of its account, and its alerts.
@@ -505,7 +505,7 @@ def _one_yearly(rows: list[dict], as_of: date, group: dict) -> list[dict]:
     return [stream] if stream["status"] == "early" else []
 
 
-SEP = "\x1f"
+SEP, FIELD = "\x1f", "\x1e"
 GROUP_FIELDS = ("account", "merchant", "merchant_name", "currency")
 
 
@@ -514,22 +514,25 @@ def detect(groups: list) -> list[dict]:
     as_of: dict[str, str] = {}
     parsed = []
     ordinals: dict[str, int] = {}               # a few thousand dates for a million charges
-    for account, merchant, name, currency, ids, dates, amounts, categories, description in groups:
-        ids, dates, categories = ids.split(SEP), dates.split(SEP), categories.split(SEP)
-        amounts = list(map(int, amounts.split(SEP)))
-        last = max(dates)
-        if last > as_of.get(account, ""):
-            as_of[account] = last
+    for account, merchant, name, currency, charges, description in groups:
+        # in (date, id) order: FIELD sorts before any character of an id
+        dates, ids, amounts, categories = zip(*[c.split(FIELD) for c in sorted(charges.split(SEP))])
+        amounts = list(map(int, amounts))
+        if dates[-1] > as_of.get(account, ""):
+            as_of[account] = dates[-1]
         if len(dates) < 2 and not (amounts[0] < 0 and YEARLY_WORDS.search(f"{description or ''} {name or ''} "
                                                                              f"{merchant or ''}")):
             continue
-        for d in dates:
-            if d not in ordinals:
-                ordinals[d] = _day(d).toordinal()
-        charges = [c for c in sorted(zip(dates, ids, amounts, categories)) if c[2] != 0]   # ids are unique
-        if charges:
-            info = dict(zip(GROUP_FIELDS, (account, merchant, name, currency)))
-            parsed.append(((account, merchant or "", currency, amounts[0] < 0), info, [*zip(*charges)]))
+        for d in set(dates).difference(ordinals):
+            ordinals[d] = _day(d).toordinal()
+        out = amounts[0] < 0
+        if 0 in amounts:
+            kept = [c for c in zip(dates, ids, amounts, categories) if c[2]]
+            if not kept:
+                continue
+            dates, ids, amounts, categories = zip(*kept)
+        info = dict(zip(GROUP_FIELDS, (account, merchant, name, currency)))
+        parsed.append(((account, merchant or "", currency, out), info, (dates, ids, amounts, categories)))
     streams = []
     several = []
     for _, info, (dates, ids, amounts, categories) in sorted(parsed, key=lambda g: g[0]):
