@@ -15,14 +15,15 @@ of its last MERCHANT_LAST charges; account aggregates look back ACCOUNT_DAYS.
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left, insort
 from collections import deque
+from itertools import islice
 
 
 ACCOUNT_DAYS = 120              # the account's usual spending: its charges of the last 120 days
 REPEAT_DAYS = 3                 # the same merchant and amount again within 3 days: a possible duplicate
-_COUNTRY = re.compile(r"\b([A-Z]{2})\s*$")
 # two-letter country codes that are not also US state or territory codes (a trailing "CA" is California)
 COUNTRIES = frozenset(
     "AE AR AT AU BE BG BR CH CN CO CZ DK EG ES FI FR GB GR HK HR HU ID IE IL IT JP KE KR "
@@ -30,9 +31,13 @@ COUNTRIES = frozenset(
 
 
 def country_of(description: str) -> str | None:
-    """The foreign country a card description ends with ("... PARIS FR" -> FR), else None."""
-    match = _COUNTRY.search(description.upper())
-    return match.group(1) if match and match.group(1) in COUNTRIES else None
+    """The foreign country a card description ends with ("... PARIS FR" -> FR), else None: its last
+    two characters before trailing spaces, when they are a word of their own."""
+    text = description.upper().rstrip()
+    code = text[-2:]
+    if code not in COUNTRIES or len(text) > 2 and (text[-3].isalnum() or text[-3] == "_"):
+        return None
+    return code
 
 
 MERCHANT_LAST = 50              # the merchant's usual charge: the median of its last 50 charges
@@ -45,7 +50,9 @@ FX_FEE = re.compile(r"FOREIGN\s+TRANSACTION\s+FEE|\bFX\s+FEE|AUSLANDSEINSATZ|FRE
 
 def is_fx_fee(description: str) -> bool:
     """A bank's foreign-transaction fee line ("FOREIGN TRANSACTION FEE", "Auslandseinsatzentgelt", ...)."""
-    return FX_FEE.search(description) is not None
+    low = description.lower()          # every FX_FEE text holds one of these: most descriptions skip the regex
+    return ("fee" in low or "ausland" in low or "fremdw" in low or "sterling" in low) \
+        and FX_FEE.search(description) is not None
 
 
 class Signals:
@@ -141,42 +148,45 @@ def _signal_row(m: _Merchant, a: _Account, merchants: dict, day: int, amount: in
                 small_limit: int) -> dict:
     """Every fraud signal of one anchor, from the state of its merchant and account just before it."""
     charge = -amount if amount < 0 else 0
-    out: dict = {"charge": charge, "merchant_charges": m.count}
     if m.count:
         amounts = m.ordered
         med = _sorted_median(amounts)
         iqr = amounts[3 * len(amounts) // 4] - amounts[len(amounts) // 4]
         spread = max(0.7413 * iqr, 0.1 * med, 100.0)        # the floor keeps fixed-price merchants sane
-        out["merchant_median"] = round(float(med), 4)
-        out["merchant_ratio"] = round(charge / med, 4) if med else None
-        out["merchant_robust_z"] = round((charge - med) / spread, 4)
-        out["merchant_repeat_rate"] = round(m.repeats / m.count, 4)
+        median, ratio = round(float(med), 4), round(charge / med, 4) if med else None
+        robust_z, repeat_rate = round((charge - med) / spread, 4), round(m.repeats / m.count, 4)
     else:
-        out.update(merchant_median=None, merchant_ratio=None, merchant_robust_z=None, merchant_repeat_rate=None)
+        median = ratio = robust_z = repeat_rate = None
     recent = 0
     if charge:
         for d, c in reversed(m.last):
             if day - d > REPEAT_DAYS:
                 break
             recent += c == charge
-    out["same_charge_recent"] = recent
-    out["account_charges"] = len(a.charges)
-    out["account_median_charge"] = round(float(_sorted_median(a.charges)), 4) if a.charges else None
-    out["account_p95_charge"] = _percentile(a.charges, 0.95) if a.charges else None
-    out["account_daily_p95"] = _percentile(a.counts, 0.95) if a.counts else None
-    out["charges_today"] = 1 + (a.today_n if a.today == day else 0) if charge else 0
     # small charges since yesterday at merchants with no charge at or above the limit before yesterday
     # (a card tester may come back to the same shop), the anchor included when it is one
-    new = lambda state: state.first_big_day is None or state.first_big_day >= day - 1     # noqa: E731
-    out["merchant_new"] = new(m)
-    out["small_new_1d"] = sum(1 for _, merchant in a.small if new(merchants[merchant])) \
-        + bool(charge and charge < small_limit and out["merchant_new"])
-    out["country"] = country
-    if country is None:
-        out["country_share"] = None
-    else:
-        out["country_share"] = round(a.countries.get(country, 0) / len(a.year), 4) if a.year else 0.0
-    return out
+    fresh_since = day - 1
+    first_big = m.first_big_day
+    merchant_new = first_big is None or first_big >= fresh_since
+    small_new = 0
+    for _, merchant in a.small:
+        first_big = merchants[merchant].first_big_day
+        small_new += first_big is None or first_big >= fresh_since
+    charges, counts = a.charges, a.counts
+    return {
+        "charge": charge, "merchant_charges": m.count, "merchant_median": median, "merchant_ratio": ratio,
+        "merchant_robust_z": robust_z, "merchant_repeat_rate": repeat_rate, "same_charge_recent": recent,
+        "account_charges": len(charges),
+        "account_median_charge": round(float(_sorted_median(charges)), 4) if charges else None,
+        "account_p95_charge": _percentile(charges, 0.95) if charges else None,
+        "account_daily_p95": _percentile(counts, 0.95) if counts else None,
+        "charges_today": 1 + (a.today_n if a.today == day else 0) if charge else 0,
+        "merchant_new": merchant_new,
+        "small_new_1d": small_new + bool(charge and charge < small_limit and merchant_new),
+        "country": country,
+        "country_share": None if country is None else
+        round(a.countries.get(country, 0) / len(a.year), 4) if a.year else 0.0,
+    }
 
 
 def _add(m: _Merchant, a: _Account, row: tuple, small_limit: int) -> None:
@@ -187,7 +197,10 @@ def _add(m: _Merchant, a: _Account, row: tuple, small_limit: int) -> None:
     if amount >= 0:
         return
     charge = -amount
-    m.repeats += any(c == charge and day - d <= REPEAT_DAYS for d, c in list(m.last)[-5:])
+    for d, c in islice(reversed(m.last), 5):
+        if c == charge and day - d <= REPEAT_DAYS:
+            m.repeats += 1
+            break
     m.count += 1
     if len(m.last) == MERCHANT_LAST:
         del m.ordered[bisect_left(m.ordered, m.last[0][1])]
@@ -210,12 +223,15 @@ def _sweep(data: Signals, cutoff: int, anchors: list[tuple], limits: dict[int, i
     currencies: dict[str, _Currencies] = {}
     out: dict = {}
     anchors = sorted(anchors, key=lambda a: (a[0], a[1]))
-    last = (anchors[-1][0], anchors[-1][1])
+    # rows are (day, seq, visible_from, ...) tuples: comparing a row with (day, seq, ±inf) compares its
+    # (day, seq) without making a tuple per row
+    after_last = (anchors[-1][0], anchors[-1][1], math.inf)
+    starts = [(a[0], a[1], -math.inf) for a in anchors]
     k = 0
     for row in data.rows:
-        if (row[0], row[1]) > last:
+        if row > after_last:
             break
-        while k < len(anchors) and (anchors[k][0], anchors[k][1]) <= (row[0], row[1]):
+        while k < len(anchors) and not row < starts[k]:
             k = _take(anchors[k], merchants, accounts, currencies, limits, out, k)
         if not row[2] <= cutoff < row[3]:
             continue
@@ -262,12 +278,16 @@ def signals_and_references(conn, txn_ids: list[str], cutoffs: list[int | None] |
     data = data or Signals(conn)
     limits = {code: _small_limit(currency) for code, (_name, currency) in enumerate(groups["merchant"])}
     by_cutoff: dict[int, list[tuple]] = {}
+    # numpy columns as lists once: reading a numpy array one item at a time is slow
+    found, cuts, days, seqs, amounts, merchants, accounts = (
+        list(column) if isinstance(column, list) else column.tolist() for column in (
+            anchors.found, cut, anchors.day, anchors.seq, anchors.amount, anchors.merchant_group,
+            anchors.account_group))
     for i in range(len(txn_ids)):
-        if anchors.found[i]:
-            by_cutoff.setdefault(int(cut[i]), []).append(
-                (int(anchors.day[i]), int(anchors.seq[i]), int(anchors.amount[i]), int(anchors.merchant_group[i]),
-                 int(anchors.account_group[i]), country_of(anchors.description[i]), i, anchors.currency[i],
-                 anchors.account[i], is_fx_fee(anchors.description[i])))
+        if found[i]:
+            by_cutoff.setdefault(cuts[i], []).append(
+                (days[i], seqs[i], amounts[i], merchants[i], accounts[i], country_of(anchors.description[i]), i,
+                 anchors.currency[i], anchors.account[i], is_fx_fee(anchors.description[i])))
     rows: dict = {}
     refs: dict[int, list] = {}
     for cutoff, batch in by_cutoff.items():
@@ -285,10 +305,10 @@ def signals_and_references(conn, txn_ids: list[str], cutoffs: list[int | None] |
         refs[cutoff] = [{"cutoff": cutoff, "seq": a[1], "amount": a[2], **rows.pop(a[6])} for a in extra]
     out = []
     for i, txn_id in enumerate(txn_ids):
-        if not anchors.found[i]:
+        if not found[i]:
             out.append({"id": txn_id})
             continue
-        out.append({"id": txn_id, "cutoff": int(cut[i]), "seq": int(anchors.seq[i]), "account": anchors.account[i],
-                    "date": anchors.date[i], "amount": int(anchors.amount[i]), "currency": anchors.currency[i],
+        out.append({"id": txn_id, "cutoff": cuts[i], "seq": seqs[i], "account": anchors.account[i],
+                    "date": anchors.date[i], "amount": amounts[i], "currency": anchors.currency[i],
                     "merchant": anchors.merchant[i], **rows[i]})
     return out, refs
