@@ -1,6 +1,6 @@
 """Fraud detection quality on generated histories with injected fraud (truth/fraud.csv).
 
-    python bench/eval_fraud.py [--seeds 1,2,3] [--months 24]
+    python bench/eval_fraud.py [--seeds 1,2,3] [--months 24] [--surprises]
 
 Each seed's exports are imported the way a user would (the fraud service runs at import).
 An episode counts as caught when one alert covers at least half of its transactions.
@@ -167,12 +167,12 @@ FEEDBACK_HEADER = ("later months", *(f"recall {k}" for k in KINDS), "precision",
                    "confirmed/dismissed", "trainings")
 
 
-def evaluate(seed: int, months: int) -> dict[str, dict]:
+def evaluate(seed: int, months: int, surprises: bool = False) -> dict[str, dict]:
     from fincli.features.signals import signals
     from fincli.services import fraud
 
     out = Path(tempfile.mkdtemp(prefix="fin-fraud-eval-"))
-    generate(seed, out / "history", start=START, months=months)
+    generate(seed, out / "history", start=START, months=months, surprises=surprises)
     truth_dir = out / "history" / "truth"
     with open(truth_dir / "transactions.csv", newline="", encoding="utf-8") as handle:
         truth = list(csv.DictReader(handle))
@@ -184,7 +184,6 @@ def evaluate(seed: int, months: int) -> dict[str, dict]:
         from fincli.cli.ledger import run_realtime_services
 
         run_realtime_services(ws)
-        from fincli.money import format_minor
 
         rows = ws.conn.execute("SELECT id, account, date, amount, currency, description FROM transactions"
                                " WHERE replaced_by IS NULL").fetchall()
@@ -226,16 +225,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=lambda t: [int(x) for x in t.split(",") if x.strip()], default=[1, 2, 3])
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--no-feedback", action="store_true", help="skip the replay with feedback")
+    parser.add_argument("--surprises", action="store_true",
+                        help="histories with large legitimate purchases at usual merchants (fincli/synth/surprises.py)")
     args = parser.parse_args()
     from evaluate import _print
 
     for seed in args.seeds:
         print(f"=== fraud, seed {seed}, {args.months} months ===")
-        _print(HEADER, table(evaluate(seed, args.months)))
+        _print(HEADER, table(evaluate(seed, args.months, args.surprises)))
         print()
         if not args.no_feedback and args.months > FEEDBACK_MONTHS:
             history = Path(tempfile.mkdtemp(prefix="fin-fraud-eval-")) / "history"
-            generate(seed, history, start=START, months=args.months)
+            generate(seed, history, start=START, months=args.months, surprises=args.surprises)
             print(f"--- seed {seed}: feedback on the alerts of the first {FEEDBACK_MONTHS} months; "
                   f"months {FEEDBACK_MONTHS + 1}-{args.months} scored ---")
             _print(FEEDBACK_HEADER, feedback_table(feedback_evaluation(history, START, args.months)))

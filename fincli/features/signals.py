@@ -90,7 +90,8 @@ class _Merchant:
 
 
 class _Account:
-    __slots__ = ("charges", "window", "day_counts", "counts", "today", "today_n", "small", "year", "countries")
+    __slots__ = ("charges", "window", "day_counts", "counts", "today", "today_n", "small", "year", "countries",
+                 "forgot")
 
     def __init__(self):
         self.charges: list[int] = []        # sorted charges of the last ACCOUNT_DAYS
@@ -102,9 +103,13 @@ class _Account:
         self.small: deque = deque()         # (day, merchant) of small charges, the last 2 days
         self.year: deque = deque()          # (day, country) of every row of the last 365 days
         self.countries: dict = {}
+        self.forgot = None                  # the day of the last forget_before: days never go back
 
     def forget_before(self, day: int) -> None:
         """Drop what falls out of the windows as of `day`, and close the days before it."""
+        if day == self.forgot:
+            return
+        self.forgot = day
         if self.today is not None and self.today < day:
             if self.today_n:
                 self.day_counts.append((self.today, self.today_n))

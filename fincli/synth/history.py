@@ -45,13 +45,15 @@ def write_history(g, out: Path) -> dict:
 
 
 def generate(seed: int, out_dir: Path, *, start: date, months: int, merchants: int = 300,
-             density: float = 1.0, all_frequencies: bool = False, seasonal: bool = False) -> dict:
+             density: float = 1.0, all_frequencies: bool = False, seasonal: bool = False,
+             surprises: bool = False) -> dict:
     """Write ``out_dir/exports/*.csv`` and ``out_dir/truth/*``; return a summary dict.
 
     ``density`` scales everyday discretionary spending (1.0 ≈ 70 USD purchases and 15 EUR
     purchases a month); recurring streams, transfers and fraud episodes are not scaled.
     ``seasonal`` gives everyday spending a yearly season, a December peak and a price trend
-    (fincli/synth/seasons.py).
+    (fincli/synth/seasons.py). ``surprises`` adds the household's own large purchases at the
+    merchants it uses most, which a spike rule flags (fincli/synth/surprises.py).
     """
     out_dir = Path(out_dir)
     g = _Gen(seed, start, months, merchants, density)
@@ -69,6 +71,9 @@ def generate(seed: int, out_dir: Path, *, start: date, months: int, merchants: i
     if seasonal:                      # for scoring the spending forecast (fincli/synth/seasons.py)
         from .seasons import apply_seasons
         apply_seasons(g, seed)
+    if surprises:                     # for scoring fraud feedback (fincli/synth/surprises.py)
+        from .surprises import add_surprises
+        add_surprises(g, seed)
     g.make_amex_refunds()
     g.make_card_payments()
     g.make_savings()
@@ -78,6 +83,8 @@ def generate(seed: int, out_dir: Path, *, start: date, months: int, merchants: i
                          "merchants": merchants, "density": density}
     if seasonal:
         summary["params"]["seasonal"] = True
+    if surprises:
+        summary["params"]["surprises"] = True
     (out_dir / "truth" / "manifest.json").write_bytes(
         (json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
     return summary
@@ -105,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="add recurring streams of every frequency, cancelled, stepped and variable ones")
     p.add_argument("--seasonal", action="store_true",
                    help="give everyday spending a yearly season, a December peak and a slow price rise")
+    p.add_argument("--surprises", action="store_true",
+                   help="add large legitimate purchases at the household's usual card merchants")
     p.add_argument("--sample", action="store_true",
                    help="write the bundled sample (data/samples) parameters, ignoring the others")
     p.add_argument("--large", type=int, metavar="ROWS",
@@ -120,6 +129,6 @@ def main(argv: list[str] | None = None) -> int:
     else:
         s = generate(a.seed, a.out_dir, start=a.start, months=a.months, merchants=a.merchants,
                      density=a.density, all_frequencies=a.all_frequencies,
-                     seasonal=a.seasonal)
+                     seasonal=a.seasonal, surprises=a.surprises)
     print(json.dumps({k: s[k] for k in ("start", "end", "transactions", "export_rows")}))
     return 0
