@@ -208,3 +208,33 @@ def test_feedback_trains_a_supervised_model_once_and_again_only_after_new_feedba
         assert len(_trainings(ws)) == 2
     finally:
         ws.close()
+
+
+def test_a_dismissed_spike_teaches_what_is_usual_at_that_merchant(fin, tmp_path):
+    """After the user dismissed $600 at the warehouse club, $650 there is no news; $900 is."""
+    from datetime import timedelta
+
+    def statement(name: str, start: date, extra: list[str]) -> str:
+        lines = ["Date,Description,Amount"]
+        for i in range(20):
+            day = start + timedelta(days=3 * i)
+            lines.append(f"{day.isoformat()},BULKMART WAREHOUSE,-{45 + i % 9}.25")
+            lines.append(f"{(day + timedelta(days=1)).isoformat()},CORNER GROCER,-{18 + i % 5}.40")
+        path = tmp_path / name
+        path.write_text("\n".join(lines + extra) + "\n")
+        return str(path)
+
+    def spikes() -> list[dict]:
+        return [a for a in json.loads(fin("fraud", "--all", "--format", "json").stdout) if a["kind"] == "spike"]
+
+    assert fin("import", statement("jan.csv", date(2024, 1, 1), ["2024-03-05,BULKMART WAREHOUSE,-600.00"]),
+               "--account", "card").exit_code == 0
+    (first,) = spikes()
+    assert first["amount"] == "600.00"
+    assert fin("fraud", "dismiss", first["id"]).exit_code == 0
+    assert fin("import", statement("apr.csv", date(2024, 4, 1), ["2024-06-05,BULKMART WAREHOUSE,-650.00"]),
+               "--account", "card").exit_code == 0
+    assert [a["amount"] for a in spikes()] == ["600.00"]               # 650 <= 1.25 x 600: no alert
+    assert fin("import", statement("jul.csv", date(2024, 7, 1), ["2024-09-05,BULKMART WAREHOUSE,-900.00"]),
+               "--account", "card").exit_code == 0
+    assert sorted(a["amount"] for a in spikes()) == ["600.00", "900.00"]

@@ -36,7 +36,8 @@ DROP_BELOW = 0.15            # a supervised probability under this drops a candi
 WEAK = 0.7                   # ... whose strongest rule is weaker than this
 MODEL_FILE = "model.npz"
 ALERT_AT = 0.5               # a rule's strength from which a charge is suspicious
-DISMISSED_AT = 0.85          # ... once the user dismissed that kind at that merchant
+DISMISSED_AT = 0.85          # ... once the user dismissed that kind at that merchant,
+DISMISSED_MARGIN = 1.25      # ... and only for more than this times the largest amount dismissed there
 KINDS = ("card_testing", "foreign_large", "new_merchant_large", "duplicate", "spike", "burst", "large_charge")
 STATUSES = ("open", "confirmed", "dismissed")
 JSON_FIELDS = ("id", "status", "kind", "score", "reasons", "transaction_ids", "account", "date", "amount",
@@ -208,14 +209,20 @@ def alerts(ws: Workspace) -> list[dict]:
     return sorted(found.values(), key=lambda a: (a["date"], a["id"]))
 
 
-def _dismissed(ws: Workspace) -> tuple[set, set]:
-    """(kind, merchant) pairs dismissed once, and those dismissed with --always."""
+def _dismissed(ws: Workspace) -> tuple[dict, set]:
+    """(kind, merchant) pairs dismissed, each with the largest amount dismissed there, and the pairs
+    dismissed with --always."""
     known = {a["id"]: a for a in alerts(ws)}
-    once, always = set(), set()
+    once: dict[tuple[str, str], int] = {}
+    always = set()
     for alert_id_, p in feedback(ws).items():
         a = known.get(alert_id_)
         if a and p["verdict"] == "dismissed":
-            (always if p.get("always") else once).add((a["kind"], a["merchant"]))
+            key = (a["kind"], a["merchant"])
+            if p.get("always"):
+                always.add(key)
+            else:
+                once[key] = max(once.get(key, 0), a["amount"])
     return once, always
 
 
@@ -356,8 +363,10 @@ class Fraud(Service):
             kind, strength, _ = max(hits, key=lambda h: h[1])
             if (kind, s["merchant"]) in always:
                 continue
-            if strength < (DISMISSED_AT if (kind, s["merchant"]) in once else ALERT_AT):
-                continue
+            dismissed = once.get((kind, s["merchant"]))
+            if strength < ALERT_AT or dismissed is not None and (
+                    strength < DISMISSED_AT or s["charge"] <= DISMISSED_MARGIN * dismissed):
+                continue                    # "I told you $600 at Costco is fine": $650 is no news
             reasons = [r for _, _, r in sorted(hits, key=lambda h: -h[1])]
             state.candidates.append(Candidate(s, kind, strength, reasons))
         if not state.candidates:
