@@ -171,11 +171,14 @@ def _key(words, cut: bool = True) -> str:
 
     `SUMMIT CAFE` and `SummitCafe`, `7-ELEVEN` and `7 ELEVEN`, `UNION MARKET` and `UNIONMARKET`
     agree, and so do `HILLTOP ESPRESSO` and `HILLTOP ESPRESS`, cut short by the bank. A payee
-    field is not cut short: its full name is kept (`Neue Gaststätte`, `Neue Gaststätte Freising`).
+    field is not cut short: its full name is kept (`Neue Gaststätte`, `Neue Gaststätte Freising`),
+    hyphens included (`Stadt-Apotheke` and `Stadt Apotheke` are two account holders).
     """
     key = "".join(words)
     if not key.isalnum():
-        key = key.replace(" ", "").replace(".", "").replace("-", "").replace("&", "").replace("/", "")
+        key = key.replace(" ", "").replace(".", "").replace("&", "").replace("/", "")
+        if cut:
+            key = key.replace("-", "")
     d = data()
     if key.endswith(d.suffix_tuple):
         for n in d.suffix_lengths:
