@@ -304,6 +304,13 @@ class Group:
         self.dates, self.ids, self.amounts, self.categories = dates, ids, amounts, categories
         self.ords = [ordinals[d] for d in dates]
         self._rows: list[dict | None] = [None] * len(dates)
+        self._array: np.ndarray | None = None
+
+    def array(self) -> np.ndarray:
+        """The amounts as a numpy array (made once)."""
+        if self._array is None:
+            self._array = np.array(self.amounts, dtype=np.int64)
+        return self._array
 
     def rows(self, picked: list[int]) -> list[dict]:
         out = []
@@ -317,16 +324,27 @@ class Group:
         return out
 
 
+def _same_amounts(g: Group, rest: list[int]) -> list[list[int]]:
+    """The charges of `rest` (in date order) with the same amount, three or more of them, in the order
+    their amounts first appear; one numpy sort per group instead of a dict filled charge by charge."""
+    at = np.asarray(rest)
+    values = g.array()[at]
+    order = np.argsort(values, kind="stable")          # stable: each run stays in date order
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(ordered)]
+    runs = [at[order[a:b]].tolist() for a, b in zip(starts, ends) if b - a >= 3]
+    return sorted(runs, key=lambda run: run[0])
+
+
 def _clusters(g: Group, rest: list[int]) -> list[list[int]]:
     """`rest` split where its sorted amounts jump by more than SPLIT_GAP; each cluster in date order."""
-    size = [abs(a) for a in g.amounts]
-    by_amount = sorted(rest, key=size.__getitem__)
-    out = [[by_amount[0]]]
-    for prev, i in zip(by_amount, by_amount[1:]):
-        if size[i] - size[prev] > SPLIT_GAP * max(size[prev], 1):
-            out.append([])
-        out[-1].append(i)
-    return [sorted(c) for c in out]
+    at = np.asarray(rest)
+    size = np.abs(g.array()[at])
+    order = np.argsort(size, kind="stable")
+    ordered = size[order]
+    cuts = np.flatnonzero(ordered[1:] - ordered[:-1] > SPLIT_GAP * np.maximum(ordered[:-1], 1)) + 1
+    return [np.sort(at[part]).tolist() for part in np.split(order, cuts)]
 
 
 # the windows a next charge may fall in: (period - tol) * k .. (period + tol) * k, k = 1, 2, per frequency
@@ -451,12 +469,8 @@ def detect_groups(groups: list[Group]) -> list[dict]:
     sets, owners = [], []
     for n, (g, rest) in enumerate(zip(groups, rests)):
         if len(rest) >= 2:
-            by_amount: dict[int, list[int]] = {}
-            amounts = g.amounts
-            for i in rest:
-                by_amount.setdefault(amounts[i], []).append(i)
-            for run in by_amount.values():
-                if 3 <= len(run) < len(rest):
+            for run in _same_amounts(g, rest):
+                if len(run) < len(rest):
                     sets.append((g, run))
                     owners.append(n)
     found: list[list[tuple[str, list[dict]]]] = [[] for _ in groups]
@@ -515,9 +529,10 @@ def detect(groups: list) -> list[dict]:
     parsed = []
     ordinals: dict[str, int] = {}               # a few thousand dates for a million charges
     for account, merchant, name, currency, charges, description in groups:
-        # in (date, id) order: FIELD sorts before any character of an id
-        dates, ids, amounts, categories = zip(*[c.split(FIELD) for c in sorted(charges.split(SEP))])
-        amounts = list(map(int, amounts))
+        # in (date, id) order: FIELD sorts before any character of an id; one split makes the columns
+        fields = FIELD.join(sorted(charges.split(SEP))).split(FIELD)
+        dates, ids, categories = fields[0::4], fields[1::4], fields[3::4]
+        amounts = list(map(int, fields[2::4]))
         if dates[-1] > as_of.get(account, ""):
             as_of[account] = dates[-1]
         if len(dates) < 2 and not (amounts[0] < 0 and YEARLY_WORDS.search(f"{description or ''} {name or ''} "

@@ -56,11 +56,14 @@ def groups(ws: Workspace) -> list[list]:
         if charges is None:
             charges = by_key[(account, merchant, currency, out)] = []
         charges.append(charge)
+    # the name of its first charge (by date, then id); the text of a lone charge
+    firsts = [min(charges).split(FIELD, 2)[1] for charges in by_key.values()]
+    about = {txn: (name, text) for txn, name, text in ws.conn.execute(
+        "SELECT id, merchant_name, description FROM transactions WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(firsts),))}
     rows = []
-    lookup = "SELECT merchant_name, description FROM transactions WHERE id = ?"
-    for (account, merchant, currency, _), charges in by_key.items():
-        first = min(charges).split(FIELD)[1]      # the name of its first charge; the text of a lone charge
-        name, text = ws.conn.execute(lookup, (first,)).fetchone()
+    for ((account, merchant, currency, _), charges), first in zip(by_key.items(), firsts):
+        name, text = about[first]
         rows.append([account, merchant, name, currency, SEP.join(charges), text if len(charges) == 1 else None])
     return rows
 
@@ -79,13 +82,15 @@ class Bills(Service):
 
     def check(self, op: str, rows: list, result) -> str | None:
         sent = {(g[0], g[1], g[3], "out" if g[4].split(FIELD, 3)[2].startswith("-") else "in"): g[4] for g in rows}
+        ids_of: dict[tuple, set] = {}
         for n, stream in enumerate(result["streams"], 1):
             if not isinstance(stream, dict) or not isinstance(stream.get("id"), str):
                 return f"stream {n}: no id"
-            group = sent.get((stream.get("account"), stream.get("merchant"), stream.get("currency"),
-                              stream.get("direction")))
-            ids = {charge.split(FIELD, 2)[1] for charge in group.split(SEP)} if group else set()
-            if not set(stream.get("transaction_ids") or ()) <= ids:
+            key = (stream.get("account"), stream.get("merchant"), stream.get("currency"), stream.get("direction"))
+            if key not in ids_of:               # a charge's id is its second field
+                group = sent.get(key)
+                ids_of[key] = set(FIELD.join(group.split(SEP)).split(FIELD)[1::4]) if group else set()
+            if not set(stream.get("transaction_ids") or ()) <= ids_of[key]:
                 return f"stream {n}: transactions that were not sent"
             if stream.get("frequency") not in FREQUENCIES or stream.get("status") not in STATUSES:
                 return f"stream {n}: unknown frequency or status"
