@@ -61,13 +61,9 @@ RECENT_DAYS = 45             # alerts older than this (before the as-of date) ar
 UPCOMING = 13
 
 
-def _d(text: str) -> date:
-    return date.fromisoformat(text)
-
-
 @lru_cache(maxsize=None)
-def _day(text: str) -> date:
-    """_d, once per date: a history holds a few thousand dates."""
+def _d(text: str) -> date:
+    """A date, parsed once: a history holds a few thousand dates."""
     return date.fromisoformat(text)
 
 
@@ -83,21 +79,21 @@ def _prev_bd(d: date) -> date:
     return d
 
 
-def _last_day(y: int, m: int) -> date:
+def _last_d(y: int, m: int) -> date:
     return date(y, m, calendar.monthrange(y, m)[1])
 
 
-def _month_day(y: int, m: int, day: int) -> date:
+def _month_d(y: int, m: int, day: int) -> date:
     return date(y, m, min(day, calendar.monthrange(y, m)[1]))
 
 
 def _rule_date(rule: tuple, y: int, m: int) -> date:
     kind, day = rule
     if kind == "last_bd":
-        return _prev_bd(_last_day(y, m))
+        return _prev_bd(_last_d(y, m))
     if kind == "last_day":
-        return _last_day(y, m)
-    base = _month_day(y, m, day)
+        return _last_d(y, m)
+    base = _month_d(y, m, day)
     return {"day": base, "next_bd": _next_bd(base), "prev_bd": _prev_bd(base)}[kind]
 
 
@@ -318,7 +314,7 @@ class Group:
             row = self._rows[i]
             if row is None:
                 row = self._rows[i] = {"id": self.ids[i], "date": self.dates[i], "amount": self.amounts[i],
-                                       "category": self.categories[i] or None, "_d": _day(self.dates[i]),
+                                       "category": self.categories[i] or None, "_d": _d(self.dates[i]),
                                        "_o": self.ords[i]}
             out.append(row)
         return out
@@ -539,7 +535,7 @@ def detect(groups: list) -> list[dict]:
                                                                              f"{merchant or ''}")):
             continue
         for d in set(dates).difference(ordinals):
-            ordinals[d] = _day(d).toordinal()
+            ordinals[d] = _d(d).toordinal()
         out = amounts[0] < 0
         if 0 in amounts:
             kept = [c for c in zip(dates, ids, amounts, categories) if c[2]]

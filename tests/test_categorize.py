@@ -6,7 +6,6 @@ limits in config.toml or with a changed model file.
 """
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -40,25 +39,6 @@ def verified(home: Path) -> None:
         maintenance.verify(ws)
     finally:
         ws.close()
-
-
-@pytest.fixture(scope="module")
-def imported(tmp_path_factory):
-    """A workspace with the sample exports imported (and so categorized on import), copied per test."""
-    from typer.testing import CliRunner
-
-    from fincli.cli import app
-
-    home = tmp_path_factory.mktemp("imported") / "ws"
-    result = CliRunner().invoke(app, ["--home", str(home), "import", *map(str, SAMPLES)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return home
-
-
-@pytest.fixture
-def sample(imported, home, fin):
-    shutil.copytree(imported, home)
-    return fin
 
 
 def test_import_categorizes_the_new_transactions_in_its_own_process(sample, home):

@@ -7,7 +7,6 @@ through a pseudo-terminal against the real `fin` command.
 import json
 import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -18,25 +17,6 @@ from fincli.services.categorize import merchant_confidence
 from fincli.workspace import open_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = sorted((ROOT / "data" / "samples" / "exports").glob("*.csv"))
-
-
-@pytest.fixture(scope="module")
-def imported(tmp_path_factory):
-    from typer.testing import CliRunner
-
-    from fincli.cli import app
-
-    home = tmp_path_factory.mktemp("imported") / "ws"
-    result = CliRunner().invoke(app, ["--home", str(home), "import", *map(str, SAMPLES)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return home
-
-
-@pytest.fixture
-def sample(imported, home, fin):
-    shutil.copytree(imported, home)
-    return fin
 
 
 def of_merchant(fin, key: str) -> list[dict]:
