@@ -7,19 +7,15 @@ visible_until): a statement imported later never changes it. The realtime scorin
 and `fin fraud --rescore` call the same `signals` function, with the same cutoffs (the
 import that brought the transaction in), so an alert's features are its training row.
 
-All anchors known at one cutoff are computed in one pass over the history visible at that
-cutoff, in (day, seq) order, keeping each merchant's and account's running state (sorted
-windows, so a million rows take seconds, not hours). A merchant's usual charge is the median
-of its last MERCHANT_LAST charges; account aggregates look back ACCOUNT_DAYS.
+All anchors known at one cutoff are computed together, as numpy columns: each window (a
+merchant's last MERCHANT_LAST charges, an account's last ACCOUNT_DAYS days) is a slice of the
+visible rows sorted by merchant or account, found by binary search, and its medians and
+percentiles are read from a wavelet matrix (_RangeKth), so a million rows take seconds.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from bisect import bisect_left, insort
-from collections import deque
-from itertools import islice
 
 
 ACCOUNT_DAYS = 120              # the account's usual spending: its charges of the last 120 days
@@ -33,9 +29,10 @@ COUNTRIES = frozenset(
 def country_of(description: str) -> str | None:
     """The foreign country a card description ends with ("... PARIS FR" -> FR), else None: its last
     two characters before trailing spaces, when they are a word of their own."""
-    text = description.upper().rstrip()
-    code = text[-2:]
-    if code not in COUNTRIES or len(text) > 2 and (text[-3].isalnum() or text[-3] == "_"):
+    text = description.rstrip()
+    tail = text[-3:].upper()              # upper-casing is per character: the tail of the upper-cased text
+    code = tail[-2:]
+    if code not in COUNTRIES or len(tail) > 2 and (tail[-3].isalnum() or tail[-3] == "_"):
         return None
     return code
 
@@ -56,213 +53,243 @@ def is_fx_fee(description: str) -> bool:
 
 
 class Signals:
-    """The materialized history, loaded once per run: one tuple per visibility interval, in (day, seq) order."""
+    """The materialized history, loaded once per run as numpy columns in (day, seq) order; the
+    country, currency and account name of each row as small int codes (0: no country)."""
 
     def __init__(self, conn):
-        from .pit import INFINITE
+        import numpy as np
 
-        self.rows = [(day, seq, vfrom, vuntil, amount, merchant, account, country_of(description), currency, name)
-                     for day, seq, vfrom, vuntil, amount, merchant, account, description, currency, name in conn.execute(
-                         f"SELECT day, seq, visible_from, coalesce(visible_until, {INFINITE}), amount, merchant_group,"
-                         " account_group, description, currency, account FROM feature_txns"
-                         " ORDER BY day, seq, visible_from")]
+        from .pit import INFINITE, select_columns
 
-
-def _sorted_median(ordered: list) -> float:
-    half = len(ordered) // 2
-    return ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
-
-
-def _percentile(ordered: list, q: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))])
-
-
-class _Merchant:
-    __slots__ = ("count", "last", "ordered", "repeats", "first_big_day")
-
-    def __init__(self):
-        self.count = 0                      # earlier charges
-        self.last: deque = deque(maxlen=MERCHANT_LAST)   # (day, charge) of the latest charges
-        self.ordered: list[int] = []        # the same charges, sorted
-        self.repeats = 0                    # earlier charges equal to one of the 5 before, at most 3 days later
-        self.first_big_day: int | None = None    # the first day of a charge at or above the small limit
+        ints, texts = select_columns(
+            conn, ["day", "seq", "visible_from", f"coalesce(visible_until, {INFINITE})", "amount", "merchant_group",
+                   "account_group"], ["description", "currency", "account"], "FROM feature_txns")
+        order = np.lexsort((ints[1], ints[0]))
+        self.day, self.seq, self.vfrom, self.vuntil, self.amount, self.merchant, self.account = (
+            column[order] for column in ints)
+        order = order.tolist()
+        self.countries: dict[str | None, int] = {None: 0}
+        self.currencies: dict[str, int] = {}
+        self.names: dict[str, int] = {}
+        descriptions, currencies, names = texts
+        self.country = np.array([self.countries.setdefault(country_of(descriptions[i]), len(self.countries))
+                                 for i in order], dtype=np.int64)
+        self.currency = np.array([self.currencies.setdefault(currencies[i], len(self.currencies)) for i in order],
+                                 dtype=np.int64)
+        self.name = np.array([self.names.setdefault(names[i], len(self.names)) for i in order], dtype=np.int64)
 
 
-class _Account:
-    __slots__ = ("charges", "window", "day_counts", "counts", "today", "today_n", "small", "year", "countries",
-                 "forgot")
+class _RangeKth:
+    """The k-th smallest value of any slice of an int array, for many slices at once: a wavelet
+    matrix (one stable split of the values' ranks per bit, with the running count of zero bits)."""
 
-    def __init__(self):
-        self.charges: list[int] = []        # sorted charges of the last ACCOUNT_DAYS
-        self.window: deque = deque()        # (day, charge) behind `charges`, oldest first
-        self.day_counts: deque = deque()    # (day, charges that day) of finished days in the window
-        self.counts: list[int] = []         # sorted counts behind `day_counts`
-        self.today = None                   # the day being counted, and its charges so far
-        self.today_n = 0
-        self.small: deque = deque()         # (day, merchant) of small charges, the last 2 days
-        self.year: deque = deque()          # (day, country) of every row of the last 365 days
-        self.countries: dict = {}
-        self.forgot = None                  # the day of the last forget_before: days never go back
+    def __init__(self, values):
+        import numpy as np
 
-    def forget_before(self, day: int) -> None:
-        """Drop what falls out of the windows as of `day`, and close the days before it."""
-        if day == self.forgot:
-            return
-        self.forgot = day
-        if self.today is not None and self.today < day:
-            if self.today_n:
-                self.day_counts.append((self.today, self.today_n))
-                insort(self.counts, self.today_n)
-            self.today, self.today_n = day, 0
-        elif self.today is None:
-            self.today = day
-        while self.window and self.window[0][0] < day - ACCOUNT_DAYS:
-            del self.charges[bisect_left(self.charges, self.window.popleft()[1])]
-        while self.day_counts and self.day_counts[0][0] < day - ACCOUNT_DAYS:
-            del self.counts[bisect_left(self.counts, self.day_counts.popleft()[1])]
-        while self.small and self.small[0][0] < day - 1:
-            self.small.popleft()
-        while self.year and self.year[0][0] < day - 365:
-            country = self.year.popleft()[1]
-            self.countries[country] -= 1
+        self.distinct = np.unique(values)
+        self.bits = max(1, (len(self.distinct) - 1).bit_length())
+        self.zero_counts, self.zeros = [], []
+        rank = np.searchsorted(self.distinct, values)
+        for bit in reversed(range(self.bits)):
+            one = (rank >> bit) & 1 == 1
+            self.zero_counts.append(np.concatenate(([0], np.cumsum(~one))))
+            self.zeros.append(len(rank) - int(one.sum()))
+            rank = np.concatenate((rank[~one], rank[one]))
+
+    def kth(self, lo, hi, k):
+        """values[lo:hi] sorted, at k (arrays; 0 <= k < hi - lo)."""
+        import numpy as np
+
+        rank = np.zeros(len(k), dtype=np.int64)
+        for level, (counts, zeros) in enumerate(zip(self.zero_counts, self.zeros)):
+            zlo, zhi = counts[lo], counts[hi]
+            inside = zhi - zlo
+            one = k >= inside
+            k = np.where(one, k - inside, k)
+            lo = np.where(one, zeros + lo - zlo, zlo)
+            hi = np.where(one, zeros + hi - zhi, zhi)
+            rank |= one.astype(np.int64) << (self.bits - 1 - level)
+        return self.distinct[rank]
 
 
-class _Currencies:
-    """The currencies of an account's rows (by account name, every currency) over the last 365 days."""
-    __slots__ = ("year", "counts")
+def _rounded(values, where) -> list:
+    """round(x, 4) of each value where `where` holds, else None. Python's round, which the stored
+    features always used: numpy's agrees with it except next to a tie, so only those go through it."""
+    import numpy as np
 
-    def __init__(self):
-        self.year: deque = deque()
-        self.counts: dict = {}
-
-    def forget_before(self, day: int) -> None:
-        while self.year and self.year[0][0] < day - 365:
-            self.counts[self.year.popleft()[1]] -= 1
-
-    def add(self, day: int, currency: str) -> None:
-        self.year.append((day, currency))
-        self.counts[currency] = self.counts.get(currency, 0) + 1
-
-    def share(self, currency: str) -> float | None:
-        return round(self.counts.get(currency, 0) / len(self.year), 4) if len(self.year) >= CURRENCY_MIN_ROWS \
-            else None
+    with np.errstate(invalid="ignore"):
+        scaled = values * 1e4
+        fast = np.rint(scaled) / 1e4
+        near_tie = ~(np.abs(scaled - np.floor(scaled) - 0.5) > 1e-3) | ~(np.abs(scaled) < 1e12)
+    out = fast.tolist()
+    for i in np.flatnonzero(near_tie & where).tolist():
+        out[i] = round(float(values[i]), 4)
+    return [v if w else None for v, w in zip(out, where.tolist())]
 
 
-def _signal_row(m: _Merchant, a: _Account, merchants: dict, day: int, amount: int, country: str | None,
-                small_limit: int) -> dict:
-    """Every fraud signal of one anchor, from the state of its merchant and account just before it."""
-    charge = -amount if amount < 0 else 0
-    if m.count:
-        amounts = m.ordered
-        med = _sorted_median(amounts)
-        iqr = amounts[3 * len(amounts) // 4] - amounts[len(amounts) // 4]
-        spread = max(0.7413 * iqr, 0.1 * med, 100.0)        # the floor keeps fixed-price merchants sane
-        median, ratio = round(float(med), 4), round(charge / med, 4) if med else None
-        robust_z, repeat_rate = round((charge - med) / spread, 4), round(m.repeats / m.count, 4)
-    else:
-        median = ratio = robust_z = repeat_rate = None
-    recent = 0
-    if charge:
-        for d, c in reversed(m.last):
-            if day - d > REPEAT_DAYS:
-                break
-            recent += c == charge
-    # small charges since yesterday at merchants with no charge at or above the limit before yesterday
-    # (a card tester may come back to the same shop), the anchor included when it is one
-    fresh_since = day - 1
-    first_big = m.first_big_day
-    merchant_new = first_big is None or first_big >= fresh_since
-    small_new = 0
-    for _, merchant in a.small:
-        first_big = merchants[merchant].first_big_day
-        small_new += first_big is None or first_big >= fresh_since
-    charges, counts = a.charges, a.counts
-    return {
-        "charge": charge, "merchant_charges": m.count, "merchant_median": median, "merchant_ratio": ratio,
-        "merchant_robust_z": robust_z, "merchant_repeat_rate": repeat_rate, "same_charge_recent": recent,
-        "account_charges": len(charges),
-        "account_median_charge": round(float(_sorted_median(charges)), 4) if charges else None,
-        "account_p95_charge": _percentile(charges, 0.95) if charges else None,
-        "account_daily_p95": _percentile(counts, 0.95) if counts else None,
-        "charges_today": 1 + (a.today_n if a.today == day else 0) if charge else 0,
-        "merchant_new": merchant_new,
-        "small_new_1d": small_new + bool(charge and charge < small_limit and merchant_new),
-        "country": country,
-        "country_share": None if country is None else
-        round(a.countries.get(country, 0) / len(a.year), 4) if a.year else 0.0,
+def _compute(data: Signals, cutoff: int, anchors: dict, limits) -> dict[str, list]:
+    """The signals of anchors (numpy columns day, seq, amount, merchant, account, country, currency,
+    name, fee) known at `cutoff`, each from the rows visible at the cutoff and before it in (day, seq)."""
+    import numpy as np
+
+    visible = (data.vfrom <= cutoff) & (cutoff < data.vuntil)
+    day, amount = data.day[visible], data.amount[visible]
+    merchant, account = data.merchant[visible], data.account[visible]
+    n = len(day)
+    pos = np.arange(n, dtype=np.int64)
+    # the anchor's position: how many visible rows come before it in (day, seq) order
+    key = (day << 40) | data.seq[visible]
+    a_day, a_amount, a_merchant, a_account = anchors["day"], anchors["amount"], anchors["merchant"], anchors["account"]
+    at = np.searchsorted(key, (a_day << 40) | anchors["seq"], side="left")
+    base = int(min(day.min(initial=0), a_day.min(initial=0))) - 400      # days as offsets >= 0 in packed keys
+
+    def starts(group, values, a_group, a_values):
+        """For rows sorted by (group, values): where (a_group, a_value) would go, left."""
+        return np.searchsorted((group << 40) | values, (a_group << 40) | a_values, side="left")
+
+    charges = amount < 0
+    charge = np.where(a_amount < 0, -a_amount, 0)
+    has_charge = charge > 0
+    limit = limits[a_merchant]
+
+    # --- the merchant's charges: count, last MERCHANT_LAST (median, quartiles), repeats, first big day
+    c_pos = pos[charges]
+    order = np.lexsort((c_pos, merchant[charges]))
+    m_group, m_pos, m_day = merchant[charges][order], c_pos[order], day[charges][order] - base
+    m_value = -amount[charges][order]
+    m_first = starts(m_group, m_pos * 0, a_merchant, a_merchant * 0)
+    m_at = starts(m_group, m_pos, a_merchant, at)
+    m_count = m_at - m_first
+    m_lo = np.maximum(m_first, m_at - MERCHANT_LAST)
+    repeat = np.zeros(len(m_value), dtype=bool)             # equal to one of the 5 charges before, within 3 days
+    for back in range(1, 6):
+        same = (m_group[back:] == m_group[:-back]) & (m_value[back:] == m_value[:-back]) \
+            & (m_day[back:] - m_day[:-back] <= REPEAT_DAYS)
+        repeat[back:] |= same
+    repeats = np.concatenate(([0], np.cumsum(repeat)))
+    big = m_value >= limits[m_group]
+    first_big = np.full(len(limits), np.iinfo(np.int64).max)           # the first day with a big charge
+    np.minimum.at(first_big, m_group[big], m_day[big])
+    first_big_index = np.full(len(limits), np.iinfo(np.int64).max)
+    np.minimum.at(first_big_index, m_group[big], np.flatnonzero(big))
+    kth = _RangeKth(m_value)
+    known = m_count > 0
+    w = (m_at - m_lo)[known]
+    lo, hi = m_lo[known], m_at[known]
+    upper, lower = kth.kth(lo, hi, w // 2).astype(float), kth.kth(lo, hi, np.maximum(w // 2 - 1, 0)).astype(float)
+    med = np.zeros(len(at))
+    med[known] = np.where(w % 2 == 1, upper, (lower + upper) / 2)
+    iqr = np.zeros(len(at))
+    iqr[known] = kth.kth(lo, hi, 3 * w // 4) - kth.kth(lo, hi, w // 4)
+    spread = np.maximum(np.maximum(0.7413 * iqr, 0.1 * med), 100.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = charge / med
+        rate = (repeats[m_at] - repeats[m_first]) / m_count
+    # the same charge among the last MERCHANT_LAST at most REPEAT_DAYS days before
+    recent = np.zeros(len(at), dtype=np.int64)
+    r_lo = np.maximum(m_lo, starts(m_group, m_day, a_merchant, a_day - base - REPEAT_DAYS))
+    width = int((m_at - r_lo)[has_charge].max(initial=0))
+    for back in range(1, width + 1):
+        i = m_at - back
+        inside = has_charge & (i >= r_lo)
+        recent += inside & (m_value[np.where(inside, i, 0)] == charge)
+    big_before = first_big_index[a_merchant] < m_at
+    merchant_new = ~big_before | (first_big[a_merchant] >= a_day - base - 1)
+
+    # --- the account's charges: the last ACCOUNT_DAYS (median, p95, count), today, busy days, small ones
+    order = np.lexsort((c_pos, account[charges]))
+    c_group, c_pos2, c_day = account[charges][order], c_pos[order], day[charges][order] - base
+    c_value = -amount[charges][order]
+    c_at = starts(c_group, c_pos2, a_account, at)
+    c_lo = starts(c_group, c_day, a_account, a_day - base - ACCOUNT_DAYS)
+    c_today = starts(c_group, c_day, a_account, a_day - base)
+    c_n = c_at - c_lo
+    kth = _RangeKth(c_value)
+    known = c_n > 0
+    lo, hi, w = c_lo[known], c_at[known], c_n[known]
+    a_upper, a_lower = kth.kth(lo, hi, w // 2).astype(float), kth.kth(lo, hi, np.maximum(w // 2 - 1, 0)).astype(float)
+    a_median = np.zeros(len(at))
+    a_median[known] = np.where(w % 2 == 1, a_upper, (a_lower + a_upper) / 2)
+    a_p95 = np.zeros(len(at))
+    a_p95[known] = kth.kth(lo, hi, np.minimum(w - 1, (0.95 * w).astype(np.int64)))
+    today = np.where(has_charge, 1 + c_at - c_today, 0)
+    # busy days: the charges of each earlier day with any, over the last ACCOUNT_DAYS days
+    first_of_day = np.r_[True, (c_group[1:] != c_group[:-1]) | (c_day[1:] != c_day[:-1])] if len(c_day) else \
+        np.zeros(0, dtype=bool)
+    d_start = np.flatnonzero(first_of_day)
+    d_group, d_day = c_group[d_start], c_day[d_start]
+    d_count = np.diff(np.r_[d_start, len(c_day)])
+    d_lo = starts(d_group, d_day, a_account, a_day - base - ACCOUNT_DAYS)
+    d_hi = starts(d_group, d_day, a_account, a_day - base)
+    d_n = d_hi - d_lo
+    kth = _RangeKth(d_count)
+    known_days = d_n > 0
+    daily = np.zeros(len(at))
+    w = d_n[known_days]
+    daily[known_days] = kth.kth(d_lo[known_days], d_hi[known_days], np.minimum(w - 1, (0.95 * w).astype(np.int64)))
+    # small charges since yesterday at merchants whose first big charge is not before yesterday
+    small = c_value < limits[merchant[charges][order]]
+    s_group, s_pos, s_day = c_group[small], c_pos2[small], c_day[small]
+    s_first = first_big[merchant[charges][order][small]]
+    fresh_yesterday = np.concatenate(([0], np.cumsum(s_first >= s_day)))     # counted for an anchor the day after
+    fresh_today = np.concatenate(([0], np.cumsum(s_first >= s_day - 1)))     # counted for an anchor that day
+    s_lo = starts(s_group, s_day, a_account, a_day - base - 1)
+    s_mid = starts(s_group, s_day, a_account, a_day - base)
+    s_at = starts(s_group, s_pos, a_account, at)
+    small_new = fresh_yesterday[s_mid] - fresh_yesterday[s_lo] + fresh_today[s_at] - fresh_today[s_mid] \
+        + (has_charge & (charge < limit) & merchant_new)
+
+    # --- the account's rows of the last year: the share of the anchor's country, and of its currency
+    y_day = day - base
+    order = np.lexsort((pos, account))
+    y_group, y_pos, y_day2 = account[order], pos[order], y_day[order]
+    year = starts(y_group, y_pos, a_account, at) - starts(y_group, y_day2, a_account, a_day - base - 365)
+    a_country = anchors["country"]
+    groups = account * len(data.countries) + data.country[visible]
+    order = np.lexsort((pos, groups))
+    g, g_pos, g_day = groups[order], pos[order], y_day[order]
+    a_g = a_account * len(data.countries) + a_country
+    in_country = starts(g, g_pos, a_g, at) - starts(g, g_day, a_g, a_day - base - 365)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        country_share = np.where(year > 0, in_country / year, 0.0)
+    name = data.name[visible]
+    order = np.lexsort((pos, name))
+    n_group, n_pos, n_day = name[order], pos[order], y_day[order]
+    n_rows = starts(n_group, n_pos, anchors["name"], at) - starts(n_group, n_day, anchors["name"], a_day - base - 365)
+    groups = name * len(data.currencies) + data.currency[visible]
+    order = np.lexsort((pos, groups))
+    g, g_pos, g_day = groups[order], pos[order], y_day[order]
+    a_g = anchors["name"] * len(data.currencies) + anchors["currency"]
+    in_currency = starts(g, g_pos, a_g, at) - starts(g, g_day, a_g, a_day - base - 365)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        currency_share = in_currency / n_rows
+
+    known = m_count > 0
+    countries = {code: name for name, code in data.countries.items()}
+    columns = {
+        "charge": charge.tolist(), "merchant_charges": m_count.tolist(),
+        "merchant_median": _rounded(med, known),
+        "merchant_ratio": _rounded(ratio, known & (med != 0)),
+        "merchant_robust_z": _rounded((charge - med) / spread, known),
+        "merchant_repeat_rate": _rounded(rate, known),
+        "same_charge_recent": recent.tolist(), "account_charges": c_n.tolist(),
+        "account_median_charge": _rounded(a_median, c_n > 0),
+        "account_p95_charge": [v if k else None for v, k in zip(a_p95.tolist(), (c_n > 0).tolist())],
+        "account_daily_p95": [v if k else None for v, k in zip(daily.tolist(), known_days.tolist())],
+        "charges_today": today.tolist(), "merchant_new": merchant_new.tolist(),
+        "small_new_1d": small_new.tolist(),
+        "country": [countries[c] for c in a_country.tolist()],
+        "country_share": _rounded(country_share, a_country != 0),
+        "currency_share": _rounded(currency_share, n_rows >= CURRENCY_MIN_ROWS),
+        "fx_fee": anchors["fee"].astype(np.int64).tolist(),
     }
+    return columns
 
 
-def _add(m: _Merchant, a: _Account, row: tuple, small_limit: int) -> None:
-    """Take one visible history row into its merchant's and account's state."""
-    day, _seq, _vf, _vu, amount, merchant, _account, country, _currency, _name = row
-    a.year.append((day, country))
-    a.countries[country] = a.countries.get(country, 0) + 1
-    if amount >= 0:
-        return
-    charge = -amount
-    for d, c in islice(reversed(m.last), 5):
-        if c == charge and day - d <= REPEAT_DAYS:
-            m.repeats += 1
-            break
-    m.count += 1
-    if len(m.last) == MERCHANT_LAST:
-        del m.ordered[bisect_left(m.ordered, m.last[0][1])]
-    m.last.append((day, charge))
-    insort(m.ordered, charge)
-    if charge >= small_limit and m.first_big_day is None:
-        m.first_big_day = day
-    insort(a.charges, charge)
-    a.window.append((day, charge))
-    a.today_n += 1
-    if charge < small_limit:
-        a.small.append((day, merchant))
-
-
-def _sweep(data: Signals, cutoff: int, anchors: list[tuple], limits: dict[int, int]) -> dict:
-    """The signals of anchors (day, seq, amount, merchant, account, country, index), all known at `cutoff`:
-    one pass over the rows visible at the cutoff, each anchor taken just before the rows at or after it."""
-    merchants: dict[int, _Merchant] = {}
-    accounts: dict[int, _Account] = {}
-    currencies: dict[str, _Currencies] = {}
-    out: dict = {}
-    anchors = sorted(anchors, key=lambda a: (a[0], a[1]))
-    # rows are (day, seq, visible_from, ...) tuples: comparing a row with (day, seq, ±inf) compares its
-    # (day, seq) without making a tuple per row
-    after_last = (anchors[-1][0], anchors[-1][1], math.inf)
-    starts = [(a[0], a[1], -math.inf) for a in anchors]
-    k = 0
-    for row in data.rows:
-        if row > after_last:
-            break
-        while k < len(anchors) and not row < starts[k]:
-            k = _take(anchors[k], merchants, accounts, currencies, limits, out, k)
-        if not row[2] <= cutoff < row[3]:
-            continue
-        c = currencies.get(row[9]) or currencies.setdefault(row[9], _Currencies())
-        c.forget_before(row[0])
-        c.add(row[0], row[8])
-        m = merchants.get(row[5]) or merchants.setdefault(row[5], _Merchant())
-        a = accounts.get(row[6]) or accounts.setdefault(row[6], _Account())
-        a.forget_before(row[0])
-        _add(m, a, row, limits.get(row[5], 0))
-    while k < len(anchors):
-        k = _take(anchors[k], merchants, accounts, currencies, limits, out, k)
-    return out
-
-
-def _take(anchor: tuple, merchants: dict, accounts: dict, currencies: dict, limits: dict, out: dict, k: int) -> int:
-    day, _seq, amount, merchant, account, country, index, currency, name, fee = anchor
-    m = merchants.get(merchant) or merchants.setdefault(merchant, _Merchant())
-    a = accounts.get(account) or accounts.setdefault(account, _Account())
-    a.forget_before(day)
-    out[index] = row = _signal_row(m, a, merchants, day, amount, country, limits.get(merchant, 0))
-    c = currencies.get(name) or currencies.setdefault(name, _Currencies())
-    c.forget_before(day)
-    row["currency_share"] = c.share(currency)
-    row["fx_fee"] = int(fee)
-    return k + 1
+def _records(first: dict[str, list], then: dict[str, list], start: int, stop: int) -> list[dict]:
+    """One dict per row: the columns of `first`, then rows start:stop of the columns of `then`."""
+    names = list(first) + list(then)
+    return [dict(zip(names, values)) for values in zip(*first.values(), *(c[start:stop] for c in then.values()))]
 
 
 def signals(conn, txn_ids: list[str], cutoffs: list[int | None] | None = None, data: Signals | None = None) -> list[dict]:
@@ -274,6 +301,8 @@ def signals_and_references(conn, txn_ids: list[str], cutoffs: list[int | None] |
                            data: Signals | None = None, references: int = 0) -> tuple[list[dict], dict[int, list]]:
     """signals(), and for each cutoff the signals of up to `references` charges known at it and imported
     before the first of its transactions (the latest first): what was usual then, computed in the same pass."""
+    import numpy as np
+
     from .pit import INFINITE, _small_limit, load_groups, resolve
     from ..store import log as ev
 
@@ -281,39 +310,52 @@ def signals_and_references(conn, txn_ids: list[str], cutoffs: list[int | None] |
     groups = load_groups(conn)
     anchors, cut = resolve(conn, groups, txn_ids, [head] * len(txn_ids), head, cutoffs)
     data = data or Signals(conn)
-    limits = {code: _small_limit(currency) for code, (_name, currency) in enumerate(groups["merchant"])}
-    by_cutoff: dict[int, list[tuple]] = {}
-    # numpy columns as lists once: reading a numpy array one item at a time is slow
-    found, cuts, days, seqs, amounts, merchants, accounts = (
-        list(column) if isinstance(column, list) else column.tolist() for column in (
-            anchors.found, cut, anchors.day, anchors.seq, anchors.amount, anchors.merchant_group,
-            anchors.account_group))
+    limits = np.array([_small_limit(currency) for _name, currency in groups["merchant"]] or [0], dtype=np.int64)
+    found = list(anchors.found) if isinstance(anchors.found, list) else anchors.found.tolist()
+    cuts, seqs, amounts = list(cut), anchors.seq.tolist(), anchors.amount.tolist()
+    by_cutoff: dict[int, list[int]] = {}
     for i in range(len(txn_ids)):
         if found[i]:
-            by_cutoff.setdefault(cuts[i], []).append(
-                (days[i], seqs[i], amounts[i], merchants[i], accounts[i], country_of(anchors.description[i]), i,
-                 anchors.currency[i], anchors.account[i], is_fx_fee(anchors.description[i])))
-    rows: dict = {}
+            by_cutoff.setdefault(cuts[i], []).append(i)
+
+    def columns(day, seq, amount, merchant, account, descriptions, currencies, names) -> dict:
+        return {"day": np.asarray(day, dtype=np.int64), "seq": np.asarray(seq, dtype=np.int64),
+                "amount": np.asarray(amount, dtype=np.int64), "merchant": np.asarray(merchant, dtype=np.int64),
+                "account": np.asarray(account, dtype=np.int64),
+                "country": np.array([data.countries.setdefault(country_of(d), len(data.countries))
+                                     for d in descriptions], dtype=np.int64),
+                "currency": np.array([data.currencies.setdefault(c, len(data.currencies)) for c in currencies],
+                                     dtype=np.int64),
+                "name": np.array([data.names.setdefault(n, len(data.names)) for n in names], dtype=np.int64),
+                "fee": np.array([is_fx_fee(d) for d in descriptions], dtype=bool)}
+
+    out: list[dict] = [{"id": txn_id} for txn_id in txn_ids]        # the rows found are replaced below
     refs: dict[int, list] = {}
     for cutoff, batch in by_cutoff.items():
+        pick = np.array(batch)
         extra = []
         if references:
-            first = min(a[1] for a in batch)
-            extra = [(day, seq, amount, merchant, account, country_of(description), ("ref", cutoff, seq), currency,
-                      name, is_fx_fee(description))
-                     for day, seq, amount, merchant, account, description, currency, name in conn.execute(
-                         "SELECT day, seq, amount, merchant_group, account_group, description, currency, account"
-                         " FROM feature_txns"
-                         f" WHERE amount < 0 AND visible_from <= ? AND coalesce(visible_until, {INFINITE}) > ?"
-                         " AND seq < ? ORDER BY day DESC, seq DESC LIMIT ?", (cutoff, cutoff, first, references))]
-        rows.update(_sweep(data, cutoff, batch + extra, limits))
-        refs[cutoff] = [{"cutoff": cutoff, "seq": a[1], "amount": a[2], **rows.pop(a[6])} for a in extra]
-    out = []
-    for i, txn_id in enumerate(txn_ids):
-        if not found[i]:
-            out.append({"id": txn_id})
-            continue
-        out.append({"id": txn_id, "cutoff": cuts[i], "seq": seqs[i], "account": anchors.account[i],
-                    "date": anchors.date[i], "amount": amounts[i], "currency": anchors.currency[i],
-                    "merchant": anchors.merchant[i], **rows[i]})
+            extra = conn.execute(
+                "SELECT day, seq, amount, merchant_group, account_group, description, currency, account"
+                " FROM feature_txns"
+                f" WHERE amount < 0 AND visible_from <= ? AND coalesce(visible_until, {INFINITE}) > ?"
+                " AND seq < ? ORDER BY day DESC, seq DESC LIMIT ?",
+                (cutoff, cutoff, min(seqs[i] for i in batch), references)).fetchall()
+        known = columns(np.concatenate((anchors.day[pick], [r[0] for r in extra])),
+                        np.concatenate((anchors.seq[pick], [r[1] for r in extra])),
+                        np.concatenate((anchors.amount[pick], [r[2] for r in extra])),
+                        np.concatenate((anchors.merchant_group[pick], [r[3] for r in extra])),
+                        np.concatenate((anchors.account_group[pick], [r[4] for r in extra])),
+                        [anchors.description[i] for i in batch] + [r[5] for r in extra],
+                        [anchors.currency[i] for i in batch] + [r[6] for r in extra],
+                        [anchors.account[i] for i in batch] + [r[7] for r in extra])
+        computed = _compute(data, cutoff, known, limits)
+        first = {"id": [txn_ids[i] for i in batch], "cutoff": [cutoff] * len(batch),
+                 "seq": [seqs[i] for i in batch], "account": [anchors.account[i] for i in batch],
+                 "date": [anchors.date[i] for i in batch], "amount": [amounts[i] for i in batch],
+                 "currency": [anchors.currency[i] for i in batch], "merchant": [anchors.merchant[i] for i in batch]}
+        for i, row in zip(batch, _records(first, computed, 0, len(batch))):
+            out[i] = row
+        refs[cutoff] = _records({"cutoff": [cutoff] * len(extra), "seq": [r[1] for r in extra],
+                                 "amount": [r[2] for r in extra]}, computed, len(batch), len(batch) + len(extra))
     return out, refs

@@ -226,24 +226,30 @@ def _dismissed(ws: Workspace) -> tuple[dict, set]:
     return once, always
 
 
-def _excluded(ws: Workspace, ids: list[str]) -> set[str]:
-    """Transactions never alerted: transfers, pending rows, and the charges of the recurring streams the
-    bills service found (`fin predict-bills`): theirs, and a new one at the stream's merchant and account
-    within a quarter of its amount range."""
+def new_charges(ws: Workspace, after: int, upto: int) -> dict[str, str]:
+    """The charges imported in (after, upto] that may be alerted, each with its merchant's display name.
+
+    Never alerted: transfers, pending rows, and the charges of the recurring streams the bills service
+    found (`fin predict-bills`): theirs, and a new one at the stream's merchant and account within a
+    quarter of its amount range."""
     from .bills import latest_streams
 
-    out = set()
+    known: set[str] = set()
     streams: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for stream in latest_streams(ws):
         if stream["direction"] == "out" and stream["status"] != "cancelled":
-            out.update(stream["transaction_ids"])
+            known.update(stream["transaction_ids"])
             low, high = sorted((abs(stream["next_amount_low"]), abs(stream["next_amount_high"])))
             streams.setdefault((stream["merchant"], stream["account"]), []).append((low * 3 // 4, high * 5 // 4))
-    for txn_id, account, merchant, amount, skip in ws.conn.execute(
-            "SELECT id, account, merchant, amount, transfer_id IS NOT NULL OR pending = 1 OR replaced_by IS NOT NULL"
-            " FROM transactions WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)):
-        if skip or any(low <= -amount <= high for low, high in streams.get((merchant, account), ())):
-            out.add(txn_id)
+    out = {}
+    for txn_id, account, merchant, amount, name in ws.conn.execute(
+            "SELECT t.id, t.account, t.merchant, t.amount, t.merchant_name FROM events e"
+            " JOIN transactions t ON t.id = e.payload ->> '$.id'"
+            " WHERE e.type = 'transaction.imported' AND e.seq > ? AND e.seq <= ? AND t.replaced_by IS NULL"
+            " AND t.amount < 0 AND t.transfer_id IS NULL AND t.pending = 0", (after, upto)):
+        if txn_id in known or streams and any(low <= -amount <= high for low, high in streams.get((merchant, account), ())):
+            continue
+        out[txn_id] = name
     return out
 
 
@@ -276,13 +282,6 @@ def training_rows(ws: Workspace) -> tuple[list[dict], int]:
         rows += [{**r, "kind": a["kind"], "label": int(v["verdict"] == "confirmed"), "weight": 1 / len(members)}
                  for r in members]
     return rows, last
-
-
-def new_ids(ws: Workspace, after: int, upto: int) -> list[str]:
-    return [r[0] for r in ws.conn.execute(
-        "SELECT t.id FROM events e JOIN transactions t ON t.id = e.payload ->> '$.id'"
-        " WHERE e.type = 'transaction.imported' AND e.seq > ? AND e.seq <= ? AND t.replaced_by IS NULL"
-        " AND t.amount < 0", (after, upto))]
 
 
 # --- the service ---------------------------------------------------------------------------
@@ -338,20 +337,14 @@ class Fraud(Service):
         from ..features.pit import _small_limit
 
         refresh(ws)
-        if window.scope == "all":
-            ids = new_ids(ws, 0, window.upto)
-        else:
-            ids = new_ids(ws, window.start, window.upto)
-        skip = _excluded(ws, ids)
-        ids = [i for i in ids if i not in skip]
+        names = new_charges(ws, 0 if window.scope == "all" else window.start, window.upto)
+        ids = list(names)
         state = State(considered=len(ids), scope=window.scope)
         learn = self._learn(ws, state)
         if not ids:
             return Plan([], 0, state)
         # the forest's sample: the latest charges known before each import, in the same pass
         state.rows, references = signals_and_references(ws.conn, ids, references=REFERENCE)
-        names = dict(ws.conn.execute("SELECT id, merchant_name FROM transactions WHERE id IN (SELECT value FROM"
-                                     " json_each(?))", (json.dumps(ids),)))
         once, always = _dismissed(ws)
         for s in state.rows:
             if "charge" not in s or not s["charge"] or s.get("fx_fee"):     # a fee joins its foreign alert
