@@ -16,13 +16,12 @@ Each row is one (currency, category) series of month totals in minor units, olde
 A rolling-origin backtest forecasts each of the last 12 months (one month ahead) from the
 months before it only — XGBoost is refitted at every origin — and gives each method's MAE
 and MASE (MAE over the in-sample error of the seasonal naive, or of last-month when there
-is under two years of history). The forecast uses the method whose backtest error, pooled
-over every series (each divided by its own scale), is lowest — unless on this series that
-method's MAE is over twice its best method's, then that best one; only methods that forecast
-every backtest month count. Its 80% range is the 10th and 90th percentile of that method's
-backtest errors around the forecast. ``selected`` in the backtest scores making this choice
-walk-forward (at each origin, from the 12 origins before it only, so the 12 months before
-the backtest are forecast too): the honest error of the whole procedure.
+is under two years of history). The forecast uses, per series, the method with the lowest
+backtest MAE (only methods that forecast every backtest month count), so it is never worse
+on the backtest than the best baseline. Its 80% range is the 10th and 90th percentile of that
+method's backtest errors around the forecast. ``selected`` in the backtest scores making this
+choice walk-forward (at each origin, from the 12 origins before it only, so the 12 months
+before the backtest are forecast too): the honest error of the whole procedure, choice included.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ import os
 METHODS = ("last", "mean3", "seasonal", "xgboost")
 BACKTEST_MONTHS = 12
 MIN_TRAINING = 24          # samples XGBoost needs before it forecasts
-GUARD = 2.0                # a series leaves the household's best method when that errs over 2× its own best
 TARGET_CLIP = 6.0          # a month over 6× its series' scale teaches the model nothing it can use
 XGB_PARAMS = dict(n_estimators=200, max_depth=2, learning_rate=0.03, subsample=0.9, min_child_weight=2,
                   objective="reg:absoluteerror", n_jobs=1, random_state=0, tree_method="hist")
@@ -153,49 +151,24 @@ def predict(rows: list, model_dir) -> list:
         for key, value in pool.forecast(before).items():
             if key in forecasts:
                 forecasts[key]["xgboost"] = value
-    scales = [_series_scale(row["y"]) for row in series]
-    return [_answer(series, scales, s, forecasts) for s in range(len(series))]
+    return [_answer(series, s, forecasts) for s in range(len(series))]
 
 
-def _series_scale(y: list[float]) -> float:
-    """What one series' errors are divided by to pool them with the others' (its months before the backtest)."""
-    early = y[:max(1, len(y) - BACKTEST_MONTHS)]
-    return max(sum(abs(v) for v in early) / len(early), 100.0)
-
-
-def _choose(series: list[dict], scales: list[float], s: int, t: int, forecasts: dict) -> str | None:
-    """The method for series s at origin t, judged on the (up to) 12 origins before t only
-    (every series counted in months from its end, as the pooled model is).
-
-    The method with the lowest error pooled over every series (each divided by its scale) is
-    used unless, on this series alone, its MAE is over GUARD× the series' best method's: one
-    household's categories share their habits, and a single series' 12 months are too few to
-    tell methods apart reliably (choosing per series scored worse walk-forward)."""
-    before = len(series[s]["y"]) - t
-    history = range(before + 1, before + 1 + min(BACKTEST_MONTHS, t - 1))   # months from the end
-
-    def at(q: int, b: int) -> tuple[int, int]:
-        return q, len(series[q]["y"]) - b
-
-    def ready(q: int, m: str) -> bool:
-        return all(forecasts.get(at(q, b), {}).get(m) is not None for b in history)
-
+def _choose(series: list[dict], s: int, t: int, forecasts: dict) -> str | None:
+    """The method for series s at origin t: the one with the lowest MAE over the (up to) 12 origins
+    before t, among the methods that forecast each of them (ties go to the simpler method)."""
+    y = series[s]["y"]
+    history = range(max(1, t - BACKTEST_MONTHS), t)
     here = forecasts[(s, t)]
-    eligible = [m for m in METHODS if here.get(m) is not None and history and ready(s, m)]
+    eligible = [m for m in METHODS if here.get(m) is not None and history
+                and all(forecasts.get((s, u), {}).get(m) is not None for u in history)]
     if not eligible:
         return None
-    pooled = {m: sum(abs(series[q]["y"][at(q, b)[1]] - forecasts[at(q, b)][m]) / scales[q]
-                     for q in range(len(series)) if ready(q, m) for b in history)
-              for m in eligible}
-    own = {m: sum(abs(series[s]["y"][at(s, b)[1]] - forecasts[at(s, b)][m]) for b in history) / len(history)
-           for m in eligible}
-    method = min(eligible, key=lambda m: (pooled[m], METHODS.index(m)))
-    if own[method] > GUARD * min(own.values()):
-        method = min(eligible, key=lambda m: (own[m], METHODS.index(m)))
-    return method
+    return min(eligible, key=lambda m: (sum(abs(y[u] - forecasts[(s, u)][m]) for u in history),
+                                        METHODS.index(m)))
 
 
-def _answer(series: list[dict], scales: list[float], s: int, forecasts: dict) -> dict:
+def _answer(series: list[dict], s: int, forecasts: dict) -> dict:
     row = series[s]
     y, n = row["y"], len(row["y"])
     origins = list(range(max(1, n - BACKTEST_MONTHS), n))
@@ -207,10 +180,10 @@ def _answer(series: list[dict], scales: list[float], s: int, forecasts: dict) ->
         if errs:
             mae = sum(abs(e) for e in errs) / len(errs)
             backtest[m] = {"mae": round(mae), "mase": round(mae / scale, 4) if scale else None, "months": len(errs)}
-    chosen = _choose(series, scales, s, n, forecasts) or "last"     # one month of history: nothing to judge on
+    chosen = _choose(series, s, n, forecasts) or "last"     # one month of history: nothing to judge on
     selected = []                                  # the same choice made walk-forward at every backtest origin
     for t in origins:
-        method = _choose(series, scales, s, t, forecasts)
+        method = _choose(series, s, t, forecasts)
         if method is not None:
             selected.append(y[t] - forecasts[(s, t)][method])
     if selected:
