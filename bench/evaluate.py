@@ -53,6 +53,13 @@ def _ratio(hit: int, total: int) -> str:
 
 
 FIRST_HOUR = (0, 10, 25, 50, 100)
+# a household's own taxonomy (`--user-names`): the generator's categories as this user names them,
+# two of them merged; the labels are given, and the accuracy judged, in these names
+USER_NAMES = {"restaurants": "Restaurants", "groceries": "Groceries & household", "household": "Groceries & household",
+              "coffee": "Coffee", "online_shopping": "Shopping", "shopping": "Shopping", "transport": "Getting around",
+              "transfers": "Transfers", "subscriptions": "Subscriptions", "fuel": "Car", "entertainment": "Going out",
+              "health": "Health", "cash": "Cash", "income": "Salary", "utilities": "Bills", "fees": "Bank fees",
+              "rent": "Rent", "phone": "Phone & Internet", "travel": "Holidays"}
 
 
 def evaluate(seed: int, months: int) -> tuple[list[tuple], list[tuple], list[tuple], list[str], list[tuple]]:
@@ -203,15 +210,17 @@ def categorization_rows(ws, history: Path, start: date) -> list[tuple]:
     return rows
 
 
-def first_hour_rows(ws, history: Path) -> list[tuple]:
+def first_hour_rows(ws, history: Path, names: dict[str, str] | None = None) -> list[tuple]:
     """Label one transaction of the merchant at the head of `fin review`'s queue, again and again; score
-    coverage and accuracy (truth's names) after each count of FIRST_HOUR, following a `fin categorize`."""
+    coverage and accuracy (truth's names, or the user's `names` for them) after each count of FIRST_HOUR,
+    following a `fin categorize`."""
     from fincli.services import categorize
     from fincli.synth import truth_ids
 
     ids = truth_ids(ws.conn, history)
     with open(history / "truth" / "transactions.csv", newline="", encoding="utf-8") as handle:
-        truth = {ids[r["key"]]: r["category"] for r in csv.DictReader(handle) if r["key"] in ids and r["category"]}
+        truth = {ids[r["key"]]: (names or {}).get(r["category"], r["category"]) for r in csv.DictReader(handle)
+                 if r["key"] in ids and r["category"]}
     rows, given, asked = [], 0, set()
     for target in FIRST_HOUR:
         while given < target:
@@ -243,14 +252,14 @@ FIRST_HOUR_HEADER = ("labels", "coverage", "accuracy", "user (acc)", "rule (acc)
                      "model (acc)", "merchants in review")
 
 
-def first_hour_only(seed: int, months: int) -> list[tuple]:
+def first_hour_only(seed: int, months: int, names: dict[str, str] | None = None) -> list[tuple]:
     """The first-hour curve alone: generate, import, label the way `fin review` asks."""
     out = Path(tempfile.mkdtemp(prefix="fin-eval-"))
     generate(seed, out / "history", start=date(2023, 1, 1), months=months)
     ws = open_workspace(out / "ws")
     try:
         import_files(ws, [str(p) for p in sorted((out / "history" / "exports").glob("*.csv"))], Options())
-        return first_hour_rows(ws, out / "history")
+        return first_hour_rows(ws, out / "history", names)
     finally:
         ws.close()
 
@@ -274,6 +283,8 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--first-hour", action="store_true",
                         help="only the first-hour curve: coverage and accuracy after 0-100 merchant labels")
+    parser.add_argument("--user-names", action="store_true",
+                        help="with --first-hour: the labels use a household's own category names (USER_NAMES)")
     parser.add_argument("--bills", action="store_true", help="score bill detection instead (bench/eval_bills.py)")
     parser.add_argument("--spending", action="store_true", help="score the spending forecast instead (eval_spending.py)")
     args = parser.parse_args()
@@ -291,7 +302,7 @@ def main() -> None:
     if args.first_hour:
         for seed in seeds:
             print(f"=== first hour, seed {seed}, {args.months} months ===")
-            _print(FIRST_HOUR_HEADER, first_hour_only(seed, args.months))
+            _print(FIRST_HOUR_HEADER, first_hour_only(seed, args.months, USER_NAMES if args.user_names else None))
         return
     for n, seed in enumerate(seeds):
         if n:

@@ -45,6 +45,9 @@ CHAR_NGRAMS = (3, 5)
 BINS = 16                   # log2 bins of the amount in major units (0 = under 1)
 AMOUNT_SCALE = 0.3          # value of an amount one-hot: the words should speak first
 _WORD = re.compile(r"[^\W\d_]{2,}")
+UNNAMED = "\x1f"           # prefix of a seed category the user has no name for (never a user's name)
+NAMED_AT = 0.5             # a seed category takes the user's name with at least this much of the votes ...
+NAMED_SHARE = 0.6          # ... and this share of them
 
 
 # --- features --------------------------------------------------------------------------
@@ -333,21 +336,59 @@ def _weights(rows: list):
     return np.array([SEED_WEIGHT * mean / seeds[r["label"]] if r.get("seed") else 1.0 for r in rows])
 
 
+def seed_names(rows: list) -> dict[str, str | None]:
+    """Each seed category's name in the user's taxonomy, when the user's labels name categories their
+    own way (any label that is not a seed category's name); else {} (the seed names are used as they are).
+
+    A seed category is the user's category of the same name, case aside; otherwise the one the user
+    gave most of the labelled transactions that a model of the seeds alone calls that seed category
+    (votes weighted by that model's probability; at least NAMED_AT of them and NAMED_SHARE of the
+    share). A seed category with no such name maps to None: its transactions wait in review."""
+    import numpy as np
+
+    seeds = [r for r in rows if r.get("seed")]
+    labelled = [r for r in rows if not r.get("seed")]
+    seed_categories = sorted({r["label"] for r in seeds})
+    own = {r["label"] for r in labelled}
+    if not seeds or not own or own <= set(seed_categories):
+        return {}
+    by_case = {name.casefold(): name for name in sorted(own)}
+    names: dict[str, str | None] = {s: by_case.get(s.casefold()) for s in seed_categories}
+    unnamed = [s for s in seed_categories if names[s] is None]
+    if unnamed:
+        model = _fit(seeds, [r["label"] for r in seeds], _weights(seeds))
+        if model["coef"] is not None:
+            p = _softmax(_logits(model, labelled))
+            votes: dict[str, Counter] = defaultdict(Counter)
+            for i, k in enumerate(np.argmax(p, axis=1)):
+                votes[model["classes"][k]][labelled[i]["label"]] += float(p[i, k])
+            for s in unnamed:
+                if votes[s]:
+                    name, weight = max(votes[s].items(), key=lambda item: (item[1], item[0]))
+                    if weight >= NAMED_AT and weight >= NAMED_SHARE * sum(votes[s].values()):
+                        names[s] = name
+    return names
+
+
 def _train(rows: list) -> tuple[dict, dict]:
     """(model, metrics) from labelled rows."""
     _check_rows(rows, need_label=True)
     if not rows:
         raise ValueError("no labelled rows to train on")
     user = [i for i, r in enumerate(rows) if not r.get("seed")]
+    weights = _weights(rows)              # by the seed list's own categories, before any renaming
+    names = seed_names(rows)
+    if names:                             # the user's taxonomy wins: seeds speak it, or wait unnamed
+        rows = [{**r, "label": names[r["label"]] or UNNAMED + r["label"]} if r.get("seed") else r for r in rows]
     y = [r["label"] for r in rows]
-    weights = _weights(rows)
     calibration, held_out_model = _calibrate(rows, y, weights, user)
     model = _fit(rows, y, weights, start=held_out_model)
     model.update(format=FORMAT, known_merchants=sorted({_merchant(rows[i]) for i in user}),
                  temperature={"known": calibration["known"]["temperature"],
                               "new": calibration["new"]["temperature"]})
-    metrics = {"labels": len(user), "seed_rows": len(rows) - len(user), "categories": len(model["classes"]),
-               "classes": model["classes"], "features": _Space.restore(model["space"]).size,
+    named = [c for c in model["classes"] if not c.startswith(UNNAMED)]
+    metrics = {"labels": len(user), "seed_rows": len(rows) - len(user), "categories": len(named),
+               "classes": named, "seed_names": names, "features": _Space.restore(model["space"]).size,
                "calibration": calibration}
     return model, metrics
 

@@ -54,6 +54,9 @@ _TRAINED = {"labels": (int,), "seed_rows": (int,), "categories": (int,)}
 # merchant's next transaction has the category its labels agree on" (the resolver's pairwise
 # precision is 1.00), updated by each agreeing label; see `merchant_confidence`.
 MERCHANT_PRIOR = (19, 1)
+# the model's prefix for a seed category the user's own taxonomy has no name for yet (models/categorize.py):
+# its transactions wait in review with no suggestion, rather than under a name the user never used
+UNNAMED = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -165,8 +168,16 @@ def new_labels(ws: Workspace, since_seq: int) -> int:
 
 
 def needs_training(ws: Workspace, config: Settings) -> bool:
+    """No model yet, enough new labels, or a label naming a category the model does not know: from the
+    first label in a name of the user's own, the model speaks the user's names."""
     state = model_state(ws)
-    return state.sha256 is None or new_labels(ws, state.label_seq) >= config.retrain_after
+    if state.sha256 is None or new_labels(ws, state.label_seq) >= config.retrain_after:
+        return True
+    return ws.conn.execute(
+        "SELECT 1 FROM events WHERE type = 'label.set' AND seq > ? AND payload ->> '$.category' NOT IN"
+        " (SELECT value FROM json_each(coalesce((SELECT payload -> '$.metrics.classes' FROM events"
+        " WHERE type = 'model.trained' AND payload ->> '$.service' = ? ORDER BY seq DESC LIMIT 1), '[]')))"
+        " LIMIT 1", (state.label_seq, SERVICE)).fetchone() is not None
 
 
 # --- what the user's labels say about their merchants -------------------------------------
@@ -320,7 +331,10 @@ class Categorize(Service):
         items = state.by_rules + state.by_merchants
         for row, predicted in zip(state.rest, predictions):
             confidence = round(float(predicted["confidence"]), 4)
-            if confidence >= review_below:
+            if predicted["category"].startswith(UNNAMED):      # a seed category the user has no name for
+                items.append(({"id": row[0], "source": None}, row))
+                state.to_review += 1
+            elif confidence >= review_below:
                 items.append(({"id": row[0], "source": "model", "category": predicted["category"],
                                "confidence": confidence}, row))
                 state.by_model += 1
