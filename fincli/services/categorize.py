@@ -32,7 +32,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from ..categories import check_category
+from ..categories import check_category, current_names
 from ..errors import InputError, WorkspaceError
 from .base import Plan, Service, Window
 from .rules import Matcher, Rule, check_pattern, load as load_rules, next_id
@@ -317,9 +317,11 @@ class Categorize(Service):
         state: Result = plan.state
         review_below = settings(ws).review_below
         predictions = [p for op, result in results if op == "predict" for p in result]
+        renamed = current_names(ws.conn)       # a model trained before a rename still knows the old names
         items = state.by_rules + state.by_merchants
         for row, predicted in zip(state.rest, predictions):
             confidence = round(float(predicted["confidence"]), 4)
+            predicted = {**predicted, "category": renamed.get(predicted["category"], predicted["category"])}
             if confidence >= review_below:
                 items.append(({"id": row[0], "source": "model", "category": predicted["category"],
                                "confidence": confidence}, row))
