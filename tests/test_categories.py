@@ -213,3 +213,15 @@ def test_categorize_after_a_rename_gives_only_the_new_name(fin, tmp_path):
     assert "Corner shops" not in listing(fin)
     again = fin("categorize", "--format", "json")                   # nothing new: nothing rewritten
     assert again.exit_code == 0 and json.loads(again.stdout)["changed"] == 0
+
+
+def test_a_declared_category_is_offered_by_review_before_any_label_uses_it(bank):
+    from fincli.services.categorize import categories
+
+    assert bank("categories", "add", "Pets").exit_code == 0
+    ws = open_workspace(bank.home)
+    try:
+        offered = categories(ws)
+    finally:
+        ws.close()
+    assert "Pets" in offered and "groceries" in offered

@@ -503,10 +503,11 @@ def review_queue(ws: Workspace) -> list[dict]:
 
 
 def categories(ws: Workspace) -> list[str]:
-    """The category names in use (labels, rules, the model's results), for completion."""
-    return [r[0] for r in ws.conn.execute(
-        "SELECT category FROM transactions WHERE category IS NOT NULL UNION SELECT category FROM rules"
-        " UNION SELECT suggestion FROM transactions WHERE suggestion IS NOT NULL ORDER BY 1")]
+    """The category names declared or in use (fincli/categories.py) and the model's suggestions, for completion."""
+    from ..categories import taxonomy
+
+    return sorted(set(taxonomy(ws.conn)) | {r[0] for r in ws.conn.execute(
+        "SELECT suggestion FROM transactions WHERE suggestion IS NOT NULL")})
 
 
 # --- the user's rules: recorded, then applied at once -----------------------------------------
