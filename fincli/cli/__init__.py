@@ -16,7 +16,7 @@ import typer
 
 from ..errors import FinError, one_line
 from ..output import message
-from . import features, ledger, merchants, report, review, schedule, services
+from . import categories, features, ledger, merchants, report, review, schedule, services
 
 app = typer.Typer(
     name="fin",
@@ -111,7 +111,7 @@ def register(area) -> None:
         command(groups[group] if group else app, name)(fn)
 
 
-for _area in (ledger, features, services, review, schedule, report):
+for _area in (ledger, features, services, review, schedule, report, categories):
     register(_area)
 merchants.register(app, command, guard)
 

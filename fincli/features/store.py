@@ -143,7 +143,7 @@ def catch_up(conn: sqlite3.Connection) -> int:
     if position and merchant_corrections.changed(conn, position, head):
         clear(conn)                 # merchant groups changed: the cache is computed again, all of it
         position = 0
-    _bulk_labels(conn, position + 1, head)      # a label touches nothing else, so order does not matter
+    _bulk_labels(conn, position + 1, head)      # only a category rename touches a label: it is bounded by seq
     groups = None
     for lo, hi, bulk in _runs(conn, position, head):
         if groups is None:
@@ -306,8 +306,17 @@ def _label(conn, groups: Groups, e: ev.Event) -> None:
                  (e.seq, e.payload["id"], e.payload["category"], e.occurred_at))
 
 
+def _category_replaced(conn, groups: Groups, e: ev.Event) -> None:
+    """A category renamed or merged: the labels given before it carry the new name (labels are taken
+    first, all at once, so the seq bound keeps later uses of the old name as they are)."""
+    new = e.payload.get("to") or e.payload["into"]
+    conn.execute("UPDATE feature_labels SET category = ? WHERE category = ? AND seq < ?",
+                 (new, e.payload["from"], e.seq))
+
+
 _HANDLERS = {"transaction.imported": _imported, "transaction.posted": _posted,
-             "import.undone": _undone, "label.set": _label}
+             "import.undone": _undone, "label.set": _label,
+             "category.renamed": _category_replaced, "category.merged": _category_replaced}
 
 
 def clear(conn: sqlite3.Connection) -> None:

@@ -299,6 +299,17 @@ def _merchant_corrected(conn, batch: list[Event]) -> None:
     _correct_merchants(conn)
 
 
+def _category_replaced(conn, batch: list[Event]) -> None:
+    """A category renamed or merged: its labels, rules and transactions (category or suggestion) take the
+    new name. Rows keep their `seq`; later uses of the old name are new uses (fincli/categories.py)."""
+    for e in batch:
+        old, new = e.payload["from"], e.payload.get("to") or e.payload["into"]
+        conn.execute("UPDATE labels SET category = ? WHERE category = ?", (new, old))
+        conn.execute("UPDATE rules SET category = ? WHERE category = ?", (new, old))
+        conn.execute("UPDATE transactions SET category = ? WHERE category = ?", (new, old))
+        conn.execute("UPDATE transactions SET suggestion = ? WHERE suggestion = ?", (new, old))
+
+
 def _no_projection(conn, batch: list[Event]) -> None:
     """Events read from the log directly by their consumers (service runs, artifact records)."""
 
@@ -334,6 +345,9 @@ HANDLERS: dict[str, Callable[[sqlite3.Connection, list[Event]], None]] = {
     "fraud.alerted": _no_projection,          # read from the log by fincli/services/fraud.py
     "fraud.feedback": _no_projection,
     "budget.set": _no_projection,
+    "category.added": _no_projection,          # read from the log by fincli/categories.py
+    "category.renamed": _category_replaced,
+    "category.merged": _category_replaced,
     "spending.forecast": _no_projection,
 }
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from ..categories import check_category
+from ..categories import check_category, current_names
 from ..errors import InputError, WorkspaceError
 from .base import Plan, Service, Window
 from .rules import Matcher, Rule, check_pattern, load as load_rules, next_id
@@ -96,6 +96,12 @@ def seed_rows() -> list[dict]:
         return [{"description_tokens": description_tokens(r["text"]), "merchant": normalize(r["text"]),
                  "amount": None, "sign": None, "currency": None, "label": r["category"], "seed": True}
                 for r in csv.DictReader(handle)]
+
+
+def named_seed_rows(ws: Workspace) -> list[dict]:
+    """The seed rows, each seed category under the name the user renamed it to (`fin categories rename`)."""
+    renamed = current_names(ws.conn)
+    return [{**r, "label": renamed.get(r["label"], r["label"])} for r in seed_rows()]
 
 
 @dataclass
@@ -304,7 +310,7 @@ class Categorize(Service):
             data = labelled(ws)
             keep = latest_per_transaction(data.txn_ids)
             state.trained_with = {"labels": len(keep), "label_seq": max(data.label_seqs, default=0)}
-            ops.append(("train", [data.rows[i] for i in keep] + seed_rows()))
+            ops.append(("train", [data.rows[i] for i in keep] + named_seed_rows(ws)))
         for start in range(0, len(state.rest), PREDICT_BATCH):
             batch = state.rest[start:start + PREDICT_BATCH]
             ops.append(("predict", online_features(ws, [row[0] for row in batch])))
@@ -328,9 +334,11 @@ class Categorize(Service):
         state: Result = plan.state
         review_below = settings(ws).review_below
         predictions = [p for op, result in results if op == "predict" for p in result]
+        renamed = current_names(ws.conn)       # a model trained before a rename still knows the old names
         items = state.by_rules + state.by_merchants
         for row, predicted in zip(state.rest, predictions):
             confidence = round(float(predicted["confidence"]), 4)
+            predicted = {**predicted, "category": renamed.get(predicted["category"], predicted["category"])}
             if predicted["category"].startswith(UNNAMED):      # a seed category the user has no name for
                 items.append(({"id": row[0], "source": None}, row))
                 state.to_review += 1
@@ -515,10 +523,11 @@ def review_queue(ws: Workspace) -> list[dict]:
 
 
 def categories(ws: Workspace) -> list[str]:
-    """The category names in use (labels, rules, the model's results), for completion."""
-    return [r[0] for r in ws.conn.execute(
-        "SELECT category FROM transactions WHERE category IS NOT NULL UNION SELECT category FROM rules"
-        " UNION SELECT suggestion FROM transactions WHERE suggestion IS NOT NULL ORDER BY 1")]
+    """The category names declared or in use (fincli/categories.py) and the model's suggestions, for completion."""
+    from ..categories import taxonomy
+
+    return sorted(set(taxonomy(ws.conn)) | {r[0] for r in ws.conn.execute(
+        "SELECT suggestion FROM transactions WHERE suggestion IS NOT NULL")})
 
 
 # --- the user's rules: recorded, then applied at once -----------------------------------------
@@ -574,7 +583,7 @@ def train(ws: Workspace, models_dir: Path | None = None) -> dict:
     data = labelled(ws)
     keep = latest_per_transaction(data.txn_ids)
     state = Result(trained_with={"labels": len(keep), "label_seq": max(data.label_seqs, default=0)})
-    run_ops(ws, service, Plan([("train", [data.rows[i] for i in keep] + seed_rows())], 0, state))
+    run_ops(ws, service, Plan([("train", [data.rows[i] for i in keep] + named_seed_rows(ws))], 0, state))
     return state.trained
 
 

@@ -37,7 +37,8 @@ DEFAULT_MONTHS = 6
 TOP_MERCHANTS = 10
 # events that change the totals: a forecast made before the newest of them is out of date
 CHANGES = ("transaction.imported", "transaction.posted", "transfer.matched", "import.undone", "label.set",
-           "transactions.categorized", "merchant.merged", "merchant.split", "merchant.renamed")
+           "transactions.categorized", "merchant.merged", "merchant.split", "merchant.renamed", "category.renamed",
+           "category.merged")
 _IS_INCOME = "(coalesce(category, '') = 'income' OR (category IS NULL AND amount > 0))"
 _LIVE = "replaced_by IS NULL AND pending = 0 AND transfer_id IS NULL"
 _RESULT = {"currency": (str,), "category": (str,), "amount": (int,), "low": (int,), "high": (int,),
@@ -160,11 +161,14 @@ def _main_currency(ws: Workspace) -> str:
 
 def budgets(ws: Workspace) -> dict[tuple[str, str], int]:
     """(category, currency) -> amount of the latest budget.set; a budget of 0 means none."""
+    from ..categories import renames
+
+    named = renames(ws.conn).at                     # a budget set before a rename counts under the new name
     out: dict[tuple[str, str], int] = {}
-    for category, currency, amount in ws.conn.execute(
-            "SELECT payload ->> '$.category', payload ->> '$.currency', payload ->> '$.amount'"
+    for seq, category, currency, amount in ws.conn.execute(
+            "SELECT seq, payload ->> '$.category', payload ->> '$.currency', payload ->> '$.amount'"
             " FROM events WHERE type = 'budget.set' ORDER BY seq"):
-        out[(category, currency)] = amount
+        out[(named(category, seq), currency)] = amount
     return {k: v for k, v in out.items() if v}
 
 

@@ -149,6 +149,15 @@ def _merchant_keys_problem(payload: dict) -> str | None:
     return None
 
 
+def _names_differ(field: str) -> Callable[[dict], str | None]:
+    """A check that a category rename or merge names two different, non-blank categories."""
+    def problem(payload: dict) -> str | None:
+        if not payload["from"].strip() or not payload[field].strip():
+            return "a category name is blank"
+        return f"'from' and {field!r} are the same category" if payload["from"] == payload[field] else None
+    return problem
+
+
 _TYPES = [
     EventType("import.recorded", 1,
               {"import_id": (str,), "file": (str,), "sha256": (str,), "account": (str,),
@@ -204,6 +213,11 @@ _TYPES = [
     EventType("bill.confirmed", 1, {"stream_id": (str,)}),
     EventType("bill.ignored", 1, {"stream_id": (str,)}),
     EventType("bill.renamed", 1, {"stream_id": (str,), "name": (str,)}),
+    # the user's category taxonomy (fincli/categories.py): a declared category, and a name replaced by a
+    # new one (renamed) or by an existing one (merged) in every use that exists at that point of the log
+    EventType("category.added", 1, {"name": (str,)}),
+    EventType("category.renamed", 1, {"from": (str,), "to": (str,)}, check=_names_differ("to")),
+    EventType("category.merged", 1, {"from": (str,), "into": (str,)}, check=_names_differ("into")),
     # the user's monthly budget for a category in one currency (minor units; the latest one counts)
     EventType("budget.set", 1, {"category": (str,), "currency": (str,), "amount": (int,)}),
     # a spending run, per currency: the month totals it saw, next month's forecast per category and
