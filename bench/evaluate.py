@@ -1,6 +1,7 @@
 """fin's quality figures against a generated history's ground truth.
 
     python bench/evaluate.py [--seed N ...] [--seeds 11,12] [--months M] [--first-hour]
+                             [--bank-category on|off|both]
 
 Generates a household history, imports its overlapping exports into a fresh
 workspace the way a user would, and scores what fin derived against the truth:
@@ -18,12 +19,18 @@ transactions, with its true category; after 0, 10, 25, 50 and 100 such labels (a
 `fin categorize`, which retrains when enough labels have arrived) it scores coverage (the
 share of all transactions with a category, labels included) and accuracy against the
 truth's category names, with the split by where each category came from.
+
+`--bank-category off` removes the bank's category column from the exports that have one
+(the credit card's) before they are imported, as for a bank that writes none; `both` runs
+the first-hour curve each way and ends with the cold-start table (0 labels, every seed,
+with and without the column).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import shutil
 import tempfile
 from collections import Counter
@@ -252,10 +259,36 @@ FIRST_HOUR_HEADER = ("labels", "coverage", "accuracy", "user (acc)", "rule (acc)
                      "model (acc)", "merchants in review")
 
 
-def first_hour_only(seed: int, months: int, names: dict[str, str] | None = None) -> list[tuple]:
+def drop_bank_category(exports: Path) -> int:
+    """Remove the bank's category column from every export that has one; returns how many files changed."""
+    from fincli.ingest.columns import CATEGORY_NAMES
+
+    changed = 0
+    for path in sorted(exports.glob("*.csv")):
+        data = path.read_bytes()
+        try:
+            text = data.decode("ascii")
+        except UnicodeDecodeError:
+            continue                     # the giro export (cp1252, `;`) has no category column
+        rows = list(csv.reader(text.splitlines()))
+        if not rows or not any(h.strip().lower() in CATEGORY_NAMES for h in rows[0]):
+            continue
+        at = next(i for i, h in enumerate(rows[0]) if h.strip().lower() in CATEGORY_NAMES)
+        ending = "\r\n" if b"\r\n" in data else "\n"
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator=ending).writerows([r[:at] + r[at + 1:] for r in rows])
+        path.write_bytes(buf.getvalue().encode("ascii"))
+        changed += 1
+    return changed
+
+
+def first_hour_only(seed: int, months: int, bank_category: bool = True,
+                    names: dict[str, str] | None = None) -> list[tuple]:
     """The first-hour curve alone: generate, import, label the way `fin review` asks."""
     out = Path(tempfile.mkdtemp(prefix="fin-eval-"))
     generate(seed, out / "history", start=date(2023, 1, 1), months=months)
+    if not bank_category:
+        drop_bank_category(out / "history" / "exports")
     ws = open_workspace(out / "ws")
     try:
         import_files(ws, [str(p) for p in sorted((out / "history" / "exports").glob("*.csv"))], Options())
@@ -285,6 +318,9 @@ def main() -> None:
                         help="only the first-hour curve: coverage and accuracy after 0-100 merchant labels")
     parser.add_argument("--user-names", action="store_true",
                         help="with --first-hour: the labels use a household's own category names (USER_NAMES)")
+    parser.add_argument("--bank-category", choices=("on", "off", "both"), default="on",
+                        help="with --first-hour: import the exports with the bank's category column, without it, "
+                             "or each way (then a cold-start table at 0 labels ends the output)")
     parser.add_argument("--bills", action="store_true", help="score bill detection instead (bench/eval_bills.py)")
     parser.add_argument("--spending", action="store_true", help="score the spending forecast instead (eval_spending.py)")
     args = parser.parse_args()
@@ -300,9 +336,18 @@ def main() -> None:
         return spending(list(dict.fromkeys(args.seed + args.seeds)) or [11, 12, 13], max(args.months, 36))
     seeds = list(dict.fromkeys(args.seed + args.seeds)) or [11]
     if args.first_hour:
+        modes = {"on": (True,), "off": (False,), "both": (True, False)}[args.bank_category]
+        cold = []
         for seed in seeds:
-            print(f"=== first hour, seed {seed}, {args.months} months ===")
-            _print(FIRST_HOUR_HEADER, first_hour_only(seed, args.months, USER_NAMES if args.user_names else None))
+            for with_column in modes:
+                column = "with" if with_column else "without"
+                print(f"=== first hour, seed {seed}, {args.months} months, {column} the bank's category column ===")
+                rows = first_hour_only(seed, args.months, with_column, USER_NAMES if args.user_names else None)
+                _print(FIRST_HOUR_HEADER, rows)
+                cold.append((str(seed), column, rows[0][1], rows[0][2], rows[0][-1]))
+        if len(cold) > 1:
+            print("\n=== cold start: 0 labels ===")
+            _print(("seed", "bank category column", "coverage", "accuracy", "merchants in review"), cold)
         return
     for n, seed in enumerate(seeds):
         if n:

@@ -36,6 +36,7 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 MODEL_FILE = "model.npz"     # arrays and JSON (models/service.py save_model): loading it runs no code
 FORMAT = 2
 SEED_WEIGHT = 1.0
+BANK_SEED_WEIGHT = 10.0     # a bank-category seed (one row says all that bank category means) weighs as ten labels
 C = 10.0                    # inverse regularization strength of the logistic regression
 TOL = 1e-3                  # optimizer tolerance: 1e-4 takes 2.3x as long on 50k labels, for accuracy within a point
 HOLDOUT = 0.2               # share of merchants, then of labels, held out to fit the temperatures
@@ -44,6 +45,7 @@ TEMPERATURES = (0.5, 5.0)   # searched range: a small, all-correct held-out set 
 CHAR_NGRAMS = (3, 5)
 BINS = 16                   # log2 bins of the amount in major units (0 = under 1)
 AMOUNT_SCALE = 0.3          # value of an amount one-hot: the words should speak first
+BANK_SCALE = 1.0            # value of the bank's category: as strong as a word group, it names a merchant no seed does
 _WORD = re.compile(r"[^\W\d_]{2,}")
 UNNAMED = "\x1f"           # prefix of a seed category the user has no name for (never a user's name)
 NAMED_AT = 0.5             # a seed category takes the user's name with at least this much of the votes ...
@@ -79,18 +81,18 @@ def _merchant(row: dict) -> str:
 
 
 def _amount_features(row: dict) -> list[str]:
-    """Sign, sign × magnitude bin, currency and the bank's category; none for a row without an amount (a seed)."""
+    """The bank's category, sign, sign × magnitude bin and currency; a seed has no amount, and only a
+    bank-category seed (data/seeds/bank_categories.csv) has the first."""
+    out = ["b" + " ".join(row["bank_category"].lower().split())] if row.get("bank_category") else []
     amount = row.get("amount")
     if amount is None:
-        return []
+        return out
     sign = (amount > 0) - (amount < 0)
     major = abs(amount) / 100
     bin_ = 0 if major < 1 else min(BINS - 1, 1 + int(math.log2(major)))
-    out = [f"s{sign}", f"a{sign}:{bin_}"]
+    out += [f"s{sign}", f"a{sign}:{bin_}"]
     if row.get("currency"):
         out.append(f"${row['currency']}")
-    if row.get("bank_category"):
-        out.append("b" + " ".join(row["bank_category"].lower().split()))
     return out
 
 
@@ -153,11 +155,13 @@ class _Space:
         import scipy.sparse as sp
 
         amount = self.amount
-        indptr, indices = [0], []
+        indptr, indices, values = [0], [], []
         for row in rows:
-            indices += [amount[name] for name in _amount_features(row) if name in amount]
+            names = [name for name in _amount_features(row) if name in amount]
+            indices += [amount[name] for name in names]
+            values += [BANK_SCALE if name[0] == "b" else AMOUNT_SCALE for name in names]
             indptr.append(len(indices))
-        return sp.csr_matrix((np.full(len(indices), AMOUNT_SCALE), np.array(indices, dtype=np.int64),
+        return sp.csr_matrix((np.array(values, dtype=np.float64), np.array(indices, dtype=np.int64),
                               np.array(indptr, dtype=np.int64)), shape=(len(rows), self.size))
 
     def parts(self, rows: list[dict]):
@@ -298,7 +302,7 @@ def _calibrate(rows: list, y: list[str], weights, user: list[int]) -> tuple[dict
     if len(held) >= MIN_HOLDOUT:
         model = _fit([rows[i] for i in fit], [y[i] for i in fit], weights[fit])
     if model is None or model["coef"] is None:
-        return out, None
+        return _seed_calibration(rows, y, weights, out), None
     seen = {_merchant(rows[i]) for i in set(fit) & set(user)}
     index = {c: k for k, c in enumerate(model["classes"])}
     z = _logits(model, [rows[i] for i in held])
@@ -323,17 +327,53 @@ def _calibrate(rows: list, y: list[str], weights, user: list[int]) -> tuple[dict
     return out, model
 
 
+def _seed_calibration(rows: list, y: list[str], weights, out: dict) -> dict:
+    """Before the user has given enough labels to calibrate on, one temperature from the seed list itself.
+
+    A model is fitted without 20% of the seed list's merchants; the temperature that fits its
+    answers for them (merchants it has never seen, named by shared words and n-grams alone)
+    is the temperature of every merchant. Without it a model of seeds alone spreads its
+    probability over the categories and sends even a merchant the list names to review.
+    """
+    import numpy as np
+
+    seeds = [i for i, r in enumerate(rows) if r.get("seed") and _merchant(r)]
+    merchants = sorted({_merchant(rows[i]) for i in seeds})
+    rng = np.random.RandomState(0)
+    away = {merchants[k] for k in rng.permutation(len(merchants))[:int(len(merchants) * HOLDOUT)]}
+    held = [i for i in seeds if _merchant(rows[i]) in away]
+    fit = [i for i in range(len(rows)) if _merchant(rows[i]) not in away or not rows[i].get("seed")]
+    if len(held) < MIN_HOLDOUT or len({y[i] for i in fit}) < 2:
+        return out
+    model = _fit([rows[i] for i in fit], [y[i] for i in fit], weights[fit])
+    index = {c: k for k, c in enumerate(model["classes"])}
+    truth = np.array([index.get(y[i], -1) for i in held])
+    usable = truth >= 0
+    z = _logits(model, [rows[i] for i in held])[usable]
+    t = _fit_temperature(z, truth[usable])
+    p = _softmax(z / t)
+    confidence, correct = p.max(axis=1), p.argmax(axis=1) == truth[usable]
+    seed = {"temperature": round(t, 4), "rows": int(usable.sum()), "accuracy": round(float(correct.mean()), 4),
+            "bins": _bins(confidence, correct)}
+    out["method"] = "temperature scaling on held-out seed merchants (too few labels to hold out)"
+    out["known"] = {**seed, "rows": 0}
+    out["new"] = seed
+    return out
+
+
 def _weights(rows: list):
-    """1 per user label; the seeds of each category share SEED_WEIGHT × the mean seeds per category.
+    """1 per user label; the seeds of each category share SEED_WEIGHT × the mean seeds per category;
+    a bank-category seed weighs BANK_SEED_WEIGHT.
 
     So every category's seeds weigh the same in total, and how many entries the seed list
     happens to have per category does not become a prior for that category.
     """
     import numpy as np
 
-    seeds = Counter(r["label"] for r in rows if r.get("seed"))
+    seeds = Counter(r["label"] for r in rows if r.get("seed") and not r.get("bank_category"))
     mean = sum(seeds.values()) / len(seeds) if seeds else 0
-    return np.array([SEED_WEIGHT * mean / seeds[r["label"]] if r.get("seed") else 1.0 for r in rows])
+    return np.array([BANK_SEED_WEIGHT if r.get("seed") and r.get("bank_category") else
+                     SEED_WEIGHT * mean / seeds[r["label"]] if r.get("seed") else 1.0 for r in rows])
 
 
 def seed_names(rows: list) -> dict[str, str | None]:

@@ -84,18 +84,48 @@ def settings(ws: Workspace) -> Settings:
 # --- training rows -------------------------------------------------------------------------
 
 def seed_rows() -> list[dict]:
-    """The shipped cold-start list as training rows (the service decides their weight)."""
+    """The shipped cold-start lists as training rows (the service decides their weight): the merchants
+    and keywords of `data/seeds/categories.csv`, then `bank_category_rows()`."""
     from ..features.pit import description_tokens
     from ..merchant import normalize
     from ..paths import data_dir
 
     path = data_dir() / "seeds" / "categories.csv"
     if not path.is_file():
-        return []
+        return bank_category_rows()
     with open(path, newline="", encoding="utf-8") as handle:
         return [{"description_tokens": description_tokens(r["text"]), "merchant": normalize(r["text"]),
                  "amount": None, "sign": None, "currency": None, "label": r["category"], "seed": True}
-                for r in csv.DictReader(handle)]
+                for r in csv.DictReader(handle)] + bank_category_rows()
+
+
+def bank_category_rows() -> list[dict]:
+    """What a bank's own category says, as seed rows: one per (bank category, fin category it may mean).
+
+    `data/seeds/bank_categories.csv` maps the category texts banks write (Chase's `Groceries`,
+    Monzo's `eating_out`) to the fin categories they can mean; a row has the bank category and
+    nothing else. So on day one a transaction whose bank says `Groceries` leans to groceries
+    even at a merchant no seed names, while `Food & Drink` (restaurants or coffee) only narrows
+    the choice and leaves it to the words, and a bank category mapped to nothing (`Personal`)
+    adds no row, so it forces nothing. The confidence comes from the same model and
+    calibration as every other prediction; once the user labels transactions the model also
+    learns what their bank's categories mean for them.
+    """
+    from ..paths import data_dir
+
+    path = data_dir() / "seeds" / "bank_categories.csv"
+    if not path.is_file():
+        return []
+    rows, seen = [], set()
+    with open(path, newline="", encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            key = " ".join(r["bank_category"].lower().split())      # as the model reads it
+            for category in r["categories"].split():
+                if (key, category) not in seen:
+                    seen.add((key, category))
+                    rows.append({"description_tokens": "", "merchant": "", "bank_category": r["bank_category"],
+                                 "amount": None, "sign": None, "currency": None, "label": category, "seed": True})
+    return rows
 
 
 def named_seed_rows(ws: Workspace) -> list[dict]:
