@@ -302,7 +302,7 @@ def _calibrate(rows: list, y: list[str], weights, user: list[int]) -> tuple[dict
     if len(held) >= MIN_HOLDOUT:
         model = _fit([rows[i] for i in fit], [y[i] for i in fit], weights[fit])
     if model is None or model["coef"] is None:
-        return _seed_calibration(rows, y, weights, out), None
+        return _seed_calibration(rows, y, weights, out)
     seen = {_merchant(rows[i]) for i in set(fit) & set(user)}
     index = {c: k for k, c in enumerate(model["classes"])}
     z = _logits(model, [rows[i] for i in held])
@@ -327,7 +327,7 @@ def _calibrate(rows: list, y: list[str], weights, user: list[int]) -> tuple[dict
     return out, model
 
 
-def _seed_calibration(rows: list, y: list[str], weights, out: dict) -> dict:
+def _seed_calibration(rows: list, y: list[str], weights, out: dict) -> tuple[dict, dict | None]:
     """Before the user has given enough labels to calibrate on, one temperature from the seed list itself.
 
     A model is fitted without 20% of the seed list's merchants; the temperature that fits its
@@ -344,7 +344,7 @@ def _seed_calibration(rows: list, y: list[str], weights, out: dict) -> dict:
     held = [i for i in seeds if _merchant(rows[i]) in away]
     fit = [i for i in range(len(rows)) if _merchant(rows[i]) not in away or not rows[i].get("seed")]
     if len(held) < MIN_HOLDOUT or len({y[i] for i in fit}) < 2:
-        return out
+        return out, None
     model = _fit([rows[i] for i in fit], [y[i] for i in fit], weights[fit])
     index = {c: k for k, c in enumerate(model["classes"])}
     truth = np.array([index.get(y[i], -1) for i in held])
@@ -358,7 +358,7 @@ def _seed_calibration(rows: list, y: list[str], weights, out: dict) -> dict:
     out["method"] = "temperature scaling on held-out seed merchants (too few labels to hold out)"
     out["known"] = {**seed, "rows": 0}
     out["new"] = seed
-    return out
+    return out, model                   # it warm-starts the fit on every row
 
 
 def _weights(rows: list):
