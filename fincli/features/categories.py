@@ -20,7 +20,7 @@ def category_month_totals(conn: sqlite3.Connection, cutoff: int) -> list[tuple[s
     # a categorization or transfer recorded before the row's import (an id back after an undo) is not its own
     return conn.execute(
         "WITH labelled AS (SELECT id, category, max(seq) FROM feature_labels WHERE seq <= :c GROUP BY id),"
-        " counted AS (SELECT t.currency, substr(t.date, 1, 7) AS month, t.amount,"
+        " counted AS MATERIALIZED (SELECT t.currency, substr(t.date, 1, 7) AS month, t.amount,"
         "   coalesce(l.category, (SELECT k.category FROM feature_categorizations k WHERE k.id = t.id"
         "     AND k.seq > t.seq AND k.seq <= :c ORDER BY k.seq DESC, k.item DESC LIMIT 1)) AS category"
         "  FROM feature_txns t LEFT JOIN labelled l ON l.id = t.id"

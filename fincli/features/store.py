@@ -56,7 +56,7 @@ INDEXES = [
     # (negative when a pending row was brought back as a new interval)
     "CREATE UNIQUE INDEX feature_txns_id ON feature_txns(id, superseded)",
     "CREATE INDEX feature_labels_id ON feature_labels(id, seq)",
-    "CREATE INDEX feature_categorizations_id ON feature_categorizations(id, seq)",
+    "CREATE INDEX feature_categorizations_id ON feature_categorizations(id, seq, item)",
     "CREATE INDEX feature_transfers_out ON feature_transfers(out_id)",
     "CREATE INDEX feature_transfers_in ON feature_transfers(in_id)",
 ]
