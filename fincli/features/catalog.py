@@ -101,10 +101,16 @@ FEATURES: list[Feature] = [
        "number of visible charges of the same account and currency in the 1-day window"),
     _f("account_small_charges_1d", "account", "fraud", "int", f"charges under {SMALL_CHARGE} in the last day",
        f"number of those charges with -amount below {SMALL_CHARGE} in minor units of the currency"),
-    _f("category_monthly_totals", "category", "spending", "json", "spending per month, last 12 months",
-       "per currency, 12 totals (oldest first) of -amount over visible transactions whose category is "
-       "this one, for the 12 calendar months before the as-of month; a transaction's category is its "
-       "latest label with seq <= the cutoff"),
+    _f("category_monthly_totals", "category", "spending", "json",
+       "spending per month, last 12 months (income for the category income)",
+       "per currency, 12 totals (oldest first) for the 12 calendar months before the as-of month, over "
+       "visible transactions that are not pending and not a side of a transfer (a transfer.matched with "
+       "seq <= the cutoff, not ended by an import.undone with seq <= the cutoff) whose effective category "
+       "is this one: its latest label with seq <= the cutoff, else the category of its latest "
+       "transactions.categorized item after its import with seq <= the cutoff (an item with none "
+       "leaves it uncategorized), else uncategorized; a category renamed or merged after a use carries "
+       "the new name. A row is income when its category is income or it is an uncategorized credit; "
+       "the total is the spent -amount over the other rows, for the category income the sum of amount"),
 ]
 # The fraud signals (computed by signals.py, as of the anchor's cutoff like every history feature;
 # "charge" = -amount of a charge, else 0; "recent" = at most 3 days before the anchor's date).

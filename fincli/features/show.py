@@ -88,20 +88,19 @@ def _months_before(day: date, count: int = 12) -> list[str]:
 
 
 def _category_totals(conn, entity: str | None, day: date, head: int) -> list[dict]:
+    """The 12 months before the as-of day's month, from the month totals per effective category."""
+    from ..services.spending import INCOME
+    from .categories import category_month_totals
+
     months = _months_before(day)
-    rows = conn.execute(
-        "WITH latest AS (SELECT id, category, max(seq) FROM feature_labels WHERE seq <= ? GROUP BY id)"
-        " SELECT l.category, t.currency, substr(t.date, 1, 7), -sum(t.amount) FROM feature_txns t"
-        " JOIN latest l ON l.id = t.id WHERE t.visible_from <= ? AND coalesce(t.visible_until, ?) > ?"
-        " AND t.date >= ? AND t.date < ? GROUP BY 1, 2, 3",
-        (head, head, head + 1, head, months[0] + "-01", day.replace(day=1).isoformat())).fetchall()
+    rows = category_month_totals(conn, head)
     totals: dict[tuple[str, str], list[int]] = {}
-    for category, currency, month, total in rows:
-        if entity is None or category == entity:
-            totals.setdefault((category, currency), [0] * 12)[months.index(month)] = total
-    if entity is not None and not totals:
-        known = conn.execute("SELECT 1 FROM feature_labels WHERE category = ? LIMIT 1", (entity,)).fetchone()
-        if not known:
-            raise InputError(f"no category {entity!r} among the labels", "label transactions with `fin label`")
+    for currency, month, category, spent, income in rows:
+        if month in months and (entity is None or category == entity):
+            totals.setdefault((category, currency), [0] * 12)[months.index(month)] = \
+                income if category == INCOME else spent
+    if entity is not None and not totals and not any(row[2] == entity for row in rows):
+        raise InputError(f"no category {entity!r} in the history",
+                         "see the categories with `fin categories list`")
     return [{"entity": c, "currency": cur, "months": f"{months[0]}..{months[-1]}", "value": v}
             for (c, cur), v in sorted(totals.items())]

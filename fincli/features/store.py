@@ -10,7 +10,12 @@ interval. `superseded` is 0 while the row's id is present in the transactions pr
 else the seq of the event that ended that. Each row names its merchant+currency and
 account+currency groups by integer codes (`feature_groups`: dense per kind, given in
 order of first appearance), so the computation never factorizes strings.
-`feature_labels` holds every label.set event. All are caches of the log: the
+`pending` marks a row imported as pending (a posted row ends its interval). The effective
+category and transfers, as of any cutoff: `feature_labels` holds every label.set event,
+`feature_categorizations` every item of every transactions.categorized event (its category
+NULL when the item gives none), and `feature_transfers` every transfer.matched link with the
+import.undone that ended it (`ended`: a side of it left). Category renames and merges apply to
+the labels and categorizations recorded before them. All are caches of the log: the
 cursor `features` in projection_cursors is written in the same transaction as the rows,
 `rebuild` replays them from scratch, and `digest` proves the two paths agree.
 """
@@ -32,12 +37,18 @@ TABLES = {
         retracted_by TEXT, superseded INTEGER NOT NULL DEFAULT 0,
         id TEXT NOT NULL, import_id TEXT NOT NULL, account TEXT NOT NULL, date TEXT NOT NULL,
         day INTEGER NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL, description TEXT NOT NULL,
-        merchant_group INTEGER NOT NULL, account_group INTEGER NOT NULL, bank_category TEXT)""",
+        merchant_group INTEGER NOT NULL, account_group INTEGER NOT NULL, bank_category TEXT,
+        pending INTEGER NOT NULL DEFAULT 0)""",
     "feature_groups": """CREATE TABLE feature_groups (
         kind TEXT NOT NULL, code INTEGER NOT NULL, name TEXT NOT NULL, currency TEXT NOT NULL,
         PRIMARY KEY (kind, code), UNIQUE (kind, name, currency))""",
     "feature_labels": """CREATE TABLE feature_labels (
         seq INTEGER PRIMARY KEY, id TEXT NOT NULL, category TEXT NOT NULL, occurred_at TEXT NOT NULL)""",
+    "feature_categorizations": """CREATE TABLE feature_categorizations (
+        seq INTEGER NOT NULL, item INTEGER NOT NULL, id TEXT NOT NULL, category TEXT, PRIMARY KEY (seq, item))""",
+    "feature_transfers": """CREATE TABLE feature_transfers (
+        seq INTEGER PRIMARY KEY, transfer_id TEXT NOT NULL, out_id TEXT NOT NULL, in_id TEXT NOT NULL,
+        ended INTEGER)""",
 }
 INDEXES = [
     # one index for lookups by id and for the projection's rule: an id that is present (superseded = 0)
@@ -45,6 +56,9 @@ INDEXES = [
     # (negative when a pending row was brought back as a new interval)
     "CREATE UNIQUE INDEX feature_txns_id ON feature_txns(id, superseded)",
     "CREATE INDEX feature_labels_id ON feature_labels(id, seq)",
+    "CREATE INDEX feature_categorizations_id ON feature_categorizations(id, seq, item)",
+    "CREATE INDEX feature_transfers_out ON feature_transfers(out_id)",
+    "CREATE INDEX feature_transfers_in ON feature_transfers(in_id)",
 ]
 KINDS = ("merchant", "account")
 _DAY = "CAST(julianday({}) - 2440587.5 AS INTEGER)"     # days since 1970-01-01
@@ -87,6 +101,12 @@ def bank_category(conn: sqlite3.Connection) -> None:
 @MIGRATIONS()
 def merchant_resolver(conn: sqlite3.Connection) -> None:
     """Merchant groups come from the merchant resolver (description and payee) and the user's corrections."""
+    _recreate_tables(conn)
+
+
+@MIGRATIONS()
+def effective_category(conn: sqlite3.Connection) -> None:
+    """Rows say whether they are pending; categorizations and transfer links are kept by log position."""
     _recreate_tables(conn)
 
 
@@ -203,13 +223,13 @@ def _read_rest(conn, lo: int, hi: int, batch: int = 20_000):
 
 _INSERT_BULK = (
     "INSERT {verb} INTO feature_txns (seq, visible_from, id, import_id, account, date, day, amount,"
-    " currency, description, merchant_group, account_group, bank_category)"
+    " currency, description, merchant_group, account_group, bank_category, pending)"
     " SELECT seq, seq, payload ->> '$.id', payload ->> '$.import_id', payload ->> '$.account',"
     f" payload ->> '$.date', {_PAYLOAD_DAY},"
     " payload ->> '$.amount', payload ->> '$.currency', payload ->> '$.description',"
     " fin_feature_merchant(payload ->> '$.description', payload ->> '$.payee', payload ->> '$.currency'),"
-    " fin_feature_account(payload ->> '$.account', payload ->> '$.currency'), payload ->> '$.bank_category'"
-    " FROM events WHERE seq BETWEEN ? AND ? AND {accepted} ORDER BY seq")
+    " fin_feature_account(payload ->> '$.account', payload ->> '$.currency'), payload ->> '$.bank_category',"
+    " coalesce(payload ->> '$.pending', 0) FROM events WHERE seq BETWEEN ? AND ? AND {accepted} ORDER BY seq")
 _SELECT_EVENTS = "SELECT seq, event_id, type, version, occurred_at, recorded_at, source, payload FROM events"
 BIG_RUN = 50_000
 
@@ -266,11 +286,11 @@ def _imported(conn, groups: Groups, e: ev.Event) -> None:
     p = e.payload
     conn.execute(
         "INSERT OR IGNORE INTO feature_txns (seq, visible_from, id, import_id, account, date, day, amount,"
-        f" currency, description, merchant_group, account_group, bank_category)"
-        f" VALUES (?,?,?,?,?,?,{_DAY.format('?')},?,?,?,?,?,?)",
+        " currency, description, merchant_group, account_group, bank_category, pending)"
+        f" VALUES (?,?,?,?,?,?,{_DAY.format('?')},?,?,?,?,?,?,?)",
         (e.seq, e.seq, p["id"], p["import_id"], p["account"], p["date"], p["date"], p["amount"],
          p["currency"], p["description"], groups.merchant(p["description"], p.get("payee"), p["currency"]),
-         groups.account(p["account"], p["currency"]), p.get("bank_category")))
+         groups.account(p["account"], p["currency"]), p.get("bank_category"), int(bool(p.get("pending")))))
 
 
 def _posted(conn, groups: Groups, e: ev.Event) -> None:
@@ -295,8 +315,12 @@ def _undone(conn, groups: Groups, e: ev.Event) -> None:
         conn.execute("UPDATE feature_txns SET superseded = ? WHERE rowid = ?", (-e.seq, rowid))
         conn.execute(
             "INSERT INTO feature_txns SELECT seq, ?, NULL, NULL, 0, id, import_id, account, date, day, amount,"
-            " currency, description, merchant_group, account_group, bank_category FROM feature_txns WHERE rowid = ?",
+            " currency, description, merchant_group, account_group, bank_category, pending"
+            " FROM feature_txns WHERE rowid = ?",
             (e.seq, rowid))
+    # a transfer ends when either side leaves (the projection clears the partner's transfer_id)
+    conn.execute(f"UPDATE feature_transfers SET ended = ? WHERE ended IS NULL AND (out_id IN ({ids})"
+                 f" OR in_id IN ({ids}))", (e.seq, arg, arg))
     conn.execute("UPDATE feature_txns SET visible_until = coalesce(visible_until, ?), superseded = ?"
                  f" WHERE id IN ({ids}) AND superseded = 0", (e.seq, e.seq, arg))
 
@@ -306,16 +330,30 @@ def _label(conn, groups: Groups, e: ev.Event) -> None:
                  (e.seq, e.payload["id"], e.payload["category"], e.occurred_at))
 
 
+def _categorized(conn, groups: Groups, e: ev.Event) -> None:
+    """Rule and model results, item by item; an item with no category (a suggestion, a cleared one) is NULL."""
+    conn.executemany("INSERT OR REPLACE INTO feature_categorizations VALUES (?,?,?,?)",
+                     [(e.seq, n, item["id"], item.get("category")) for n, item in enumerate(e.payload["items"])])
+
+
+def _transfer_matched(conn, groups: Groups, e: ev.Event) -> None:
+    p = e.payload
+    conn.execute("INSERT OR REPLACE INTO feature_transfers VALUES (?,?,?,?,NULL)",
+                 (e.seq, p["transfer_id"], p["out_id"], p["in_id"]))
+
+
 def _category_replaced(conn, groups: Groups, e: ev.Event) -> None:
-    """A category renamed or merged: the labels given before it carry the new name (labels are taken
-    first, all at once, so the seq bound keeps later uses of the old name as they are)."""
+    """A category renamed or merged: the labels and categorizations given before it carry the new name
+    (labels are taken first, all at once, so the seq bound keeps later uses of the old name as they are)."""
     new = e.payload.get("to") or e.payload["into"]
-    conn.execute("UPDATE feature_labels SET category = ? WHERE category = ? AND seq < ?",
-                 (new, e.payload["from"], e.seq))
+    for table in ("feature_labels", "feature_categorizations"):
+        conn.execute(f"UPDATE {table} SET category = ? WHERE category = ? AND seq < ?",
+                     (new, e.payload["from"], e.seq))
 
 
 _HANDLERS = {"transaction.imported": _imported, "transaction.posted": _posted,
              "import.undone": _undone, "label.set": _label,
+             "transactions.categorized": _categorized, "transfer.matched": _transfer_matched,
              "category.renamed": _category_replaced, "category.merged": _category_replaced}
 
 
@@ -329,7 +367,8 @@ def digest(conn: sqlite3.Connection) -> str:
     """A hash of every materialized row in key order, and the cursor."""
     h = hashlib.sha256(f"cursor {cursor(conn)}".encode())
     for table, order in (("feature_txns", "seq, visible_from, superseded"), ("feature_groups", "kind, code"),
-                         ("feature_labels", "seq")):
+                         ("feature_labels", "seq"), ("feature_categorizations", "seq, item"),
+                         ("feature_transfers", "seq")):
         h.update(f"\x1e{table}\x1e".encode())
         rows = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")
         while chunk := rows.fetchmany(20_000):

@@ -339,14 +339,21 @@ class RunState:
 
 
 def series_rows(ws: Workspace) -> RunState:
-    """One row per (currency, spending category): its month totals from the first month to the last."""
+    """One row per (currency, spending category): its month totals from the first month to the last.
+
+    The series come from the feature store's `category_monthly_totals` as of the log head; the
+    totals the report shows come from the projection (the two agree: tests/test_spending_features.py).
+    """
+    from ..features.categories import category_month_totals
+    from ..features.store import refresh
+
     state = RunState()
-    rows = month_totals(ws)
+    for cur, month, key, s, i in month_totals(ws):
+        state.totals.setdefault(cur, []).append([month, key, s, i])
     state.last_dates = _last_dates(ws, None, None)
     by_currency: dict[str, list] = {}
-    for cur, month, key, s, i in rows:
+    for cur, month, key, s, i in category_month_totals(ws.conn, refresh(ws)):
         by_currency.setdefault(cur, []).append((month, key, s, i))
-        state.totals.setdefault(cur, []).append([month, key, s, i])
     for cur, items in sorted(by_currency.items()):
         months = month_range(items[0][0], max(m for m, *_ in items))
         index = {m: n for n, m in enumerate(months)}
