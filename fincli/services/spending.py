@@ -9,7 +9,9 @@ out (`transfer_id IS NULL`), one currency at a time. A row is income when its ca
 Budgets are `budget.set` events; the latest per (category, currency) counts.
 
 The forecast is the nightly service (`fin run spending`): the parent sends each
-(currency, category) series of month totals to `models/spending.py`, which backtests
+(currency, category) series of month totals — the feature store's `category_monthly_totals`
+as of the run's log position (fincli/features/categories.py), which equal the report's
+totals — to `models/spending.py`, which backtests
 XGBoost and three baselines and answers with next month's forecast, its 80% range, the
 chosen method and every method's backtest. The run stores one `spending.forecast` event
 per currency (with the totals it saw), so `fin report spending` answers from it at once
