@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
+from ..features.categories import INCOME, IS_INCOME as _IS_INCOME
 from .base import Plan, Service, Window
 
 if TYPE_CHECKING:
@@ -33,15 +34,12 @@ if TYPE_CHECKING:
     from ..workspace import Workspace
 
 SERVICE = "spending"
-INCOME = "income"
-UNCATEGORIZED = "uncategorized"
 DEFAULT_MONTHS = 6
 TOP_MERCHANTS = 10
 # events that change the totals: a forecast made before the newest of them is out of date
 CHANGES = ("transaction.imported", "transaction.posted", "transfer.matched", "import.undone", "label.set",
            "transactions.categorized", "merchant.merged", "merchant.split", "merchant.renamed", "category.renamed",
            "category.merged")
-_IS_INCOME = "(coalesce(category, '') = 'income' OR (category IS NULL AND amount > 0))"
 _LIVE = "replaced_by IS NULL AND pending = 0 AND transfer_id IS NULL"
 _RESULT = {"currency": (str,), "category": (str,), "amount": (int,), "low": (int,), "high": (int,),
            "method": (str,), "backtest": (dict,)}
