@@ -49,7 +49,7 @@ BANK_SCALE = 1.0            # value of the bank's category: as strong as a word 
 _WORD = re.compile(r"[^\W\d_]{2,}")
 UNNAMED = "\x1f"           # prefix of a seed category the user has no name for (never a user's name)
 NAMED_AT = 0.5             # a seed category takes the user's name with at least this much of the votes ...
-NAMED_SHARE = 0.6          # ... and this share of them
+NAMED_SHARE = 0.5          # ... and at least half of them
 
 
 # --- features --------------------------------------------------------------------------

@@ -66,6 +66,30 @@ def test_one_label_gives_the_merchants_other_transactions_its_category(sample, h
         [(r["category"], r["category_source"]) for r in after]
 
 
+def test_a_label_does_not_teach_a_kind_of_transaction_its_merchant_history_sets_apart(home, fin, tmp_path):
+    """A warehouse's groceries labelled: its fuel, of other words, which the model retrained on that label
+    still calls fuel, is not taught groceries; it is the model's (here: in review with its suggestion)."""
+    export = tmp_path / "card.csv"
+    export.write_text("Date,Description,Amount\n" + "".join(
+        f"2024-03-{day:02d},COSTCO {'WHSE' if day % 2 else 'GAS'} #1234 ISSAQUAH WA,-{40 + day}.10\n"
+        for day in range(1, 13)), encoding="utf-8")
+    assert fin("import", str(export)).exit_code == 0
+    costco = of_merchant(fin, "costco")
+    warehouse = [r for r in costco if "WHSE" in r["description"]]
+    fuel = [r for r in costco if "GAS" in r["description"]]
+    assert len(warehouse) == len(fuel) == 6
+    assert fin("label", warehouse[0]["id"], "groceries").exit_code == 0
+    assert fin("categorize", "--retrain").exit_code == 0
+    after = {r["id"]: r for r in of_merchant(fin, "costco")}
+    assert all((after[r["id"]]["category"], after[r["id"]]["confidence"]) == ("groceries", merchant_confidence(1))
+               for r in warehouse[1:])
+    assert all(after[r["id"]]["category"] in (None, "fuel") for r in fuel)
+    entries = {e["merchant"]: e for e in queue(fin)}
+    held = [r["id"] for r in fuel if after[r["id"]]["category"] is None]
+    assert held and entries["costco"]["suggestion"] == "fuel" and entries["costco"]["transaction_ids"] == held
+    assert fin("rebuild", "--verify").exit_code == 0
+
+
 def test_a_merchant_split_across_categories_goes_back_to_the_model(sample, home):
     walgreens = of_merchant(sample, "walgreens")
     assert len(walgreens) >= 3

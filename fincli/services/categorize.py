@@ -20,13 +20,17 @@ A label teaches its merchant: once the user has labelled transactions of a resol
 merchant and all those labels agree, the merchant's other transactions take that
 category (source `merchant`), ahead of the model, with a confidence of its own
 (`merchant_confidence`). A merchant whose labels disagree (a supermarket that is also a
-pharmacy) is left to the model and to review. The order is: the user's label, the
-user's rules, the merchant's labels, the model.
+pharmacy) is left to the model and to review. So is a transaction of another kind than
+every labelled one (sign, bank category or words: a card's payments beside its fees, a
+warehouse's fuel beside its groceries) that the model confidently puts in another
+category: see `Teaching.yields_to`. The order is: the user's label, the user's rules,
+the merchant's labels, the model.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +58,7 @@ _TRAINED = {"labels": (int,), "seed_rows": (int,), "categories": (int,)}
 # merchant's next transaction has the category its labels agree on" (the resolver's pairwise
 # precision is 1.00), updated by each agreeing label; see `merchant_confidence`.
 MERCHANT_PRIOR = (19, 1)
+OTHER_KIND_AT = 0.5     # a model this sure of another category overrules a merchant's labels for another kind
 # the model's prefix for a seed category the user's own taxonomy has no name for yet (models/categorize.py):
 # its transactions wait in review with no suggestion, rather than under a name the user never used
 UNNAMED = "\x1f"
@@ -224,14 +229,45 @@ def merchant_confidence(agreeing: int) -> float:
     return round((agreeing + hit) / (agreeing + hit + miss), 4)
 
 
-def taught(ws: Workspace) -> dict[str, tuple[str, int]]:
-    """Each merchant whose labelled transactions all carry one category: (that category, how many labels)."""
-    found: dict[str, list[tuple[str, int]]] = {}
-    for merchant, category, count in ws.conn.execute(
-            "SELECT merchant, category, count(*) FROM transactions WHERE replaced_by IS NULL"
-            " AND category_source = 'user' AND merchant != '' GROUP BY merchant, category"):
-        found.setdefault(merchant, []).append((category, count))
-    return {merchant: cats[0] for merchant, cats in found.items() if len(cats) == 1}
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+
+
+def kind(description: str, amount: int, bank_category: str | None) -> tuple:
+    """What tells apart two transactions of one merchant: the sign, the bank's category and the
+    description's words (numbers and one-letter pieces aside, so a store number or a reference does not)."""
+    words = " ".join(w for w in _WORDS.findall(description.casefold()) if not any(c.isdigit() for c in w))
+    return (amount > 0) - (amount < 0), " ".join((bank_category or "").casefold().split()), words
+
+
+@dataclass(frozen=True)
+class Teaching:
+    """What a merchant's labels say: the one category they agree on, how many, the kinds they cover and
+    the log position of the latest (a model trained before it has not learnt it)."""
+    category: str
+    labels: int
+    kinds: frozenset
+    latest: int
+
+    def yields_to(self, predicted: str, confidence: float) -> bool:
+        """For a transaction of a kind no label covers: the merchant's history says otherwise when the
+        model, which knows the labels, more likely than not puts it in another of the user's categories
+        (a seed category the user has no name for says nothing against the user's label). The model's
+        answer then stands as any other: assigned if sure enough, else a suggestion in review."""
+        return predicted != self.category and not predicted.startswith(UNNAMED) and confidence >= OTHER_KIND_AT
+
+
+def taught(ws: Workspace) -> dict[str, Teaching]:
+    """Each merchant whose labelled transactions all carry one category, and what they teach."""
+    found: dict[str, dict[str, list[tuple]]] = {}
+    latest: dict[str, int] = {}
+    for merchant, category, description, amount, bank_category, seq in ws.conn.execute(
+            "SELECT t.merchant, t.category, t.description, t.amount, t.bank_category, l.seq FROM transactions t"
+            " JOIN labels l ON l.id = t.id"
+            " WHERE t.replaced_by IS NULL AND t.category_source = 'user' AND t.merchant != ''"):
+        found.setdefault(merchant, {}).setdefault(category, []).append(kind(description, amount, bank_category))
+        latest[merchant] = max(latest.get(merchant, 0), seq)
+    return {merchant: Teaching(category, len(kinds), frozenset(kinds), latest[merchant])
+            for merchant, cats in found.items() if len(cats) == 1 for category, kinds in cats.items()}
 
 
 # --- categorizing --------------------------------------------------------------------------
@@ -253,6 +289,7 @@ class Result:
     by_rules: list[tuple[dict, tuple]] = field(default_factory=list)
     by_merchants: list[tuple[dict, tuple]] = field(default_factory=list)
     rest: list[tuple] = field(default_factory=list)            # what the model is asked about
+    checked: dict[str, Teaching] = field(default_factory=dict)  # of those, the ones a merchant's labels teach
     trained_with: dict = field(default_factory=dict)
     model: str = ""
 
@@ -263,8 +300,8 @@ class Result:
                 f"{self.to_review} to review; {self.changed} changed")
 
 
-_CURRENT = ("SELECT id, description, merchant, category, category_source, confidence, suggestion, review, rule_id"
-            " FROM transactions WHERE replaced_by IS NULL AND category_source IS NOT 'user'")
+_CURRENT = ("SELECT id, description, merchant, category, category_source, confidence, suggestion, review, rule_id,"
+            " amount, bank_category FROM transactions WHERE replaced_by IS NULL AND category_source IS NOT 'user'")
 
 
 def _current(ws: Workspace, ids: list[str] | None) -> list[tuple]:
@@ -277,7 +314,7 @@ def _current(ws: Workspace, ids: list[str] | None) -> list[tuple]:
 
 
 def _changes(item: dict, row: tuple) -> bool:
-    _, _, _, category, source, confidence, suggestion, review, rule_id = row
+    _, _, _, category, source, confidence, suggestion, review, rule_id = row[:9]
     stored = (category, source, confidence, suggestion, rule_id)
     wanted = (item.get("category"), item.get("source"), item.get("confidence"), item.get("suggestion"),
               item.get("rule"))
@@ -315,7 +352,8 @@ class Categorize(Service):
 
     def plan_for(self, ws: Workspace, ids: list[str] | None, retrain: bool = False) -> Plan:
         """Rules first, then the merchants' labels (both here, in the parent); then train if due, and
-        predict for the rest."""
+        predict for the rest. A transaction its merchant's labels teach is asked about too, when it is of
+        a kind no label covers and there is a model: the model may show it is something else."""
         from ..features.pit import online_features
 
         config = settings(ws)
@@ -323,20 +361,28 @@ class Categorize(Service):
         state.considered = len(state.rows)
         match = Matcher(load_rules(ws.conn))
         merchants = taught(ws)
+        to_check = []
         for row in state.rows:
             rule = match(row[1], row[2])
             if rule is not None:
                 state.by_rules.append(({"id": row[0], "source": "rule", "category": rule.category,
                                         "rule": rule.id}, row))
             elif row[2] in merchants:
-                category, agreeing = merchants[row[2]]
-                state.by_merchants.append(({"id": row[0], "source": "merchant", "category": category,
-                                            "confidence": merchant_confidence(agreeing)}, row))
+                teaching = merchants[row[2]]
+                state.by_merchants.append(({"id": row[0], "source": "merchant", "category": teaching.category,
+                                            "confidence": merchant_confidence(teaching.labels)}, row))
+                if kind(row[1], row[9], row[10]) not in teaching.kinds:
+                    to_check.append((row, teaching))
             else:
                 state.rest.append(row)
+        training = retrain or bool(state.rest and needs_training(ws, config))
+        model = model_state(ws)
+        state.checked = {row[0]: teaching for row, teaching in to_check      # by a model that knows the labels
+                         if training or (model.sha256 is not None and model.label_seq >= teaching.latest)}
+        state.rest += [row for row, _ in to_check if row[0] in state.checked]
         state.by_rule, state.by_merchant = len(state.by_rules), len(state.by_merchants)
         ops: list[tuple[str, list[dict]]] = []
-        if retrain or (state.rest and needs_training(ws, config)):
+        if training:
             data = labelled(ws)
             keep = latest_per_transaction(data.txn_ids)
             state.trained_with = {"labels": len(keep), "label_seq": max(data.label_seqs, default=0)}
@@ -365,8 +411,17 @@ class Categorize(Service):
         review_below = settings(ws).review_below
         predictions = [p for op, result in results if op == "predict" for p in result]
         renamed = current_names(ws.conn)       # a model trained before a rename still knows the old names
-        items = state.by_rules + state.by_merchants
+        overruled = set()
         for row, predicted in zip(state.rest, predictions):
+            teaching = state.checked.get(row[0])
+            if teaching is not None and teaching.yields_to(renamed.get(predicted["category"], predicted["category"]),
+                                                           round(float(predicted["confidence"]), 4)):
+                overruled.add(row[0])
+        items = state.by_rules + [(item, row) for item, row in state.by_merchants if row[0] not in overruled]
+        state.by_merchant -= len(overruled)
+        for row, predicted in zip(state.rest, predictions):
+            if row[0] in state.checked and row[0] not in overruled:
+                continue
             confidence = round(float(predicted["confidence"]), 4)
             predicted = {**predicted, "category": renamed.get(predicted["category"], predicted["category"])}
             if predicted["category"].startswith(UNNAMED):      # a seed category the user has no name for
