@@ -380,10 +380,12 @@ def seed_names(rows: list) -> dict[str, str | None]:
     """Each seed category's name in the user's taxonomy, when the user's labels name categories their
     own way (any label that is not a seed category's name); else {} (the seed names are used as they are).
 
-    A seed category is the user's category of the same name, case aside; otherwise the one the user
-    gave most of the labelled transactions that a model of the seeds alone calls that seed category
-    (votes weighted by that model's probability; at least NAMED_AT of them and NAMED_SHARE of the
-    share). A seed category with no such name maps to None: its transactions wait in review."""
+    A seed category is the user's category of the same name, case aside; otherwise the one user
+    category whose name shares a word with it (`online_shopping` and "Shopping", `fees` and "Bank
+    fees"); otherwise the one the user gave most of the labelled transactions that a model of the
+    seeds alone calls that seed category (votes weighted by that model's probability; at least
+    NAMED_AT of them and NAMED_SHARE of the share). A seed category with no such name maps to None:
+    its transactions wait in review."""
     import numpy as np
 
     seeds = [r for r in rows if r.get("seed")]
@@ -394,6 +396,10 @@ def seed_names(rows: list) -> dict[str, str | None]:
         return {}
     by_case = {name.casefold(): name for name in sorted(own)}
     names: dict[str, str | None] = {s: by_case.get(s.casefold()) for s in seed_categories}
+    for s in seed_categories:
+        sharing = [name for name in sorted(own) if _name_words(name) & _name_words(s)]
+        if names[s] is None and len(sharing) == 1:
+            names[s] = sharing[0]
     unnamed = [s for s in seed_categories if names[s] is None]
     if unnamed:
         model = _fit(seeds, [r["label"] for r in seeds], _weights(seeds))
@@ -408,6 +414,10 @@ def seed_names(rows: list) -> dict[str, str | None]:
                     if weight >= NAMED_AT and weight >= NAMED_SHARE * sum(votes[s].values()):
                         names[s] = name
     return names
+
+
+def _name_words(name: str) -> set[str]:
+    return {w for w in re.split(r"[\W_]+", name.casefold()) if len(w) >= 3}
 
 
 def _train(rows: list) -> tuple[dict, dict]:
