@@ -215,8 +215,8 @@ def _logits(model: dict, rows: list[dict]):
     return z
 
 
-def _fit(rows: list, y: list[str], weights, start: dict | None = None) -> dict:
-    """A multinomial logistic regression on rows; `start` (an earlier fit) warm-starts it.
+def _fit(rows: list, y: list[str], weights) -> dict:
+    """A multinomial logistic regression on rows.
 
     Rows alike in every feature and label are fitted once with their summed weight.
     A single class gives a model without coefficients.
@@ -238,13 +238,6 @@ def _fit(rows: list, y: list[str], weights, start: dict | None = None) -> dict:
     if len(classes) < 2:
         return {"space": space.state(), "classes": classes, "coef": None, "intercept": None}
     lr = LogisticRegression(C=C, max_iter=1000, tol=TOL, random_state=0)
-    if start is not None and start["classes"] == classes and len(classes) > 2:
-        names = {**start["space"]["vocab"], **start["space"]["amount"]}
-        ours = [(j, names[name]) for name, j in {**space.vocab, **space.amount}.items() if name in names]
-        coef = np.zeros((len(classes), space.size))
-        coef[:, [j for j, _ in ours]] = start["coef"][[k for _, k in ours]].T
-        lr.set_params(warm_start=True)
-        lr.coef_, lr.intercept_ = coef, start["intercept"].copy()
     lr.fit(space.design(rows), [k[3] for k in keys], sample_weight=np.array([merged[k][1] for k in keys]))
     coef, intercept = lr.coef_, lr.intercept_
     if len(classes) == 2:                   # binary: scikit-learn keeps one row; make it two
@@ -278,8 +271,8 @@ def _bins(confidence, correct, edges=(0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 1.0))
     return out
 
 
-def _calibrate(rows: list, y: list[str], weights, user: list[int]) -> tuple[dict, dict | None]:
-    """(temperatures and their check, the held-out model) for "known" and "new" merchants.
+def _calibrate(rows: list, y: list[str], weights, user: list[int]) -> dict:
+    """Temperatures and their check for "known" and "new" merchants.
 
     A model is fitted without 20% of the user's merchants and 20% of the remaining labels.
     The held-out labels of merchants it has seen fit the known temperature; those of the
@@ -324,10 +317,10 @@ def _calibrate(rows: list, y: list[str], weights, user: list[int]) -> tuple[dict
     if "bins" not in known:
         known["temperature"] = new["temperature"]
     new["temperature"] = max(new["temperature"], known["temperature"])
-    return out, model
+    return out
 
 
-def _seed_calibration(rows: list, y: list[str], weights, out: dict) -> tuple[dict, dict | None]:
+def _seed_calibration(rows: list, y: list[str], weights, out: dict) -> dict:
     """Before the user has given enough labels to calibrate on, one temperature from the seed list itself.
 
     A model is fitted without 20% of the seed list's merchants; the temperature that fits its
@@ -344,7 +337,7 @@ def _seed_calibration(rows: list, y: list[str], weights, out: dict) -> tuple[dic
     held = [i for i in seeds if _merchant(rows[i]) in away]
     fit = [i for i in range(len(rows)) if _merchant(rows[i]) not in away or not rows[i].get("seed")]
     if len(held) < MIN_HOLDOUT or len({y[i] for i in fit}) < 2:
-        return out, None
+        return out
     model = _fit([rows[i] for i in fit], [y[i] for i in fit], weights[fit])
     index = {c: k for k, c in enumerate(model["classes"])}
     truth = np.array([index.get(y[i], -1) for i in held])
@@ -358,7 +351,7 @@ def _seed_calibration(rows: list, y: list[str], weights, out: dict) -> tuple[dic
     out["method"] = "temperature scaling on held-out seed merchants (too few labels to hold out)"
     out["known"] = {**seed, "rows": 0}
     out["new"] = seed
-    return out, model                   # it warm-starts the fit on every row
+    return out
 
 
 def _weights(rows: list):
@@ -431,8 +424,8 @@ def _train(rows: list) -> tuple[dict, dict]:
     if names:                             # the user's taxonomy wins: seeds speak it, or wait unnamed
         rows = [{**r, "label": names[r["label"]] or UNNAMED + r["label"]} if r.get("seed") else r for r in rows]
     y = [r["label"] for r in rows]
-    calibration, held_out_model = _calibrate(rows, y, weights, user)
-    model = _fit(rows, y, weights, start=held_out_model)
+    calibration = _calibrate(rows, y, weights, user)
+    model = _fit(rows, y, weights)       # not warm-started from the held-out fit: it would stop near it
     model.update(format=FORMAT, known_merchants=sorted({_merchant(rows[i]) for i in user}),
                  temperature={"known": calibration["known"]["temperature"],
                               "new": calibration["new"]["temperature"]})
