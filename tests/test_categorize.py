@@ -254,3 +254,22 @@ def test_the_users_own_category_names_win_over_the_seed_lists(home, fin, tmp_pat
     shell = after["SHELL OIL 57442"]                      # fuel: no name of the user's for it yet
     assert shell["category"] is None and shell["suggestion"] is None
     assert shell["id"] in review
+
+
+def test_a_seed_category_takes_the_one_user_name_that_shares_a_word_with_it(home, fin, tmp_path):
+    """"Groceries & household" names the seed list's `household` too: Home Depot is suggested under it,
+    although no labelled transaction is household-like; `fuel` shares no word and waits unnamed."""
+    export = tmp_path / "card.csv"
+    export.write_text("Date,Description,Amount\n"
+                      "2024-03-01,KROGER #512 SEATTLE WA,-52.10\n"
+                      "2024-03-02,HOME DEPOT #4711 SEATTLE WA,-88.40\n"
+                      "2024-03-03,SHELL OIL 57442,-35.00\n"
+                      "2024-03-08,KROGER #512 SEATTLE WA,-23.75\n", encoding="utf-8")
+    assert fin("import", str(export)).exit_code == 0
+    kroger = next(r for r in transactions(fin) if r["description"].startswith("KROGER"))
+    assert fin("label", kroger["id"], "Groceries & household").exit_code == 0
+    assert fin("categorize", "--retrain").exit_code == 0
+    review = {r["id"]: r["suggestion"] for r in transactions(fin, "--review")}
+    said = {r["description"]: r["category"] or review.get(r["id"]) for r in transactions(fin)}
+    assert said["HOME DEPOT #4711 SEATTLE WA"] == "Groceries & household"
+    assert said["SHELL OIL 57442"] is None
