@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fincli.ledger import maintenance, queries
+from fincli.merchant import person_to_person
 from fincli.services import categorize, engine
 from fincli.workspace import open_workspace
 
@@ -48,7 +49,8 @@ def test_import_categorizes_the_new_transactions_in_its_own_process(sample, home
     assert assigned and all(categorize.DEFAULT_REVIEW_BELOW <= r["confidence"] <= 1 for r in assigned)
     review = transactions(sample, "--review")
     assert {r["id"] for r in review} == {r["id"] for r in rows if r["category"] is None}
-    assert all(r["suggestion"] and 0 <= r["confidence"] < categorize.DEFAULT_REVIEW_BELOW for r in review)
+    assert all(r["suggestion"] and 0 <= r["confidence"] < categorize.DEFAULT_REVIEW_BELOW
+               or person_to_person(r["description"]) for r in review)     # a person's payment is the user's
     assert sample("run", "categorize").stderr.count("nothing new") == 0   # stderr is not a terminal: silent
     ws = open_workspace(home)
     try:

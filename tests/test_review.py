@@ -90,6 +90,26 @@ def test_a_label_does_not_teach_a_kind_of_transaction_its_merchant_history_sets_
     assert fin("rebuild", "--verify").exit_code == 0
 
 
+def test_a_payment_to_a_person_waits_for_the_user_and_their_first_label_teaches_the_rest(home, fin, tmp_path):
+    """What a payment to a person is for, only the user knows: the model suggests, never assigns, however
+    sure it is (here: any answer of 0.5 or more would be assigned)."""
+    home.mkdir(parents=True)
+    (home / "config.toml").write_text("[categorize]\nreview_below = 0.5\n", encoding="utf-8")
+    export = tmp_path / "checking.csv"
+    export.write_text("Date,Description,Amount\n" + "".join(
+        f"2024-03-{day:02d},Zelle payment to Maria Lopez JPM99{day:02d}x7q,-140.00\n" for day in (1, 8, 15, 22))
+        + "2024-03-05,KROGER #512 SEATTLE WA,-52.10\n", encoding="utf-8")
+    assert fin("import", str(export)).exit_code == 0
+    maria = of_merchant(fin, "marialopez")
+    assert len(maria) == 4 and all(r["category"] is None for r in maria)
+    assert of_merchant(fin, "kroger")[0]["category"] == "groceries"
+    assert {e["merchant"]: e["transactions"] for e in queue(fin)}["marialopez"] == 4
+    assert fin("label", maria[0]["id"], "Cleaning").exit_code == 0
+    assert [(r["category"], r["category_source"]) for r in of_merchant(fin, "marialopez")] == \
+        [("Cleaning", "user")] + [("Cleaning", "model")] * 3
+    assert "marialopez" not in {e["merchant"] for e in queue(fin)}
+
+
 def test_a_merchant_split_across_categories_goes_back_to_the_model(sample, home):
     walgreens = of_merchant(sample, "walgreens")
     assert len(walgreens) >= 3

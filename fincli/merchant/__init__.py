@@ -12,7 +12,7 @@ built it.
 
 from __future__ import annotations
 
-from .resolver import SERVICE, Resolved, resolve_field, resolve_text
+from .resolver import PERSON, SERVICE, Resolved, resolve_field, resolve_text
 
 
 VERSION = "2"
@@ -45,6 +45,12 @@ def resolve(description: str, payee: str | None = None) -> Resolved:
         return service
     key = " ".join(description.lower().split())[:40]
     return Resolved(key, key)
+
+
+def person_to_person(description: str) -> bool:
+    """A payment to or from a person through a payment service (`Zelle payment to Maria Lopez`)."""
+    return any((found := resolve_field(part)) is not None and found[1] == PERSON
+               for part in description.split(" | "))
 
 
 def normalize(description: str) -> str:

@@ -25,6 +25,11 @@ every labelled one (sign, bank category or words: a card's payments beside its f
 warehouse's fuel beside its groceries) that the model confidently puts in another
 category: see `Teaching.yields_to`. The order is: the user's label, the user's rules,
 the merchant's labels, the model.
+
+A payment to or from a person (`Zelle payment to Maria Lopez`) is for whatever that person
+is to the user (a cleaner, a friend splitting dinner, a tenant), which no seed list and no
+other user's label can know: the model only suggests its category, and the first label of
+the person teaches the rest.
 """
 
 from __future__ import annotations
@@ -410,6 +415,8 @@ class Categorize(Service):
         state: Result = plan.state
         review_below = settings(ws).review_below
         predictions = [p for op, result in results if op == "predict" for p in result]
+        from ..merchant import person_to_person
+
         renamed = current_names(ws.conn)       # a model trained before a rename still knows the old names
         overruled = set()
         for row, predicted in zip(state.rest, predictions):
@@ -427,7 +434,7 @@ class Categorize(Service):
             if predicted["category"].startswith(UNNAMED):      # a seed category the user has no name for
                 items.append(({"id": row[0], "source": None}, row))
                 state.to_review += 1
-            elif confidence >= review_below:
+            elif confidence >= review_below and not person_to_person(row[1]):
                 items.append(({"id": row[0], "source": "model", "category": predicted["category"],
                                "confidence": confidence}, row))
                 state.by_model += 1
