@@ -130,3 +130,11 @@ def test_a_config_written_by_an_earlier_fin_with_sections_for_later_services_sti
     result = fin("import", "--format", "json", CHECKING)
     assert result.exit_code == 0, result.stderr
     assert json_of(fin("run", "all", "--format", "json"))
+
+
+def test_rebuild_and_verify_report_in_one_plain_line(fin):
+    assert fin("import", "--no-services", CARD).exit_code == 0
+    result = fin("rebuild", "--verify")
+    assert result.exit_code == 0
+    assert result.stderr.count("\n") == 1 and "\\x" not in result.stderr
+    assert result.stderr.startswith("rebuilt from ") and "; verified: hash chain of " in result.stderr

@@ -242,7 +242,7 @@ def rebuild(ctx: typer.Context,
     if verify:
         checked = ledger.verify(ws)
         record.update(verified=True, digest=checked.digest)
-        line += f"\nverified: hash chain of {checked.events} events intact, replay matches the live state"
+        line += f"; verified: hash chain of {checked.events} events intact, replay matches the live state"
     done(fmt, record, line)
 
 
