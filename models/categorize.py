@@ -14,7 +14,7 @@ the user has labelled and one for merchants they have not (those lean on seeds a
 words, and are wrong more often): see `_calibrate`.
 
 Seeds weigh ``SEED_WEIGHT`` (as much as one user label each): enough to name a merchant
-nobody has labelled yet; the user's own labels of a merchant outvote its seed, and the
+nobody has labelled yet; the user's own labels of a merchant replace its seeds, and the
 many words and n-grams a user's merchant shares with no seed are learnt from the user only.
 
 The features are computed here rather than by scikit-learn's vectorizers so that predict
@@ -48,7 +48,7 @@ AMOUNT_SCALE = 0.3          # value of an amount one-hot: the words should speak
 BANK_SCALE = 1.0            # value of the bank's category: as strong as a word group, it names a merchant no seed does
 _WORD = re.compile(r"[^\W\d_]{2,}")
 UNNAMED = "\x1f"           # prefix of a seed category the user has no name for (never a user's name)
-NAMED_AT = 0.5             # a seed category takes the user's name with at least this much of the votes ...
+NAMED_AT = 1.0             # a seed category takes the user's name with at least a full vote (one label is not enough) ...
 NAMED_SHARE = 0.5          # ... and at least half of them
 
 
@@ -418,9 +418,11 @@ def _train(rows: list) -> tuple[dict, dict]:
     _check_rows(rows, need_label=True)
     if not rows:
         raise ValueError("no labelled rows to train on")
+    names = seed_names(rows)
+    labelled = {_merchant(r) for r in rows if not r.get("seed")}
+    rows = [r for r in rows if not (r.get("seed") and _merchant(r) in labelled)]
     user = [i for i, r in enumerate(rows) if not r.get("seed")]
     weights = _weights(rows)              # by the seed list's own categories, before any renaming
-    names = seed_names(rows)
     if names:                             # the user's taxonomy wins: seeds speak it, or wait unnamed
         rows = [{**r, "label": names[r["label"]] or UNNAMED + r["label"]} if r.get("seed") else r for r in rows]
     y = [r["label"] for r in rows]
