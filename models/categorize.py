@@ -14,7 +14,7 @@ the user has labelled and one for merchants they have not (those lean on seeds a
 words, and are wrong more often): see `_calibrate`.
 
 Seeds weigh ``SEED_WEIGHT`` (as much as one user label each): enough to name a merchant
-nobody has labelled yet; the user's own labels of a merchant replace its seeds, and the
+nobody has labelled yet; the user's own labels of a merchant outvote its seed, and the
 many words and n-grams a user's merchant shares with no seed are learnt from the user only.
 
 The features are computed here rather than by scikit-learn's vectorizers so that predict
@@ -418,11 +418,9 @@ def _train(rows: list) -> tuple[dict, dict]:
     _check_rows(rows, need_label=True)
     if not rows:
         raise ValueError("no labelled rows to train on")
-    names = seed_names(rows)
-    labelled = {_merchant(r) for r in rows if not r.get("seed")}
-    rows = [r for r in rows if not (r.get("seed") and _merchant(r) in labelled)]
     user = [i for i, r in enumerate(rows) if not r.get("seed")]
     weights = _weights(rows)              # by the seed list's own categories, before any renaming
+    names = seed_names(rows)
     if names:                             # the user's taxonomy wins: seeds speak it, or wait unnamed
         rows = [{**r, "label": names[r["label"]] or UNNAMED + r["label"]} if r.get("seed") else r for r in rows]
     y = [r["label"] for r in rows]
