@@ -239,8 +239,8 @@ _WORDS = re.compile(r"[^\W\d_]{2,}")
 
 def kind(description: str, amount: int, bank_category: str | None) -> tuple:
     """What tells apart two transactions of one merchant: the sign, the bank's category and the
-    description's words (numbers and one-letter pieces aside, so a store number or a reference does not)."""
-    words = " ".join(w for w in _WORDS.findall(description.casefold()) if not any(c.isdigit() for c in w))
+    description's runs of two or more letters (so a store number does not; the letters of a reference do)."""
+    words = " ".join(_WORDS.findall(description.casefold()))
     return (amount > 0) - (amount < 0), " ".join((bank_category or "").casefold().split()), words
 
 
@@ -412,36 +412,35 @@ class Categorize(Service):
         (ws.artifacts / SERVICE / LEGACY_MODEL_FILE).unlink(missing_ok=True)    # an older fin's pickle
 
     def to_events(self, ws: Workspace, plan: Plan, results: list, run: str) -> list[Event]:
+        from ..merchant import person_to_person
+
         state: Result = plan.state
         review_below = settings(ws).review_below
         predictions = [p for op, result in results if op == "predict" for p in result]
-        from ..merchant import person_to_person
-
         renamed = current_names(ws.conn)       # a model trained before a rename still knows the old names
-        overruled = set()
+        overruled, answered = set(), []
         for row, predicted in zip(state.rest, predictions):
-            teaching = state.checked.get(row[0])
-            if teaching is not None and teaching.yields_to(renamed.get(predicted["category"], predicted["category"]),
-                                                           round(float(predicted["confidence"]), 4)):
-                overruled.add(row[0])
-        items = state.by_rules + [(item, row) for item, row in state.by_merchants if row[0] not in overruled]
-        state.by_merchant -= len(overruled)
-        for row, predicted in zip(state.rest, predictions):
-            if row[0] in state.checked and row[0] not in overruled:
-                continue
+            category = renamed.get(predicted["category"], predicted["category"])
             confidence = round(float(predicted["confidence"]), 4)
-            predicted = {**predicted, "category": renamed.get(predicted["category"], predicted["category"])}
-            if predicted["category"].startswith(UNNAMED):      # a seed category the user has no name for
-                items.append(({"id": row[0], "source": None}, row))
+            teaching = state.checked.get(row[0])
+            if teaching is not None:
+                if not teaching.yields_to(category, confidence):
+                    continue                   # the merchant's labels stand
+                overruled.add(row[0])
+            if category.startswith(UNNAMED):   # a seed category the user has no name for
+                answered.append(({"id": row[0], "source": None}, row))
                 state.to_review += 1
             elif confidence >= review_below and not person_to_person(row[1]):
-                items.append(({"id": row[0], "source": "model", "category": predicted["category"],
-                               "confidence": confidence}, row))
+                answered.append(({"id": row[0], "source": "model", "category": category,
+                                  "confidence": confidence}, row))
                 state.by_model += 1
             else:
-                items.append(({"id": row[0], "source": "model", "suggestion": predicted["category"],
-                               "confidence": confidence}, row))
+                answered.append(({"id": row[0], "source": "model", "suggestion": category,
+                                  "confidence": confidence}, row))
                 state.to_review += 1
+        state.by_merchant -= len(overruled)
+        items = (state.by_rules + [(item, row) for item, row in state.by_merchants if row[0] not in overruled]
+                 + answered)
         return self._events(ws, state, items, run)
 
     def kept_on_failure(self, ws: Workspace, plan: Plan, run: str) -> list[Event]:
