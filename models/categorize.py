@@ -359,14 +359,33 @@ def _weights(rows: list):
     a bank-category seed weighs BANK_SEED_WEIGHT.
 
     So every category's seeds weigh the same in total, and how many entries the seed list
-    happens to have per category does not become a prior for that category.
+    happens to have per category does not become a prior for that category. Where the list files
+    a merchant the user has labelled under one category, its entries weigh nothing: the user's
+    labels say what the merchant is to them (five labels of IKEA say shopping; seven entries,
+    household). The entries of a merchant the list knows in several categories keep their weight:
+    their words tell its departments apart (`COSTCO GAS` is fuel beside a label of the warehouse).
     """
     import numpy as np
 
     seeds = Counter(r["label"] for r in rows if r.get("seed") and not r.get("bank_category"))
     mean = sum(seeds.values()) / len(seeds) if seeds else 0
-    return np.array([BANK_SEED_WEIGHT if r.get("seed") and r.get("bank_category") else
-                     SEED_WEIGHT * mean / seeds[r["label"]] if r.get("seed") else 1.0 for r in rows])
+    labelled = {_merchant(r) for r in rows if not r.get("seed")} - {""}
+    listed: dict[str, set] = defaultdict(set)        # the seed categories of each labelled merchant
+    for r in rows:
+        if r.get("seed") and _merchant(r) in labelled:
+            listed[_merchant(r)].add(r["label"])
+    one_category = {m for m, categories in listed.items() if len(categories) == 1}
+
+    def weight(r: dict) -> float:
+        if not r.get("seed"):
+            return 1.0
+        if r.get("bank_category"):
+            return BANK_SEED_WEIGHT
+        if _merchant(r) in one_category:
+            return 0.0
+        return SEED_WEIGHT * mean / seeds[r["label"]]
+
+    return np.array([weight(r) for r in rows])
 
 
 def seed_names(rows: list) -> dict[str, str | None]:

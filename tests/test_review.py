@@ -90,6 +90,24 @@ def test_a_label_does_not_teach_a_kind_of_transaction_its_merchant_history_sets_
     assert fin("rebuild", "--verify").exit_code == 0
 
 
+def test_the_users_labels_of_a_merchant_outweigh_the_seed_lists_entries_for_it(home, fin, tmp_path):
+    """The seed list files IKEA under household; the user calls it shopping. Its stores in other towns (other
+    words, so other kinds) are asked of the model, which learnt the user's labels and not the list's entries."""
+    towns = ["SEATTLE WA", "BOISE ID", "BELLEVUE WA", "PORTLAND OR"]
+    export = tmp_path / "card.csv"
+    export.write_text("Date,Description,Amount\n" + "".join(
+        f"2024-03-{day:02d},IKEA #{day:03d} {towns[day % 4]},-{60 + day}.25\n" for day in range(1, 13)),
+        encoding="utf-8")
+    assert fin("import", str(export)).exit_code == 0
+    ikea = of_merchant(fin, "ikea")
+    seattle = [r["id"] for r in ikea if "SEATTLE" in r["description"]]
+    assert fin("label", seattle[0], "shopping").exit_code == 0
+    assert fin("categorize", "--retrain").exit_code == 0
+    assert {(r["category"], r["confidence"]) for r in of_merchant(fin, "ikea") if r["id"] != seattle[0]} \
+        == {("shopping", merchant_confidence(1))}
+    assert fin("rebuild", "--verify").exit_code == 0
+
+
 def test_a_payment_to_a_person_waits_for_the_user_and_their_first_label_teaches_the_rest(home, fin, tmp_path):
     """What a payment to a person is for, only the user knows: the model suggests, never assigns, however
     sure it is (here: any answer of 0.5 or more would be assigned)."""
