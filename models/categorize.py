@@ -388,16 +388,20 @@ def _weights(rows: list):
     return np.array([weight(r) for r in rows])
 
 
-def seed_names(rows: list) -> dict[str, str | None]:
+def seed_names(rows: list) -> tuple[dict[str, str | None], dict[str, str]]:
     """Each seed category's name in the user's taxonomy, when the user's labels name categories their
     own way (any label that is not a seed category's name); else {} (the seed names are used as they are).
+    And the leanings of those left unnamed: the user's name their votes favour, too few to name it.
 
     A seed category is the user's category of the same name, case aside; otherwise the one user
     category whose name shares a word with it (`online_shopping` and "Shopping", `fees` and "Bank
     fees"); otherwise the one the user gave most of the labelled transactions that a model of the
     seeds alone calls that seed category (votes weighted by that model's probability; at least
     NAMED_AT of them and NAMED_SHARE of the share). A seed category with no such name maps to None:
-    its transactions wait in review."""
+    its transactions wait in review. Its leaning (at least NAMED_SHARE of its votes, however few)
+    only tells whether the model's answer for it agrees with a merchant's labels: one label of
+    Safeway as "Food at home" does not name `groceries`, but a Safeway store of other words that
+    the model calls `groceries` is not something other than its labels say."""
     import numpy as np
 
     seeds = [r for r in rows if r.get("seed")]
@@ -405,7 +409,7 @@ def seed_names(rows: list) -> dict[str, str | None]:
     seed_categories = sorted({r["label"] for r in seeds})
     own = {r["label"] for r in labelled}
     if not seeds or not own or own <= set(seed_categories):
-        return {}
+        return {}, {}
     by_case = {name.casefold(): name for name in sorted(own)}
     names: dict[str, str | None] = {s: by_case.get(s.casefold()) for s in seed_categories}
     for s in seed_categories:
@@ -413,6 +417,7 @@ def seed_names(rows: list) -> dict[str, str | None]:
         if names[s] is None and len(sharing) == 1:
             names[s] = sharing[0]
     unnamed = [s for s in seed_categories if names[s] is None]
+    leanings: dict[str, str] = {}
     if unnamed:
         model = _fit(seeds, [r["label"] for r in seeds], _weights(seeds))
         if model["coef"] is not None:
@@ -423,9 +428,12 @@ def seed_names(rows: list) -> dict[str, str | None]:
             for s in unnamed:
                 if votes[s]:
                     name, weight = max(votes[s].items(), key=lambda item: (item[1], item[0]))
-                    if weight >= NAMED_AT and weight >= NAMED_SHARE * sum(votes[s].values()):
-                        names[s] = name
-    return names
+                    if weight >= NAMED_SHARE * sum(votes[s].values()):
+                        if weight >= NAMED_AT:
+                            names[s] = name
+                        else:
+                            leanings[s] = name
+    return names, leanings
 
 
 def _name_words(name: str) -> set[str]:
@@ -439,7 +447,7 @@ def _train(rows: list) -> tuple[dict, dict]:
         raise ValueError("no labelled rows to train on")
     user = [i for i, r in enumerate(rows) if not r.get("seed")]
     weights = _weights(rows)              # by the seed list's own categories, before any renaming
-    names = seed_names(rows)
+    names, leanings = seed_names(rows)
     if names:                             # the user's taxonomy wins: seeds speak it, or wait unnamed
         rows = [{**r, "label": names[r["label"]] or UNNAMED + r["label"]} if r.get("seed") else r for r in rows]
     y = [r["label"] for r in rows]
@@ -450,7 +458,8 @@ def _train(rows: list) -> tuple[dict, dict]:
                               "new": calibration["new"]["temperature"]})
     named = [c for c in model["classes"] if not c.startswith(UNNAMED)]
     metrics = {"labels": len(user), "seed_rows": len(rows) - len(user), "categories": len(named),
-               "classes": named, "seed_names": names, "features": _Space.restore(model["space"]).size,
+               "classes": named, "seed_names": names, "seed_leanings": leanings,
+               "features": _Space.restore(model["space"]).size,
                "calibration": calibration}
     return model, metrics
 

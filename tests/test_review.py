@@ -90,6 +90,27 @@ def test_a_label_does_not_teach_a_kind_of_transaction_its_merchant_history_sets_
     assert fin("rebuild", "--verify").exit_code == 0
 
 
+def test_a_kind_the_model_puts_in_a_category_the_user_has_no_name_for_waits_in_review(home, fin, tmp_path):
+    """The warehouse labelled in a name of the user's own, the fuel is in a seed category they have no name
+    for yet: it waits in review, with no suggestion, rather than taking the warehouse's category."""
+    export = tmp_path / "card.csv"
+    export.write_text("Date,Description,Amount\n" + "".join(
+        f"2024-03-{day:02d},COSTCO {'WHSE' if day % 2 else 'GAS'} #1234 ISSAQUAH WA,-{40 + day}.10\n"
+        for day in range(1, 13)), encoding="utf-8")
+    assert fin("import", str(export)).exit_code == 0
+    costco = of_merchant(fin, "costco")
+    warehouse = [r["id"] for r in costco if "WHSE" in r["description"]]
+    fuel = [r["id"] for r in costco if "GAS" in r["description"]]
+    assert fin("label", warehouse[0], "Food at home").exit_code == 0
+    assert fin("categorize", "--retrain").exit_code == 0
+    after = {r["id"]: r for r in of_merchant(fin, "costco")}
+    assert [after[i]["category"] for i in warehouse] == ["Food at home"] * len(warehouse)
+    assert [after[i]["category"] for i in fuel] == [None] * len(fuel)
+    entry = {e["merchant"]: e for e in queue(fin)}["costco"]
+    assert (entry["transaction_ids"], entry["suggestion"]) == (fuel, None)
+    assert fin("rebuild", "--verify").exit_code == 0
+
+
 def test_the_users_labels_of_a_merchant_outweigh_the_seed_lists_entries_for_it(home, fin, tmp_path):
     """The seed list files IKEA under household; the user calls it shopping. Its stores in other towns (other
     words, so other kinds) are asked of the model, which learnt the user's labels and not the list's entries."""

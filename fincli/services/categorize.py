@@ -253,12 +253,29 @@ class Teaching:
     kinds: frozenset
     latest: int
 
-    def yields_to(self, predicted: str, confidence: float) -> bool:
+    def yields_to(self, predicted: str, confidence: float, leanings: dict[str, str]) -> bool:
         """For a transaction of a kind no label covers: the merchant's history says otherwise when the
-        model, which knows the labels, more likely than not puts it in another of the user's categories
-        (a seed category the user has no name for says nothing against the user's label). The model's
-        answer then stands as any other: assigned if sure enough, else a suggestion in review."""
-        return predicted != self.category and not predicted.startswith(UNNAMED) and confidence >= OTHER_KIND_AT
+        model, which knows the labels, more likely than not puts it in another category. The model's
+        answer then stands as any other: assigned if sure enough, else a suggestion in review. A seed
+        category the user has no name for yet is another category unless the user's labels lean it to
+        this one (`seed_leanings`): a warehouse's fuel, of no name yet, waits in review rather than
+        taking the warehouse's "Food at home"; a Safeway store of other words, which the model calls
+        `groceries`, takes the "Food at home" of the Safeway labelled."""
+        if predicted.startswith(UNNAMED):
+            predicted = leanings.get(predicted[len(UNNAMED):], predicted)
+        return predicted != self.category and confidence >= OTHER_KIND_AT
+
+
+def seed_leanings(ws: Workspace) -> dict[str, str]:
+    """Of the current model, the user's name each unnamed seed category leans to (models/categorize.py
+    `seed_names`), in the names of now."""
+    import json
+
+    row = ws.conn.execute(
+        "SELECT payload -> '$.metrics.seed_leanings' FROM events WHERE type = 'model.trained'"
+        " AND payload ->> '$.service' = ? ORDER BY seq DESC LIMIT 1", (SERVICE,)).fetchone()
+    renamed = current_names(ws.conn)
+    return {seed: renamed.get(name, name) for seed, name in json.loads(row[0] or "{}").items()} if row else {}
 
 
 def taught(ws: Workspace) -> dict[str, Teaching]:
@@ -418,13 +435,14 @@ class Categorize(Service):
         review_below = settings(ws).review_below
         predictions = [p for op, result in results if op == "predict" for p in result]
         renamed = current_names(ws.conn)       # a model trained before a rename still knows the old names
+        leanings = seed_leanings(ws) if state.checked else {}
         overruled, answered = set(), []
         for row, predicted in zip(state.rest, predictions):
             category = renamed.get(predicted["category"], predicted["category"])
             confidence = round(float(predicted["confidence"]), 4)
             teaching = state.checked.get(row[0])
             if teaching is not None:
-                if not teaching.yields_to(category, confidence):
+                if not teaching.yields_to(category, confidence, leanings):
                     continue                   # the merchant's labels stand
                 overruled.add(row[0])
             if category.startswith(UNNAMED):   # a seed category the user has no name for
