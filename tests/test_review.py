@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fincli.ledger import maintenance
-from fincli.services.categorize import merchant_confidence
+from fincli.services.categorize import kind, merchant_confidence
 from fincli.workspace import open_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,6 +88,16 @@ def test_a_label_does_not_teach_a_kind_of_transaction_its_merchant_history_sets_
     held = [r["id"] for r in fuel if after[r["id"]]["category"] is None]
     assert held and entries["costco"]["suggestion"] == "fuel" and entries["costco"]["transaction_ids"] == held
     assert fin("rebuild", "--verify").exit_code == 0
+
+
+def test_a_store_number_or_a_payment_reference_does_not_make_another_kind():
+    """Kinds are what a merchant's labels cover: the words, sign and bank category, not the numbers."""
+    assert kind("Zelle payment to Maria Garcia JPM99cfu6gj", -14000, None) == \
+        kind("Zelle payment to Maria Garcia JPM99grpphc", -9000, None)
+    assert kind("SAFEWAY #1234 SEATTLE WA", -2000, "Groceries") == kind("SAFEWAY 0987 SEATTLE WA", -50, "groceries")
+    assert kind("COSTCO GAS #1234 ISSAQUAH WA", -4000, None) != kind("COSTCO WHSE #1234 ISSAQUAH WA", -4000, None)
+    assert kind("AMAZON MKTPL", -2000, None) != kind("AMAZON MKTPL", 2000, None)
+    assert kind("AMAZON MKTPL", -2000, "Shopping") != kind("AMAZON MKTPL", -2000, "Travel")
 
 
 def test_a_kind_the_model_puts_in_a_category_the_user_has_no_name_for_waits_in_review(home, fin, tmp_path):

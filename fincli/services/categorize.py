@@ -238,9 +238,11 @@ _WORDS = re.compile(r"[^\W\d_]{2,}")
 
 
 def kind(description: str, amount: int, bank_category: str | None) -> tuple:
-    """What tells apart two transactions of one merchant: the sign, the bank's category and the
-    description's runs of two or more letters (so a store number does not; the letters of a reference do)."""
-    words = " ".join(_WORDS.findall(description.casefold()))
+    """What tells apart two transactions of one merchant: the sign, the bank's category and the runs of
+    two or more letters in the description's words without a digit (a store number or a payment reference,
+    `#1234` or `JPM99cfu6gj`, does not; `COSTCO GAS` and `COSTCO WHSE` are two kinds)."""
+    words = " ".join(run for word in description.casefold().split() if not any(c.isdigit() for c in word)
+                     for run in _WORDS.findall(word))
     return (amount > 0) - (amount < 0), " ".join((bank_category or "").casefold().split()), words
 
 
