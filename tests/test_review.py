@@ -30,6 +30,17 @@ def queue(fin) -> list[dict]:
     return json.loads(result.stdout)
 
 
+def costco_warehouse_and_fuel(fin, tmp_path) -> tuple[list[dict], list[dict]]:
+    """A card export of Costco's warehouse and fuel, imported: (the warehouse rows, the fuel rows)."""
+    export = tmp_path / "card.csv"
+    export.write_text("Date,Description,Amount\n" + "".join(
+        f"2024-03-{day:02d},COSTCO {'WHSE' if day % 2 else 'GAS'} #1234 ISSAQUAH WA,-{40 + day}.10\n"
+        for day in range(1, 13)), encoding="utf-8")
+    assert fin("import", str(export)).exit_code == 0
+    costco = of_merchant(fin, "costco")
+    return [r for r in costco if "WHSE" in r["description"]], [r for r in costco if "GAS" in r["description"]]
+
+
 def verified(home: Path) -> None:
     ws = open_workspace(home)
     try:
@@ -69,14 +80,7 @@ def test_one_label_gives_the_merchants_other_transactions_its_category(sample, h
 def test_a_label_does_not_teach_a_kind_of_transaction_its_merchant_history_sets_apart(home, fin, tmp_path):
     """A warehouse's groceries labelled: its fuel, of other words, which the model retrained on that label
     still calls fuel, is not taught groceries; it is the model's (here: in review with its suggestion)."""
-    export = tmp_path / "card.csv"
-    export.write_text("Date,Description,Amount\n" + "".join(
-        f"2024-03-{day:02d},COSTCO {'WHSE' if day % 2 else 'GAS'} #1234 ISSAQUAH WA,-{40 + day}.10\n"
-        for day in range(1, 13)), encoding="utf-8")
-    assert fin("import", str(export)).exit_code == 0
-    costco = of_merchant(fin, "costco")
-    warehouse = [r for r in costco if "WHSE" in r["description"]]
-    fuel = [r for r in costco if "GAS" in r["description"]]
+    warehouse, fuel = costco_warehouse_and_fuel(fin, tmp_path)
     assert len(warehouse) == len(fuel) == 6
     assert fin("label", warehouse[0]["id"], "groceries").exit_code == 0
     assert fin("categorize", "--retrain").exit_code == 0
@@ -103,14 +107,7 @@ def test_a_store_number_or_a_payment_reference_does_not_make_another_kind():
 def test_a_kind_the_model_puts_in_a_category_the_user_has_no_name_for_waits_in_review(home, fin, tmp_path):
     """The warehouse labelled in a name of the user's own, the fuel is in a seed category they have no name
     for yet: it waits in review, with no suggestion, rather than taking the warehouse's category."""
-    export = tmp_path / "card.csv"
-    export.write_text("Date,Description,Amount\n" + "".join(
-        f"2024-03-{day:02d},COSTCO {'WHSE' if day % 2 else 'GAS'} #1234 ISSAQUAH WA,-{40 + day}.10\n"
-        for day in range(1, 13)), encoding="utf-8")
-    assert fin("import", str(export)).exit_code == 0
-    costco = of_merchant(fin, "costco")
-    warehouse = [r["id"] for r in costco if "WHSE" in r["description"]]
-    fuel = [r["id"] for r in costco if "GAS" in r["description"]]
+    warehouse, fuel = ([r["id"] for r in rows] for rows in costco_warehouse_and_fuel(fin, tmp_path))
     assert fin("label", warehouse[0], "Food at home").exit_code == 0
     assert fin("categorize", "--retrain").exit_code == 0
     after = {r["id"]: r for r in of_merchant(fin, "costco")}
