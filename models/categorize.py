@@ -396,9 +396,10 @@ def seed_names(rows: list) -> tuple[dict[str, str | None], dict[str, str]]:
     A seed category is the user's category of the same name, case aside; otherwise the one user
     category whose name shares a word with it (`online_shopping` and "Shopping", `fees` and "Bank
     fees"); otherwise the one the user gave most of the labelled transactions that a model of the
-    seeds alone calls that seed category (votes weighted by that model's probability; at least
-    NAMED_AT of them and NAMED_SHARE of the share). A seed category with no such name maps to None:
-    its transactions wait in review. Its leaning (at least NAMED_SHARE of its votes, however few)
+    seeds alone calls that seed category (votes weighted by that model's probability, a merchant's
+    labelled transactions sharing one vote; at least NAMED_AT of them and NAMED_SHARE of the share:
+    so one merchant never names a category, however many of its transactions `fin review` labelled).
+    A seed category with no such name maps to None: its transactions wait in review. Its leaning (at least NAMED_SHARE of its votes, however few)
     only tells whether the model's answer for it agrees with a merchant's labels: one label of
     Safeway as "Food at home" does not name `groceries`, but a Safeway store of other words that
     the model calls `groceries` is not something other than its labels say."""
@@ -422,9 +423,11 @@ def seed_names(rows: list) -> tuple[dict[str, str | None], dict[str, str]]:
         model = _fit(seeds, [r["label"] for r in seeds], _weights(seeds))
         if model["coef"] is not None:
             p = _softmax(_logits(model, labelled))
+            merchant = [_merchant(r) or f"#{i}" for i, r in enumerate(labelled)]
+            rows_of = Counter(merchant)     # a merchant is one voter, however many of its rows are labelled
             votes: dict[str, Counter] = defaultdict(Counter)
             for i, k in enumerate(np.argmax(p, axis=1)):
-                votes[model["classes"][k]][labelled[i]["label"]] += float(p[i, k])
+                votes[model["classes"][k]][labelled[i]["label"]] += float(p[i, k]) / rows_of[merchant[i]]
             for s in unnamed:
                 if votes[s]:
                     name, weight = max(votes[s].items(), key=lambda item: (item[1], item[0]))

@@ -277,3 +277,22 @@ def test_a_seed_category_takes_the_one_user_name_that_shares_a_word_with_it(home
     said = {r["description"]: r["category"] or review.get(r["id"]) for r in transactions(fin)}
     assert said["HOME DEPOT #4711 SEATTLE WA"] == "Groceries & household"
     assert said["SHELL OIL 57442"] is None
+
+
+def test_one_merchant_labelled_in_full_does_not_name_a_seed_category(home, fin, tmp_path):
+    """`fin review` labels every transaction of a merchant at once: eight paychecks labelled "Salary" are one
+    merchant's word, not eight votes, so whatever the seed list calls them does not become "Salary"."""
+    export = tmp_path / "checking.csv"
+    export.write_text("Date,Description,Amount\n" + "".join(
+        f"2024-{month:02d}-15,ACME ROBOTICS    DIRECT DEP    PPD ID: 9994532995,2500.00\n" for month in range(1, 9))
+        + "2024-03-02,TARGET T-1234 SEATTLE WA,-41.20\n2024-03-09,NORDSTROM #8504 SEATTLE WA,-88.10\n"
+        + "2024-03-12,AMAZON MKTPL*2K4XY7,-23.99\n", encoding="utf-8")
+    assert fin("import", str(export)).exit_code == 0
+    acme = next(r["merchant"] for r in transactions(fin) if r["description"].startswith("ACME"))
+    result = fin("label", "--merchant", acme, "Salary")
+    assert result.exit_code == 0 and "labelled 8 transactions" in result.stderr
+    assert fin("categorize", "--retrain").exit_code == 0
+    review = {r["id"]: r["suggestion"] for r in transactions(fin, "--review")}
+    said = {r["description"]: r["category"] or review.get(r["id"]) for r in transactions(fin)}
+    assert [text for text, name in said.items() if name == "Salary"] == \
+        ["ACME ROBOTICS    DIRECT DEP    PPD ID: 9994532995"]
