@@ -118,6 +118,27 @@ def test_a_kind_the_model_puts_in_a_category_the_user_has_no_name_for_waits_in_r
     assert fin("rebuild", "--verify").exit_code == 0
 
 
+def test_a_model_that_does_not_give_a_labelled_transaction_its_label_does_not_overrule_its_merchant(
+        home, fin, tmp_path):
+    """Shell labelled "Snacks" beside ARCO labelled "Fuel": the model still calls the labelled Shell row
+    fuel, so its answer for Shell's other kind (SERVICE STATION) says nothing against the label."""
+    export = tmp_path / "card.csv"
+    export.write_text("Date,Description,Amount\n" + "".join(
+        f"2024-03-{day:02d},SHELL {'OIL' if day % 2 else 'SERVICE STATION'} 57442 SEATTLE WA,-{10 + day}.45\n"
+        f"2024-03-{day:02d},ARCO AMPM 4248 BOISE ID,-{30 + day}.10\n" for day in range(1, 21)), encoding="utf-8")
+    assert fin("import", str(export)).exit_code == 0
+    assert fin("label", of_merchant(fin, "arcoampm")[0]["id"], "Fuel").exit_code == 0
+    shell = of_merchant(fin, "shell")
+    oil = [r["id"] for r in shell if "OIL" in r["description"]]
+    assert fin("label", oil[0], "Snacks").exit_code == 0
+    assert fin("categorize", "--retrain").exit_code == 0
+    after = of_merchant(fin, "shell")
+    assert {r["id"] for r in after if "SERVICE STATION" in r["description"]} == {
+        r["id"] for r in after if r["category"] == "Snacks" and r["category_source"] == "model"} - set(oil)
+    assert {(r["category"], r["category_source"]) for r in after} == {("Snacks", "user"), ("Snacks", "model")}
+    assert fin("rebuild", "--verify").exit_code == 0
+
+
 def test_the_users_labels_of_a_merchant_outweigh_the_seed_lists_entries_for_it(home, fin, tmp_path):
     """The seed list files IKEA under household; the user calls it shopping. Its stores in other towns (other
     words, so other kinds) are asked of the model, which learnt the user's labels and not the list's entries."""

@@ -248,24 +248,32 @@ def kind(description: str, amount: int, bank_category: str | None) -> tuple:
 
 @dataclass(frozen=True)
 class Teaching:
-    """What a merchant's labels say: the one category they agree on, how many, the kinds they cover and
-    the log position of the latest (a model trained before it has not learnt it)."""
+    """What a merchant's labels say: the one category they agree on, how many, the kinds they cover, the
+    log position of the latest (a model trained before it has not learnt it) and the transactions labelled."""
     category: str
     labels: int
     kinds: frozenset
     latest: int
+    ids: frozenset
 
-    def yields_to(self, predicted: str, confidence: float, leanings: dict[str, str]) -> bool:
+    def yields_to(self, predicted: str, confidence: float, leanings: dict[str, str], answers: dict[str, str]) -> bool:
         """For a transaction of a kind no label covers: the merchant's history says otherwise when the
-        model, which knows the labels, more likely than not puts it in another category. The model's
-        answer then stands as any other: assigned if sure enough, else a suggestion in review. A seed
-        category the user has no name for yet is another category unless the user's labels lean it to
-        this one (`seed_leanings`): a warehouse's fuel, of no name yet, waits in review rather than
-        taking the warehouse's "Food at home"; a Safeway store of other words, which the model calls
-        `groceries`, takes the "Food at home" of the Safeway labelled."""
-        if predicted.startswith(UNNAMED):
-            predicted = leanings.get(predicted[len(UNNAMED):], predicted)
-        return predicted != self.category and confidence >= OTHER_KIND_AT
+        model, which knows the labels, more likely than not puts it in another category, and gives the
+        labelled transactions (`answers`: the model's category for each) their labels. The model's
+        answer then stands as any other: assigned if sure enough, else a suggestion in review. A model
+        that puts a labelled transaction elsewhere has not learnt the merchant, and the labels stand: an
+        ATM withdrawal labelled Cash, which it calls Bank fees like the bank's ATM fees, does not send
+        the withdrawals at other addresses to review. A seed category the user has no name for yet is
+        another category unless the user's labels lean it to this one (`seed_leanings`): a warehouse's
+        fuel, of no name yet, waits in review rather than taking the warehouse's "Food at home"; a
+        Safeway store of other words, which the model calls `groceries`, takes the "Food at home" of the
+        Safeway labelled."""
+        def named(category: str) -> str:
+            return leanings.get(category[len(UNNAMED):], category) if category.startswith(UNNAMED) else category
+
+        if any(named(answers.get(i, "")) != self.category for i in self.ids):
+            return False
+        return named(predicted) != self.category and confidence >= OTHER_KIND_AT
 
 
 def seed_leanings(ws: Workspace) -> dict[str, str]:
@@ -284,13 +292,15 @@ def taught(ws: Workspace) -> dict[str, Teaching]:
     """Each merchant whose labelled transactions all carry one category, and what they teach."""
     found: dict[str, dict[str, list[tuple]]] = {}
     latest: dict[str, int] = {}
-    for merchant, category, description, amount, bank_category, seq in ws.conn.execute(
-            "SELECT t.merchant, t.category, t.description, t.amount, t.bank_category, l.seq FROM transactions t"
+    ids: dict[str, set] = {}
+    for txn_id, merchant, category, description, amount, bank_category, seq in ws.conn.execute(
+            "SELECT t.id, t.merchant, t.category, t.description, t.amount, t.bank_category, l.seq FROM transactions t"
             " JOIN labels l ON l.id = t.id"
             " WHERE t.replaced_by IS NULL AND t.category_source = 'user' AND t.merchant != ''"):
         found.setdefault(merchant, {}).setdefault(category, []).append(kind(description, amount, bank_category))
         latest[merchant] = max(latest.get(merchant, 0), seq)
-    return {merchant: Teaching(category, len(kinds), frozenset(kinds), latest[merchant])
+        ids.setdefault(merchant, set()).add(txn_id)
+    return {merchant: Teaching(category, len(kinds), frozenset(kinds), latest[merchant], frozenset(ids[merchant]))
             for merchant, cats in found.items() if len(cats) == 1 for category, kinds in cats.items()}
 
 
@@ -314,6 +324,7 @@ class Result:
     by_merchants: list[tuple[dict, tuple]] = field(default_factory=list)
     rest: list[tuple] = field(default_factory=list)            # what the model is asked about
     checked: dict[str, Teaching] = field(default_factory=dict)  # of those, the ones a merchant's labels teach
+    witnesses: list[str] = field(default_factory=list)  # their merchants' labelled transactions, asked about too
     trained_with: dict = field(default_factory=dict)
     model: str = ""
 
@@ -404,6 +415,7 @@ class Categorize(Service):
         state.checked = {row[0]: teaching for row, teaching in to_check      # by a model that knows the labels
                          if training or (model.sha256 is not None and model.label_seq >= teaching.latest)}
         state.rest += [row for row, _ in to_check if row[0] in state.checked]
+        state.witnesses = sorted({i for teaching in state.checked.values() for i in teaching.ids})
         state.by_rule, state.by_merchant = len(state.by_rules), len(state.by_merchants)
         ops: list[tuple[str, list[dict]]] = []
         if training:
@@ -411,9 +423,9 @@ class Categorize(Service):
             keep = latest_per_transaction(data.txn_ids)
             state.trained_with = {"labels": len(keep), "label_seq": max(data.label_seqs, default=0)}
             ops.append(("train", [data.rows[i] for i in keep] + named_seed_rows(ws)))
-        for start in range(0, len(state.rest), PREDICT_BATCH):
-            batch = state.rest[start:start + PREDICT_BATCH]
-            ops.append(("predict", online_features(ws, [row[0] for row in batch])))
+        asked = [row[0] for row in state.rest] + state.witnesses
+        for start in range(0, len(asked), PREDICT_BATCH):
+            ops.append(("predict", online_features(ws, asked[start:start + PREDICT_BATCH])))
         return Plan(ops, state.considered, state)
 
     def check(self, op: str, rows: list[dict], result) -> str | None:
@@ -438,13 +450,15 @@ class Categorize(Service):
         predictions = [p for op, result in results if op == "predict" for p in result]
         renamed = current_names(ws.conn)       # a model trained before a rename still knows the old names
         leanings = seed_leanings(ws) if state.checked else {}
+        witnessed = {i: renamed.get(p["category"], p["category"])
+                     for i, p in zip(state.witnesses, predictions[len(state.rest):])}
         overruled, answered = set(), []
         for row, predicted in zip(state.rest, predictions):
             category = renamed.get(predicted["category"], predicted["category"])
             confidence = round(float(predicted["confidence"]), 4)
             teaching = state.checked.get(row[0])
             if teaching is not None:
-                if not teaching.yields_to(category, confidence, leanings):
+                if not teaching.yields_to(category, confidence, leanings, witnessed):
                     continue                   # the merchant's labels stand
                 overruled.add(row[0])
             if category.startswith(UNNAMED):   # a seed category the user has no name for
