@@ -164,6 +164,9 @@ def add(ws, name: str) -> dict:
         known = taxonomy(ws.conn)
         existing = _find(known, name, "NAME")
         if existing is not None:
+            if existing != name and known[existing]["source"] == "seed":
+                raise InputError(f"category {existing!r} already exists (the seed list's)",
+                                 f"to call it {name!r}: `fin categories rename {existing} {name}`")
             raise InputError(f"category {existing!r} already exists", LIST_HINT)
         head = ev.head(ws.conn)[0]
         ev.append(ws.conn, [Event(ADDED, f"{ADDED}:{name}:{head}", ev.now()[:10], "user", {"name": name})])

@@ -393,7 +393,8 @@ def seed_names(rows: list) -> tuple[dict[str, str | None], dict[str, str]]:
     own way (any label that is not a seed category's name); else {} (the seed names are used as they are).
     And the leanings of those left unnamed: the user's name their votes favour, too few to name it.
 
-    A seed category is the user's category of the same name, case aside; otherwise the one user
+    A seed category the user renamed is theirs (its rows are `named`). Any other is the user's
+    category of the same name, case aside; otherwise the one user
     category whose name shares a word with it (`online_shopping` and "Shopping", `fees` and "Bank
     fees"); otherwise the one the user gave most of the labelled transactions that a model of the
     seeds alone calls that seed category (votes weighted by that model's probability, a merchant's
@@ -408,7 +409,7 @@ def seed_names(rows: list) -> tuple[dict[str, str | None], dict[str, str]]:
     seeds = [r for r in rows if r.get("seed")]
     labelled = [r for r in rows if not r.get("seed")]
     seed_categories = sorted({r["label"] for r in seeds})
-    own = {r["label"] for r in labelled}
+    own = {r["label"] for r in labelled} | {r["label"] for r in seeds if r.get("named")}
     if not seeds or not own or own <= set(seed_categories):
         return {}, {}
     by_case = {name.casefold(): name for name in sorted(own)}

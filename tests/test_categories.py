@@ -102,6 +102,9 @@ def test_add_declares_once_in_any_case_and_a_repeat_writes_nothing(bank):
         again = bank("categories", "add", name)
         assert again.exit_code == 1
         assert len(again.stderr.strip().splitlines()) == 1 and "already exists" in again.stderr
+    seed = bank("categories", "add", "Groceries")        # the seed list's, in another case: rename it instead
+    assert seed.exit_code == 1 and len(seed.stderr.strip().splitlines()) == 1
+    assert "`fin categories rename groceries Groceries`" in seed.stderr
     assert events(bank.home) == before + 1
 
 

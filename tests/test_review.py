@@ -118,6 +118,19 @@ def test_a_kind_the_model_puts_in_a_category_the_user_has_no_name_for_waits_in_r
     assert fin("rebuild", "--verify").exit_code == 0
 
 
+def test_a_seed_category_the_user_renamed_is_theirs_beside_names_of_their_own(home, fin, tmp_path):
+    """The warehouse labelled in a name of the user's own, `fuel` renamed "Car": the fuel is the user's
+    "Car", not a category they have no name for."""
+    warehouse, fuel = ([r["id"] for r in rows] for rows in costco_warehouse_and_fuel(fin, tmp_path))
+    assert fin("label", warehouse[0], "Food at home").exit_code == 0
+    assert fin("categories", "rename", "fuel", "Car").exit_code == 0
+    assert fin("categorize", "--retrain").exit_code == 0
+    after = {r["id"]: r for r in of_merchant(fin, "costco")}
+    assert [after[i]["category"] for i in warehouse] == ["Food at home"] * len(warehouse)
+    assert [(after[i]["category"], after[i]["category_source"]) for i in fuel] == [("Car", "model")] * len(fuel)
+    assert "costco" not in {e["merchant"] for e in queue(fin)}
+
+
 def test_a_model_that_does_not_give_a_labelled_transaction_its_label_does_not_overrule_its_merchant(
         home, fin, tmp_path):
     """Shell labelled "Snacks" beside ARCO labelled "Fuel": the model still calls the labelled Shell row

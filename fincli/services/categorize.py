@@ -139,9 +139,11 @@ def bank_category_rows() -> list[dict]:
 
 
 def named_seed_rows(ws: Workspace) -> list[dict]:
-    """The seed rows, each seed category under the name the user renamed it to (`fin categories rename`)."""
+    """The seed rows, each seed category under the name the user renamed or merged it to (`fin categories
+    rename fuel Car`). Those rows are `named`: the user has a name for that category, and the model never
+    holds it back as one they have none for (models/categorize.py `seed_names`)."""
     renamed = current_names(ws.conn)
-    return [{**r, "label": renamed.get(r["label"], r["label"])} for r in seed_rows()]
+    return [{**r, "label": renamed[r["label"]], "named": True} if r["label"] in renamed else r for r in seed_rows()]
 
 
 @dataclass
