@@ -170,8 +170,26 @@ def test_from_cron_predict_bills_is_silent_unless_something_is_due_or_changed(hi
     assert "changes:" in text and "new: Weekly Box" in text and "2025-03-01  Weekly Box" in text
     again = _fin(home, "predict-bills", "--today", "2025-02-25", "--days", "7")
     assert "changes:" not in again.stdout + again.stderr          # each alert is shown once
-    quiet = _fin(home, "predict-bills", "--today", "2030-01-01", "--days", "0")
-    assert quiet.returncode == 0 and quiet.stdout == quiet.stderr == ""
+    years_on = _fin(home, "predict-bills", "--today", "2030-01-01", "--days", "0")
+    assert years_on.returncode == 0 and years_on.stdout == ""          # nothing due, no alert: no summary
+    accounts = sorted(s["account"] for s in json.loads(_fin(home, "bills", "--format", "json").stdout))
+    assert [line.split("'")[1] for line in years_on.stderr.splitlines()] == sorted(set(accounts))
+    assert all(" days before 2030-01-01): " in line for line in years_on.stderr.splitlines())
+
+
+def test_from_cron_predict_bills_says_once_per_account_when_its_data_is_old(tmp_path):
+    """Quiet while the account's data is recent and nothing is due; once its newest transaction is more
+    than STALE_DAYS old, one line says so, since what is due there is only known up to that date."""
+    home = tmp_path / "ws"
+    rows = [(f"2024-{m:02d}-15", "STREAMFLIX SUBSCRIPTION", "-12.99") for m in range(1, 7)]
+    assert _fin(home, "import", str(_csv(tmp_path / "card.csv", rows)), "--account", "card",
+                "--currency", "USD").returncode == 0
+    fresh = _fin(home, "predict-bills", "--today", "2024-06-20", "--days", "3")
+    assert fresh.returncode == 0 and fresh.stdout == fresh.stderr == ""
+    old = _fin(home, "predict-bills", "--today", "2024-09-01", "--days", "3")
+    assert old.returncode == 0 and old.stdout == ""
+    assert old.stderr == ("account 'card' has no transaction after 2024-06-15 (78 days before 2024-09-01): "
+                          "bills there are known only up to then; import a recent export of it\n")
 
 
 def test_predict_bills_and_an_import_at_the_same_moment_both_complete(history, tmp_path):

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 SERVICE = "bills"
 RECENT_DAYS = 45
 DEFAULT_DAYS = 14
+STALE_DAYS = 45       # an account's data older than this (a monthly export missed) makes predict-bills say so
 MONEY_FIELDS = ("average_amount", "last_amount", "next_amount", "next_amount_low", "next_amount_high")
 STREAM_FIELDS = ["id", "merchant", "category", "account", "currency", "direction", "frequency", "amount_kind",
                  "status", "first_date", "last_date", "next_date", "next_date_earliest", "next_date_latest",
@@ -271,6 +272,18 @@ def due(ws: Workspace, days: int, today: date) -> list[dict]:
     return sorted(items, key=lambda i: (i["due_date"], i["merchant"]))
 
 
+def stale_accounts(ws: Workspace, today: date) -> list[tuple[str, str]]:
+    """(account, its newest date) for each account with a bill or income stream in force whose data
+    ends more than STALE_DAYS before today: what is due there is only known up to that date."""
+    fixes = corrections(ws)
+    accounts = {s["account"] for s in kept_streams(ws, fixes=fixes)
+                if s["status"] != "cancelled" and fixes.get(s["id"], {}).get("decision") != "ignored"}
+    cutoff = (today - timedelta(days=STALE_DAYS)).isoformat()
+    return [(account, newest) for account, newest in ws.conn.execute(
+            "SELECT account, MAX(date) FROM transactions WHERE replaced_by IS NULL GROUP BY account ORDER BY account")
+            if account in accounts and newest < cutoff]
+
+
 def unseen_alerts(ws: Workspace) -> list[dict]:
     """Alerts not shown yet, each with its event id and the stream's merchant."""
     shown = set()
@@ -400,8 +413,12 @@ def _commands(kit) -> tuple[dict, list]:
 
         ws = workspace(ctx)
         refresh(ws, models_dir)
-        items = due(ws, days, date.fromisoformat(today) if today else date.today())
+        day = date.fromisoformat(today) if today else date.today()
+        items = due(ws, days, day)
         alerts = unseen_alerts(ws)
+        for account, newest in stale_accounts(ws, day):         # a problem, so cron mails it too
+            kit.message(f"account {account!r} has no transaction after {newest} ({(day - date.fromisoformat(newest)).days}"
+                        f" days before {day}): bills there are known only up to then; import a recent export of it")
         if fmt is Format.json:
             kit.render(items, DUE_FIELDS, fmt)
         elif os.isatty(1) or os.isatty(2) or fmt is not Format.table:      # a person at a terminal
