@@ -294,6 +294,29 @@ def test_interactive_review_labels_skips_makes_rules_and_quits_keeping_answers(s
     assert sample("rebuild", "--verify").exit_code == 0
 
 
+def test_interactive_review_shows_hostile_descriptions_escaped_and_cut_to_the_terminal(home, fin, tmp_path):
+    """An escape sequence in a description is shown, not run; a long one is cut to the terminal's width."""
+    pexpect = pytest.importorskip("pexpect")
+    export = tmp_path / "card.csv"
+    long = "KARTENZAHLUNG GIROCARD " + " ".join(f"REF{n:04d}" for n in range(30))
+    export.write_text("Date,Description,Amount\n" + "".join(
+        f"2024-03-{day:02d},\"EVIL\x1b[2J CORP {long}\",-{10 + day}.00\n" for day in range(1, 4)), encoding="utf-8")
+    assert fin("import", str(export)).exit_code == 0
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TERM="dumb", COLUMNS="80")
+    child = pexpect.spawn(sys.executable, ["-m", "fincli.cli", "--home", str(home), "review"],
+                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 80))
+    child.expect("> ")
+    shown = child.before
+    child.sendline("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "\x1b" not in shown and "EVIL\\x1b[2J CORP" in shown
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    lines = [line for line in shown.splitlines() if "EVIL" in line]
+    assert len(lines) == 3 and all(line.endswith("…") for line in lines)
+
+
 def test_a_later_import_of_a_labelled_merchant_takes_its_category(fin, home):
     exports = ROOT / "data" / "samples" / "exports"
     assert fin("import", exports / "checking_2025-01-01_2025-02-18.csv").exit_code == 0

@@ -13,11 +13,12 @@ from typing import Optional
 
 import typer
 
-from ..output import Format, message
+from ..output import Format, message, visible
 from .options import workspace
 
 SHOWN = 5          # transactions listed per merchant before "… and N more"
-HELP = "Enter = accept the suggestion, a category name = label them, r = rule, s = skip, q = quit"
+MIN_DESCRIPTION = 20  # a description is cut to the terminal's width, never shorter than this
+HELP = "Enter = accept the suggestion, a name = label them, r = rule, s = skip, q = quit"
 
 
 def review(
@@ -104,7 +105,8 @@ def _ask(ws) -> None:
                     continue
                 rule, result = categorize.rule_for_merchant(ws, entry["merchant"], category)
                 rules += 1
-                print(f"rule {rule.id}: {entry['merchant']} -> {rule.category} ({result.by_rule} transactions)")
+                print(f"rule {rule.id}: {visible(entry['merchant'])} -> {visible(rule.category)}"
+                      f" ({result.by_rule} transactions)")
                 break
             category = answer or entry["suggestion"]
             if not category:
@@ -112,24 +114,33 @@ def _ask(ws) -> None:
                 continue
             count = categorize.label_merchant(ws, entry["merchant"], category)
             labelled += count
-            print(f"labelled {count} transaction{'s' if count != 1 else ''} of {entry['name']} as {category}")
+            print(f"labelled {count} transaction{'s' if count != 1 else ''} of {visible(entry['name'])}"
+                  f" as {visible(category)}")
             break
 
 
 def _show(ws, entry: dict) -> None:
-    total = f", {entry['total']} {entry['currency']}" if entry["total"] is not None else ""
-    print(f"\n{entry['name']} [{entry['merchant']}]: {entry['transactions']} transactions{total}")
+    """The merchant, its transactions (a description cut to the terminal's width) and the suggestion;
+    every value from the data made visible (an escape sequence in a description is shown, not run)."""
+    import shutil
+
+    from ..money import format_minor
+
+    total = f", {entry['total']} {visible(entry['currency'])}" if entry["total"] is not None else ""
+    print(f"\n{visible(entry['name'])} [{visible(entry['merchant'])}]: {entry['transactions']} transactions{total}")
     rows = ws.conn.execute(
         "SELECT date, amount, currency, description FROM transactions WHERE id IN (SELECT value FROM json_each(?))"
         " ORDER BY date DESC", (_json(entry["transaction_ids"]),)).fetchall()
-    from ..money import format_minor
-
+    width = shutil.get_terminal_size().columns
     for date, amount, currency, description in rows[:SHOWN]:
-        print(f"  {date}  {format_minor(amount, currency):>10} {currency}  {description}")
+        line = f"  {date}  {format_minor(amount, currency):>10} {visible(currency)}  "
+        text = visible(description)
+        room = max(width - len(line) - 1, MIN_DESCRIPTION)
+        print(line + (text if len(text) <= room else text[:room - 1] + "…"))
     if len(rows) > SHOWN:
         print(f"  … and {len(rows) - SHOWN} more")
     if entry["suggestion"]:
-        print(f"suggestion: {entry['suggestion']} ({entry['confidence']:.0%} sure)")
+        print(f"suggestion: {visible(entry['suggestion'])} ({entry['confidence']:.0%} sure)")
     else:
         print("no suggestion")
 
