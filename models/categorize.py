@@ -400,10 +400,11 @@ def seed_names(rows: list) -> tuple[dict[str, str | None], dict[str, str]]:
     seeds alone calls that seed category (votes weighted by that model's probability, a merchant's
     labelled transactions sharing one vote; at least NAMED_AT of them and NAMED_SHARE of the share:
     so one merchant never names a category, however many of its transactions `fin review` labelled).
-    A seed category with no such name maps to None: its transactions wait in review. Its leaning (at least NAMED_SHARE of its votes, however few)
-    only tells whether the model's answer for it agrees with a merchant's labels: one label of
-    Safeway as "Food at home" does not name `groceries`, but a Safeway store of other words that
-    the model calls `groceries` is not something other than its labels say."""
+    A seed category with no such name maps to None: its transactions wait in review. Its leaning
+    (at least NAMED_SHARE of its votes, however few) only tells whether the model's answer for it
+    agrees with a merchant's labels: one label of Safeway as "Food at home" does not name
+    `groceries`, but a Safeway store of other words that the model calls `groceries` is not
+    something other than its labels say."""
     import numpy as np
 
     seeds = [r for r in rows if r.get("seed")]

@@ -242,6 +242,11 @@ def streams(ws: Workspace, everything: bool = False) -> list[dict]:
     return out
 
 
+def in_force(s: dict, fixes: dict) -> bool:
+    """A stream that can still come due: neither cancelled nor ignored by the user."""
+    return s["status"] != "cancelled" and fixes.get(s["id"], {}).get("decision") != "ignored"
+
+
 def due(ws: Workspace, days: int, today: date) -> list[dict]:
     """What is due from today through today + days (and what is late), soonest first."""
     from ..money import format_minor
@@ -250,9 +255,9 @@ def due(ws: Workspace, days: int, today: date) -> list[dict]:
     end = today + timedelta(days=days)
     items = []
     for s in kept_streams(ws, fixes=fixes):
-        fix = fixes.get(s["id"], {})
-        if s["status"] == "cancelled" or fix.get("decision") == "ignored":
+        if not in_force(s, fixes):
             continue
+        fix = fixes.get(s["id"], {})
         window = timedelta(days=s["window"])
         for text in s["upcoming"]:
             when = date.fromisoformat(text)
@@ -276,8 +281,7 @@ def stale_accounts(ws: Workspace, today: date) -> list[tuple[str, str]]:
     """(account, its newest date) for each account with a bill or income stream in force whose data
     ends more than STALE_DAYS before today: what is due there is only known up to that date."""
     fixes = corrections(ws)
-    accounts = {s["account"] for s in kept_streams(ws, fixes=fixes)
-                if s["status"] != "cancelled" and fixes.get(s["id"], {}).get("decision") != "ignored"}
+    accounts = {s["account"] for s in kept_streams(ws, fixes=fixes) if in_force(s, fixes)}
     cutoff = (today - timedelta(days=STALE_DAYS)).isoformat()
     return [(account, newest) for account, newest in ws.conn.execute(
             "SELECT account, MAX(date) FROM transactions WHERE replaced_by IS NULL GROUP BY account ORDER BY account")
@@ -417,8 +421,9 @@ def _commands(kit) -> tuple[dict, list]:
         items = due(ws, days, day)
         alerts = unseen_alerts(ws)
         for account, newest in stale_accounts(ws, day):         # a problem, so cron mails it too
-            kit.message(f"account {account!r} has no transaction after {newest} ({(day - date.fromisoformat(newest)).days}"
-                        f" days before {day}): bills there are known only up to then; import a recent export of it")
+            old = (day - date.fromisoformat(newest)).days
+            kit.message(f"account {account!r} has no transaction after {newest} ({old} days before {day}):"
+                        " bills there are known only up to then; import a recent export of it")
         if fmt is Format.json:
             kit.render(items, DUE_FIELDS, fmt)
         elif os.isatty(1) or os.isatty(2) or fmt is not Format.table:      # a person at a terminal

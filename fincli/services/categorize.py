@@ -452,11 +452,10 @@ class Categorize(Service):
         predictions = [p for op, result in results if op == "predict" for p in result]
         renamed = current_names(ws.conn)       # a model trained before a rename still knows the old names
         leanings = seed_leanings(ws) if state.checked else {}
-        witnessed = {i: renamed.get(p["category"], p["category"])
-                     for i, p in zip(state.witnesses, predictions[len(state.rest):])}
+        answers = [renamed.get(p["category"], p["category"]) for p in predictions]
+        witnessed = dict(zip(state.witnesses, answers[len(state.rest):]))
         overruled, answered = set(), []
-        for row, predicted in zip(state.rest, predictions):
-            category = renamed.get(predicted["category"], predicted["category"])
+        for row, predicted, category in zip(state.rest, predictions, answers):
             confidence = round(float(predicted["confidence"]), 4)
             teaching = state.checked.get(row[0])
             if teaching is not None:
