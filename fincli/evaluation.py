@@ -57,7 +57,7 @@ def split_labels(labelled_at: list[str], label_seqs: list[int], txn_ids: list[st
 
 def evaluate(ws: Workspace, split: str | None = None, models_dir: Path | None = None) -> dict:
     from .services import runner
-    from .services.categorize import SERVICE, labelled, seed_rows, settings
+    from .services.categorize import SERVICE, labelled, person_marked, seed_rows, settings
 
     if split is not None:
         from datetime import date
@@ -74,7 +74,8 @@ def evaluate(ws: Workspace, split: str | None = None, models_dir: Path | None = 
     if not train or not test:
         raise InputError(f"splitting the labels at {split} leaves {len(train)} to train on and {len(test)} to score",
                          "choose another date with --split YYYY-MM-DD")
-    rows = ([{**data.rows[i], "split": "train"} for i in train] + [{**r, "split": "train"} for r in seed_rows()]
+    taught = person_marked(ws, [data.rows[i] for i in train], [data.txn_ids[i] for i in train])
+    rows = ([{**r, "split": "train"} for r in taught] + [{**r, "split": "train"} for r in seed_rows()]
             + [{**data.rows[i], "split": "test"} for i in test])
     outcome = runner.run(ws, SERVICE, "evaluate", rows, fields={m: (list,) for m in METHODS},
                          check=_prediction_problem, models_dir=models_dir)

@@ -397,7 +397,8 @@ def seed_names(rows: list) -> tuple[dict[str, str | None], dict[str, str]]:
     category of the same name, case aside; otherwise the one user
     category whose name shares a word with it (`online_shopping` and "Shopping", `fees` and "Bank
     fees"); otherwise the one the user gave most of the labelled transactions that a model of the
-    seeds alone calls that seed category (votes weighted by that model's probability, a merchant's
+    seeds alone calls that seed category (a payment to or from a person, marked `person`, has no vote:
+    what the user calls a person is not what they call a seed category; votes weighted by that model's probability, a merchant's
     labelled transactions sharing one vote; at least NAMED_AT of them and NAMED_SHARE of the share:
     so one merchant never names a category, however many of its transactions `fin review` labelled).
     A seed category with no such name maps to None: its transactions wait in review. Its leaning
@@ -424,12 +425,13 @@ def seed_names(rows: list) -> tuple[dict[str, str | None], dict[str, str]]:
     if unnamed:
         model = _fit(seeds, [r["label"] for r in seeds], _weights(seeds))
         if model["coef"] is not None:
-            p = _softmax(_logits(model, labelled))
-            merchant = [_merchant(r) or f"#{i}" for i, r in enumerate(labelled)]
+            voting = [r for r in labelled if not r.get("person")]
+            p = _softmax(_logits(model, voting))
+            merchant = [_merchant(r) or f"#{i}" for i, r in enumerate(voting)]
             rows_of = Counter(merchant)     # a merchant is one voter, however many of its rows are labelled
             votes: dict[str, Counter] = defaultdict(Counter)
             for i, k in enumerate(np.argmax(p, axis=1)):
-                votes[model["classes"][k]][labelled[i]["label"]] += float(p[i, k]) / rows_of[merchant[i]]
+                votes[model["classes"][k]][voting[i]["label"]] += float(p[i, k]) / rows_of[merchant[i]]
             for s in unnamed:
                 if votes[s]:
                     name, weight = max(votes[s].items(), key=lambda item: (item[1], item[0]))

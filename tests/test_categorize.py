@@ -279,6 +279,60 @@ def test_a_seed_category_takes_the_one_user_name_that_shares_a_word_with_it(home
     assert said["SHELL OIL 57442"] is None
 
 
+def test_a_transfer_between_own_accounts_takes_the_users_name_for_transfers_and_a_label_still_wins(
+        home, fin, tmp_path):
+    """Both legs found on import make a transfer, whatever its words (`FROM A/C ... CHECKING` is in no seed
+    list): categorized at once, never in review, under the name the user renamed `transfers` to. A label of
+    the merchant, of the same kind, still comes first."""
+    checking = tmp_path / "checking_1.csv"
+    checking.write_text("Date,Description,Amount\n2024-03-15,Online Transfer to SAVINGS ...4568,-400.00\n"
+                        "2024-03-16,GROCER,-60.00\n2024-04-15,Online Transfer to SAVINGS ...4568,-250.00\n",
+                        encoding="utf-8")
+    savings = tmp_path / "savings_1.csv"
+    savings.write_text("Date,Description,Amount\n2024-03-15,FROM A/C 39104455 CHECKING,400.00\n"
+                       "2024-03-20,MONTHLY FEE,-2.00\n2024-04-15,FROM A/C 39104455 CHECKING,250.00\n", encoding="utf-8")
+    assert fin("import", str(checking), str(savings)).exit_code == 0
+    legs = [r for r in transactions(fin) if r["transfer_id"]]
+    assert len(legs) == 4
+    assert {(r["category"], r["category_source"], r["confidence"]) for r in legs} == {("transfers", "model", 0.99)}
+    assert not {r["id"] for r in legs} & {r["id"] for r in transactions(fin, "--review")}
+    assert fin("categories", "rename", "transfers", "Moving money").exit_code == 0
+    result = fin("categorize")
+    assert result.exit_code == 0 and "4 as transfers between your accounts" in result.stderr
+    assert {r["category"] for r in transactions(fin) if r["transfer_id"]} == {"Moving money"}
+    first = next(r for r in legs if r["description"].startswith("FROM") and r["amount"] == "400.00")
+    assert fin("label", first["id"], "Savings").exit_code == 0
+    after = {r["id"]: r["category"] for r in transactions(fin)}
+    assert [after[r["id"]] for r in legs if r["description"].startswith("FROM")] == ["Savings", "Savings"]
+    assert [after[r["id"]] for r in legs if r["description"].startswith("Online")] == ["Moving money"] * 2
+
+
+def test_what_the_user_calls_the_people_they_pay_does_not_name_a_seed_category(home, fin, tmp_path):
+    """Four people paid by Zelle, labelled "Cleaning": the seed list calls such payments `transfers`, but
+    what a person is to the user says nothing of what they call transfers, so the transfer between their
+    accounts is not filed under "Cleaning" (it waits in review, unnamed, until they name transfers)."""
+    checking = tmp_path / "checking_1.csv"
+    checking.write_text("Date,Description,Amount\n"
+                        "2024-03-01,Zelle payment to Maria Lopez JPM99cfu6gj,-120.00\n"
+                        "2024-03-02,Zelle payment to Maria Garcia JPM99grpphc,-120.00\n"
+                        "2024-03-03,Zelle payment to Emily Chen JPM99cezne0,-120.00\n"
+                        "2024-03-04,Zelle payment to Anna Weber JPM99bhglyk,-120.00\n"
+                        "2024-03-15,Online Transfer to SAVINGS ...4568,-400.00\n", encoding="utf-8")
+    savings = tmp_path / "savings_1.csv"
+    savings.write_text("Date,Description,Amount\n2024-03-15,FROM A/C 39104455 CHECKING,400.00\n"
+                       "2024-03-20,MONTHLY FEE,-2.00\n", encoding="utf-8")
+    assert fin("import", str(checking), str(savings)).exit_code == 0
+    rows = transactions(fin)
+    for row in rows:
+        if row["description"].startswith("Zelle"):
+            assert fin("label", row["id"], "Cleaning").exit_code == 0
+    assert fin("categorize", "--retrain").exit_code == 0
+    review = {r["id"]: r["suggestion"] for r in transactions(fin, "--review")}
+    legs = [r for r in transactions(fin) if r["transfer_id"]]
+    assert len(legs) == 2
+    assert [(r["category"], review.get(r["id"])) for r in legs] == [(None, None), (None, None)]
+
+
 def test_one_merchant_labelled_in_full_does_not_name_a_seed_category(home, fin, tmp_path):
     """`fin review` labels every transaction of a merchant at once: eight paychecks labelled "Salary" are one
     merchant's word, not eight votes, so whatever the seed list calls them does not become "Salary"."""

@@ -24,7 +24,13 @@ pharmacy) is left to the model and to review. So is a transaction of another kin
 every labelled one (sign, bank category or words: a card's payments beside its fees, a
 warehouse's fuel beside its groceries) that the model confidently puts in another
 category: see `Teaching.yields_to`. The order is: the user's label, the user's rules,
-the merchant's labels, the model.
+the merchant's labels (for a transfer, only of a kind they cover), a transfer between the
+user's accounts, the model.
+
+A transfer between two of the user's own accounts (both legs found on import, `transfer_id`)
+is a transfer, whatever its words: it takes the user's name for the seed list's `transfers`
+(`transfer_category`) at TRANSFER_CONFIDENCE, decided after the model has (re)learnt the
+user's names.
 
 A payment to or from a person (`Zelle payment to Maria Lopez`) is for whatever that person
 is to the user (a cleaner, a friend splitting dinner, a tenant), which no seed list and no
@@ -63,6 +69,8 @@ _TRAINED = {"labels": (int,), "seed_rows": (int,), "categories": (int,)}
 # merchant's next transaction has the category its labels agree on" (the resolver's pairwise
 # precision is 1.00), updated by each agreeing label; see `merchant_confidence`.
 MERCHANT_PRIOR = (19, 1)
+TRANSFERS = "transfers"          # the seed category of a transfer between the user's own accounts
+TRANSFER_CONFIDENCE = 0.99       # both legs were found in the user's accounts: only the name can be wrong
 OTHER_KIND_AT = 0.5     # a model this sure of another category overrules a merchant's labels for another kind
 # the model's prefix for a seed category the user's own taxonomy has no name for yet (models/categorize.py):
 # its transactions wait in review with no suggestion, rather than under a name the user never used
@@ -175,6 +183,27 @@ def labelled(ws: Workspace) -> Labelled:
     return out
 
 
+def person_marked(ws: Workspace, rows: list[dict], txn_ids: list[str]) -> list[dict]:
+    """The training rows, those of a payment to or from a person marked `person`: what the user calls a
+    person says nothing of what they call a seed category (models/categorize.py `seed_names`)."""
+    import json
+
+    from ..merchant import person_to_person
+
+    persons = {txn_id for txn_id, description in ws.conn.execute(
+        "SELECT id, description FROM transactions WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(txn_ids),)) if person_to_person(description)}
+    return [{**row, "person": True} if txn_id in persons else row for row, txn_id in zip(rows, txn_ids)]
+
+
+def training_rows(ws: Workspace) -> tuple[list[dict], dict]:
+    """A train op's rows, the latest label of each transaction then the seed rows, and what they hold."""
+    data = labelled(ws)
+    keep = latest_per_transaction(data.txn_ids)
+    rows = person_marked(ws, [data.rows[i] for i in keep], [data.txn_ids[i] for i in keep]) + named_seed_rows(ws)
+    return rows, {"labels": len(keep), "label_seq": max(data.label_seqs, default=0)}
+
+
 def latest_per_transaction(txn_ids: list[str]) -> list[int]:
     """Of label rows in label order, the index of the last one of each transaction (its latest label)."""
     return sorted({txn_id: i for i, txn_id in enumerate(txn_ids)}.values())
@@ -278,16 +307,33 @@ class Teaching:
         return named(predicted) != self.category and confidence >= OTHER_KIND_AT
 
 
-def seed_leanings(ws: Workspace) -> dict[str, str]:
-    """Of the current model, the user's name each unnamed seed category leans to (models/categorize.py
-    `seed_names`), in the names of now."""
+def _model_metric(ws: Workspace, key: str) -> dict:
+    """One mapping of the current model's training metrics ({} before any model)."""
     import json
 
     row = ws.conn.execute(
-        "SELECT payload -> '$.metrics.seed_leanings' FROM events WHERE type = 'model.trained'"
+        f"SELECT payload -> '$.metrics.{key}' FROM events WHERE type = 'model.trained'"
         " AND payload ->> '$.service' = ? ORDER BY seq DESC LIMIT 1", (SERVICE,)).fetchone()
+    return json.loads(row[0] or "{}") if row else {}
+
+
+def seed_leanings(ws: Workspace) -> dict[str, str]:
+    """Of the current model, the user's name each unnamed seed category leans to (models/categorize.py
+    `seed_names`), in the names of now."""
     renamed = current_names(ws.conn)
-    return {seed: renamed.get(name, name) for seed, name in json.loads(row[0] or "{}").items()} if row else {}
+    return {seed: renamed.get(name, name) for seed, name in _model_metric(ws, "seed_leanings").items()}
+
+
+def transfer_category(ws: Workspace, trained: dict | None = None) -> str | None:
+    """What the user calls a transfer between their own accounts: the seed list's `transfers` under the
+    name they renamed it to, or that the model (`trained` now, else the current one) maps it to once
+    their labels use their own names (models/categorize.py `seed_names`); None while their own names
+    have none for it (such a transfer is then left to the model like any other transaction)."""
+    renamed = current_names(ws.conn)
+    seed = renamed.get(TRANSFERS, TRANSFERS)
+    names = trained["seed_names"] if trained and "seed_names" in trained else _model_metric(ws, "seed_names")
+    name = names.get(seed, seed) if names else seed
+    return renamed.get(name, name) if name else None
 
 
 def taught(ws: Workspace) -> dict[str, Teaching]:
@@ -314,6 +360,7 @@ class Result:
     considered: int = 0
     by_rule: int = 0
     by_merchant: int = 0
+    by_transfer: int = 0
     by_model: int = 0
     to_review: int = 0
     changed: int = 0
@@ -333,12 +380,14 @@ class Result:
     def summary(self) -> str:
         trained = f"model trained on {self.trained['labels']} labels; " if self.trained else ""
         return (f"{trained}{self.considered} transactions: {self.by_rule} by rules, "
-                f"{self.by_merchant} by their merchant's labels, {self.by_model} by the model, "
+                f"{self.by_merchant} by their merchant's labels, {self.by_transfer} as transfers between "
+                f"your accounts, {self.by_model} by the model, "
                 f"{self.to_review} to review; {self.changed} changed")
 
 
 _CURRENT = ("SELECT id, description, merchant, category, category_source, confidence, suggestion, review, rule_id,"
-            " amount, bank_category FROM transactions WHERE replaced_by IS NULL AND category_source IS NOT 'user'")
+            " amount, bank_category, transfer_id FROM transactions WHERE replaced_by IS NULL"
+            " AND category_source IS NOT 'user'")
 
 
 def _current(ws: Workspace, ids: list[str] | None) -> list[tuple]:
@@ -401,16 +450,17 @@ class Categorize(Service):
         to_check = []
         for row in state.rows:
             rule = match(row[1], row[2])
+            teaching = merchants.get(row[2])
+            covered = teaching is not None and kind(row[1], row[9], row[10]) in teaching.kinds
             if rule is not None:
                 state.by_rules.append(({"id": row[0], "source": "rule", "category": rule.category,
                                         "rule": rule.id}, row))
-            elif row[2] in merchants:
-                teaching = merchants[row[2]]
+            elif teaching is not None and (covered or row[11] is None):
                 state.by_merchants.append(({"id": row[0], "source": "merchant", "category": teaching.category,
                                             "confidence": merchant_confidence(teaching.labels)}, row))
-                if kind(row[1], row[9], row[10]) not in teaching.kinds:
+                if not covered:
                     to_check.append((row, teaching))
-            else:
+            else:                              # a transfer is decided in to_events, by the model's names
                 state.rest.append(row)
         training = retrain or bool(state.rest and needs_training(ws, config))
         model = model_state(ws)
@@ -421,10 +471,8 @@ class Categorize(Service):
         state.by_rule, state.by_merchant = len(state.by_rules), len(state.by_merchants)
         ops: list[tuple[str, list[dict]]] = []
         if training:
-            data = labelled(ws)
-            keep = latest_per_transaction(data.txn_ids)
-            state.trained_with = {"labels": len(keep), "label_seq": max(data.label_seqs, default=0)}
-            ops.append(("train", [data.rows[i] for i in keep] + named_seed_rows(ws)))
+            rows, state.trained_with = training_rows(ws)
+            ops.append(("train", rows))
         asked = [row[0] for row in state.rest] + state.witnesses
         for start in range(0, len(asked), PREDICT_BATCH):
             ops.append(("predict", online_features(ws, asked[start:start + PREDICT_BATCH])))
@@ -454,9 +502,15 @@ class Categorize(Service):
         leanings = seed_leanings(ws) if state.checked else {}
         answers = [renamed.get(p["category"], p["category"]) for p in predictions]
         witnessed = dict(zip(state.witnesses, answers[len(state.rest):]))
+        transfers = transfer_category(ws, state.trained)
         overruled, answered = set(), []
         for row, predicted, category in zip(state.rest, predictions, answers):
             confidence = round(float(predicted["confidence"]), 4)
+            if row[11] is not None and transfers is not None:
+                answered.append(({"id": row[0], "source": "model", "category": transfers,
+                                  "confidence": TRANSFER_CONFIDENCE}, row))
+                state.by_transfer += 1
+                continue
             teaching = state.checked.get(row[0])
             if teaching is not None:
                 if not teaching.yields_to(category, confidence, leanings, witnessed):
@@ -706,10 +760,9 @@ def train(ws: Workspace, models_dir: Path | None = None) -> dict:
     """Train on every label (the latest of each transaction) plus the seeds; record the model. Returns metrics."""
     from .engine import run_ops
 
-    data = labelled(ws)
-    keep = latest_per_transaction(data.txn_ids)
-    state = Result(trained_with={"labels": len(keep), "label_seq": max(data.label_seqs, default=0)})
-    run_ops(ws, service, Plan([("train", [data.rows[i] for i in keep] + named_seed_rows(ws))], 0, state))
+    rows, trained_with = training_rows(ws)
+    state = Result(trained_with=trained_with)
+    run_ops(ws, service, Plan([("train", rows)], 0, state))
     return state.trained
 
 
@@ -762,11 +815,11 @@ def _commands(kit) -> tuple[dict, list]:
 
         result = remove_rule(workspace(ctx), rule_id)
         done(fmt, {"id": rule_id, "considered": result.considered, "rule": result.by_rule,
-                    "merchant": result.by_merchant, "model": result.by_model,
+                    "merchant": result.by_merchant, "transfer": result.by_transfer, "model": result.by_model,
                     "review": result.to_review, "error": str(result.error) if result.error else None},
               f"removed rule {rule_id}; {result.considered} transactions categorized again "
-              f"({result.by_rule} by rules, {result.by_merchant} by their merchant's labels, "
-              f"{result.by_model} by the model, {result.to_review} to review)")
+              f"({result.by_rule} by rules, {result.by_merchant} by their merchant's labels, {result.by_transfer} "
+              f"as transfers between your accounts, {result.by_model} by the model, {result.to_review} to review)")
         if result.error is not None:
             message(f"fin: {result.error}; run `fin categorize` to try again")
             raise typer.Exit(3)
@@ -792,7 +845,7 @@ def _commands(kit) -> tuple[dict, list]:
         result = run_all(ws, retrain=retrain, models_dir=models_dir)
         if fmt is not Format.table:
             kit.render_one({"considered": result.considered, "rule": result.by_rule, "merchant": result.by_merchant,
-                            "model": result.by_model,
+                            "transfer": result.by_transfer, "model": result.by_model,
                         "review": result.to_review, "changed": result.changed,
                         "trained_on_labels": result.trained["labels"] if result.trained else None,
                         "error": str(result.error) if result.error else None}, fmt)
