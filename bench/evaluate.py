@@ -217,12 +217,17 @@ def categorization_rows(ws, history: Path, start: date) -> list[tuple]:
     return rows
 
 
-def first_hour_rows(ws, history: Path, names: dict[str, str] | None = None) -> list[tuple]:
+def first_hour_rows(ws, history: Path, names: dict[str, str] | None = None, one_pass: bool = False) -> list[tuple]:
     """Label one transaction of the merchant at the head of `fin review`'s queue, again and again; score
     coverage and accuracy (truth's names, or the user's `names` for them) after each count of FIRST_HOUR,
-    following a `fin categorize`."""
+    following a `fin categorize`. With `one_pass` that `fin categorize` runs on a copy of the workspace:
+    the labels are one uninterrupted pass of `fin review` (the queue never sees a retraining), scored as
+    if the user stopped there."""
+    import shutil
+
     from fincli.services import categorize
     from fincli.synth import truth_ids
+    from fincli.workspace import open_workspace
 
     ids = truth_ids(ws.conn, history)
     with open(history / "truth" / "transactions.csv", newline="", encoding="utf-8") as handle:
@@ -240,19 +245,37 @@ def first_hour_rows(ws, history: Path, names: dict[str, str] | None = None) -> l
                 continue
             categorize.label(ws, [(txn_id, truth[txn_id], None, "")])
             given += 1
-        result = categorize.run_all(ws)
-        if result.error is not None:
-            raise SystemExit(f"categorize failed: {result.error}")
-        live = ws.conn.execute("SELECT id, category, category_source FROM transactions"
-                               " WHERE replaced_by IS NULL").fetchall()
-        done = [(i, c, s) for i, c, s in live if c is not None]
-        right = Counter(s for i, c, s in done if truth.get(i) == c)
-        by = Counter(s for _, _, s in done)
-        scored = sum(1 for i, _, _ in done if i in truth)
-        rows.append((str(given), f"{len(done) / len(live):.1%}", _ratio(sum(right.values()), scored),
-                     *(f"{by[s]} ({_ratio(right[s], by[s])})" for s in ("user", "rule", "merchant", "model")),
-                     str(len(categorize.review_queue(ws)))))
+        if not one_pass or not given:      # `fin import` categorizes what it imports: the pass starts there
+            rows.append(_first_hour_row(ws, truth, given))
+            continue
+        copy = Path(tempfile.mkdtemp(prefix="fin-pass-")) / "ws"
+        ws.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copytree(ws.home, copy)
+        scored = open_workspace(copy)
+        try:
+            rows.append(_first_hour_row(scored, truth, given))
+        finally:
+            scored.close()
+            shutil.rmtree(copy.parent)
     return rows
+
+
+def _first_hour_row(ws, truth: dict[str, str], given: int) -> tuple:
+    """`fin categorize`, then the row of FIRST_HOUR_HEADER."""
+    from fincli.services import categorize
+
+    result = categorize.run_all(ws)
+    if result.error is not None:
+        raise SystemExit(f"categorize failed: {result.error}")
+    live = ws.conn.execute("SELECT id, category, category_source FROM transactions"
+                           " WHERE replaced_by IS NULL").fetchall()
+    done = [(i, c, s) for i, c, s in live if c is not None]
+    right = Counter(s for i, c, s in done if truth.get(i) == c)
+    by = Counter(s for _, _, s in done)
+    scored = sum(1 for i, _, _ in done if i in truth)
+    return (str(given), f"{len(done) / len(live):.1%}", _ratio(sum(right.values()), scored),
+            *(f"{by[s]} ({_ratio(right[s], by[s])})" for s in ("user", "rule", "merchant", "model")),
+            str(len(categorize.review_queue(ws))))
 
 
 FIRST_HOUR_HEADER = ("labels", "coverage", "accuracy", "user (acc)", "rule (acc)", "merchant (acc)",
@@ -283,7 +306,7 @@ def drop_bank_category(exports: Path) -> int:
 
 
 def first_hour_only(seed: int, months: int, bank_category: bool = True,
-                    names: dict[str, str] | None = None) -> list[tuple]:
+                    names: dict[str, str] | None = None, one_pass: bool = False) -> list[tuple]:
     """The first-hour curve alone: generate, import, label the way `fin review` asks."""
     out = Path(tempfile.mkdtemp(prefix="fin-eval-"))
     generate(seed, out / "history", start=date(2023, 1, 1), months=months)
@@ -292,7 +315,7 @@ def first_hour_only(seed: int, months: int, bank_category: bool = True,
     ws = open_workspace(out / "ws")
     try:
         import_files(ws, [str(p) for p in sorted((out / "history" / "exports").glob("*.csv"))], Options())
-        return first_hour_rows(ws, out / "history", names)
+        return first_hour_rows(ws, out / "history", names, one_pass)
     finally:
         ws.close()
 
@@ -318,6 +341,9 @@ def main() -> None:
                         help="only the first-hour curve: coverage and accuracy after 0-100 merchant labels")
     parser.add_argument("--user-names", action="store_true",
                         help="with --first-hour: the labels use a household's own category names (USER_NAMES)")
+    parser.add_argument("--one-pass", action="store_true",
+                        help="with --first-hour: score each count on a copy, so the labels are one uninterrupted "
+                             "pass of `fin review` (by default each count's `fin categorize` retrains in between)")
     parser.add_argument("--bank-category", choices=("on", "off", "both"), default="on",
                         help="with --first-hour: import the exports with the bank's category column, without it, "
                              "or each way (then a cold-start table at 0 labels ends the output)")
@@ -342,7 +368,8 @@ def main() -> None:
             for with_column in modes:
                 column = "with" if with_column else "without"
                 print(f"=== first hour, seed {seed}, {args.months} months, {column} the bank's category column ===")
-                rows = first_hour_only(seed, args.months, with_column, USER_NAMES if args.user_names else None)
+                rows = first_hour_only(seed, args.months, with_column, USER_NAMES if args.user_names else None,
+                                       args.one_pass)
                 _print(FIRST_HOUR_HEADER, rows)
                 cold.append((str(seed), column, rows[0][1], rows[0][2], rows[0][-1]))
         if len(cold) > 1:

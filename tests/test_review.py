@@ -240,6 +240,33 @@ def test_review_json_is_the_queue_by_merchant_most_transactions_first(sample):
             assert 0 <= e["confidence"] <= 1 and e["suggestion"] in {r["suggestion"] for r in rows}
 
 
+def test_once_labels_use_the_users_own_names_the_queue_asks_about_what_was_filed_under_other_names(
+        home, fin, tmp_path):
+    """On day one Netflix is filed under the seed list's `subscriptions`, Safeway under `groceries`, Home
+    Depot under `household`: none waits in review. Once a label says "Food shopping", those names are not
+    the user's: their merchants join the queue (the next training would send them to review unnamed), each
+    with its seed name as the suggestion. Once the label says "Groceries & household" instead, `groceries`
+    and `household` answer to it (a shared word) and only Netflix is asked about."""
+    export = tmp_path / "card.csv"
+    export.write_text("Date,Description,Amount\n" + "".join(
+        f"2024-{month:02d}-05,NETFLIX.COM,-15.49\n2024-{month:02d}-09,HOME DEPOT #4711 SEATTLE WA,-88.40\n"
+        f"2024-{month:02d}-12,SAFEWAY STORE 1432,-40.00\n2024-{month:02d}-20,ELM COUNTRY STORE,-21.00\n"
+        for month in (1, 2, 3)), encoding="utf-8")
+    assert fin("import", str(export)).exit_code == 0
+    rows = json.loads(fin("transactions", "--format", "json").stdout)
+    filed = {r["merchant"]: r["category"] for r in rows}
+    assert (filed["netflix"], filed["safeway"], filed["homedepot"]) == ("subscriptions", "groceries", "household")
+    assert not {"netflix", "safeway", "homedepot"} & {e["merchant"] for e in queue(fin)}
+    store = next(r for r in rows if r["merchant"] == "elmcountry")
+    assert fin("label", store["id"], "Food shopping").exit_code == 0
+    asked = {e["merchant"]: (e["suggestion"], e["transactions"]) for e in queue(fin)}
+    assert {m: asked.get(m) for m in ("netflix", "safeway", "homedepot")} == {
+        "netflix": ("subscriptions", 3), "safeway": ("groceries", 3), "homedepot": ("household", 3)}
+    assert fin("label", store["id"], "Groceries & household").exit_code == 0
+    asked = {e["merchant"] for e in queue(fin)}
+    assert "netflix" in asked and not {"safeway", "homedepot"} & asked
+
+
 def test_review_without_a_terminal_prints_the_queue_as_a_table(sample):
     result = sample("review")
     lines = result.stdout.splitlines()

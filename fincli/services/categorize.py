@@ -668,19 +668,26 @@ REVIEW_FIELDS = ("merchant", "name", "transactions", "total", "currency", "sugge
 
 def review_queue(ws: Workspace) -> list[dict]:
     """What waits in review, one entry per merchant, most transactions first (then the largest spend).
+    Once the user's labels use names of their own, so does what the model filed under a seed name none
+    of theirs answers to (`unadopted_seed_names`): on the next retraining it would wait unnamed, so the
+    user is asked now, in the same pass, with that name as the suggestion.
 
     `suggestion` is the model's most frequent suggestion among them, `confidence` its mean confidence
     there; `total` is a decimal string in `currency` (both null if the merchant mixes currencies)."""
+    import json
     from collections import Counter
 
+    from ..categories import unadopted_seed_names
     from ..ledger import projections
     from ..money import format_minor
 
     projections.catch_up(ws.conn)
     groups: dict[str, dict] = {}
     for txn_id, merchant, name, amount, currency, suggestion, confidence in ws.conn.execute(
-            "SELECT id, merchant, merchant_name, amount, currency, suggestion, confidence FROM transactions"
-            " WHERE replaced_by IS NULL AND review = 1 ORDER BY date, id"):
+            "SELECT id, merchant, merchant_name, amount, currency, coalesce(suggestion, category), confidence"
+            " FROM transactions WHERE replaced_by IS NULL AND (review = 1 OR (category_source = 'model'"
+            " AND category IN (SELECT value FROM json_each(?)))) ORDER BY date, id",
+            (json.dumps(unadopted_seed_names(ws.conn)),)):
         g = groups.setdefault(merchant, {"merchant": merchant, "name": name, "ids": [], "sum": 0,
                                          "currencies": set(), "suggestions": Counter(), "confidences": {}})
         g["ids"].append(txn_id)
