@@ -154,8 +154,8 @@ def test_enough_new_labels_retrain_the_model_and_the_labels_are_learned(sample, 
     assert again.exit_code == 0 and "trained" not in again.stderr
     summary = json.loads(again.stdout)
     assert summary["changed"] == 0 and summary["trained_on_labels"] is None and summary["error"] is None
-    assert summary["considered"] == len(transactions(sample)) - 3 == (summary["merchant"] + summary["model"]
-                                                                                 + summary["review"])
+    assert summary["considered"] == len(transactions(sample)) - 3 == (summary["merchant"] + summary["transfer"]
+                                                                                 + summary["model"] + summary["review"])
 
 
 def test_a_bad_categorize_setting_is_a_clear_error(sample, home):
