@@ -324,14 +324,15 @@ def seed_leanings(ws: Workspace) -> dict[str, str]:
     return {seed: renamed.get(name, name) for seed, name in _model_metric(ws, "seed_leanings").items()}
 
 
-def transfer_category(ws: Workspace, trained: dict | None = None) -> str | None:
+def transfer_category(ws: Workspace) -> str | None:
     """What the user calls a transfer between their own accounts: the seed list's `transfers` under the
-    name they renamed it to, or that the model (`trained` now, else the current one) maps it to once
-    their labels use their own names (models/categorize.py `seed_names`); None while their own names
-    have none for it (such a transfer is then left to the model like any other transaction)."""
+    name they renamed it to, or that the current model maps it to once their labels use their own names
+    (models/categorize.py `seed_names`); None while their own names have none for it (such a transfer is
+    then left to the model like any other transaction). Asked after training: a run that retrains has
+    recorded its model.trained by then."""
     renamed = current_names(ws.conn)
     seed = renamed.get(TRANSFERS, TRANSFERS)
-    names = trained["seed_names"] if trained and "seed_names" in trained else _model_metric(ws, "seed_names")
+    names = _model_metric(ws, "seed_names")
     name = names.get(seed, seed) if names else seed
     return renamed.get(name, name) if name else None
 
@@ -502,7 +503,7 @@ class Categorize(Service):
         leanings = seed_leanings(ws) if state.checked else {}
         answers = [renamed.get(p["category"], p["category"]) for p in predictions]
         witnessed = dict(zip(state.witnesses, answers[len(state.rest):]))
-        transfers = transfer_category(ws, state.trained)
+        transfers = transfer_category(ws)
         overruled, answered = set(), []
         for row, predicted, category in zip(state.rest, predictions, answers):
             confidence = round(float(predicted["confidence"]), 4)
