@@ -123,11 +123,16 @@ def unadopted_seed_names(conn) -> list[str]:
     """Once the user's labels name a category their own way, the seed categories no name of theirs
     answers to (the same name in any case, or a shared word: `online_shopping` and "Shopping"; the first
     rules of models/categorize.py `seed_names`, which cannot import this); [] while every label uses a
-    seed name. What the model filed under such a name waits on the user's word (`fin review`)."""
+    seed name, or names a payment to or from a person. What the model filed under such a name waits on
+    the user's word (`fin review`)."""
     import re
 
+    from .merchant import person_to_person
+
     known, seeds = taxonomy(conn), seed_names()
-    own = [name for name, info in known.items() if info["labels"] and name not in seeds]
+    labelled = conn.execute("SELECT DISTINCT l.category, t.description FROM labels l"
+                            " JOIN transactions t ON t.id = l.id")
+    own = sorted({name for name, description in labelled if name not in seeds and not person_to_person(description)})
 
     def words(name: str) -> set[str]:
         return {w for w in re.split(r"[\W_]+", name.casefold()) if len(w) >= 3}

@@ -390,7 +390,9 @@ def _weights(rows: list):
 
 def seed_names(rows: list) -> tuple[dict[str, str | None], dict[str, str]]:
     """Each seed category's name in the user's taxonomy, when the user's labels name categories their
-    own way (any label that is not a seed category's name); else {} (the seed names are used as they are).
+    own way (any label that is not a seed category's name, but of a payment to or from a person: a
+    "Family" beside the seed names is one more category, not a taxonomy of the user's own); else {} (the
+    seed names are used as they are).
     And the leanings of those left unnamed: the user's name their votes favour, too few to name it.
 
     A seed category the user renamed is theirs (its rows are `named`). Any other is the user's
@@ -411,7 +413,7 @@ def seed_names(rows: list) -> tuple[dict[str, str | None], dict[str, str]]:
     seeds = [r for r in rows if r.get("seed")]
     labelled = [r for r in rows if not r.get("seed")]
     seed_categories = sorted({r["label"] for r in seeds})
-    own = {r["label"] for r in labelled} | {r["label"] for r in seeds if r.get("named")}
+    own = {r["label"] for r in labelled if not r.get("person")} | {r["label"] for r in seeds if r.get("named")}
     if not seeds or not own or own <= set(seed_categories):
         return {}, {}
     by_case = {name.casefold(): name for name in sorted(own)}

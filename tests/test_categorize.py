@@ -308,9 +308,10 @@ def test_a_transfer_between_own_accounts_takes_the_users_name_for_transfers_and_
 
 
 def test_what_the_user_calls_the_people_they_pay_does_not_name_a_seed_category(home, fin, tmp_path):
-    """Four people paid by Zelle, labelled "Cleaning": the seed list calls such payments `transfers`, but
-    what a person is to the user says nothing of what they call transfers, so the transfer between their
-    accounts is not filed under "Cleaning" (it waits in review, unnamed, until they name transfers)."""
+    """Four people paid by Zelle, labelled "Cleaning", and the bank's fee "Bank charges" (a name of the
+    user's own): the seed list calls such payments `transfers`, but what a person is to the user says
+    nothing of what they call transfers, so the transfer between their accounts is not filed under
+    "Cleaning" (it waits in review, unnamed, until they name transfers)."""
     checking = tmp_path / "checking_1.csv"
     checking.write_text("Date,Description,Amount\n"
                         "2024-03-01,Zelle payment to Maria Lopez JPM99cfu6gj,-120.00\n"
@@ -326,6 +327,8 @@ def test_what_the_user_calls_the_people_they_pay_does_not_name_a_seed_category(h
     for row in rows:
         if row["description"].startswith("Zelle"):
             assert fin("label", row["id"], "Cleaning").exit_code == 0
+        if row["description"] == "MONTHLY FEE":
+            assert fin("label", row["id"], "Bank charges").exit_code == 0
     assert fin("categorize", "--retrain").exit_code == 0
     review = {r["id"]: r["suggestion"] for r in transactions(fin, "--review")}
     legs = [r for r in transactions(fin) if r["transfer_id"]]

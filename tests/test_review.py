@@ -267,6 +267,26 @@ def test_once_labels_use_the_users_own_names_the_queue_asks_about_what_was_filed
     assert "netflix" in asked and not {"safeway", "homedepot"} & asked
 
 
+def test_a_name_for_the_people_the_user_pays_is_one_more_category_beside_the_seed_names(home, fin, tmp_path):
+    """A "Family" label on payments to a person says what that person is to the user, nothing of what they
+    call groceries: Netflix, Safeway and Home Depot keep the seed list's names, before and after the
+    retraining, and none of them is asked about; the person's payments are "Family"."""
+    export = tmp_path / "card.csv"
+    export.write_text("Date,Description,Amount\n" + "".join(
+        f"2024-{month:02d}-05,NETFLIX.COM,-15.49\n2024-{month:02d}-09,HOME DEPOT #4711 SEATTLE WA,-88.40\n"
+        f"2024-{month:02d}-12,SAFEWAY STORE 1432,-40.00\n"
+        f"2024-{month:02d}-20,Zelle payment to Maria Garcia JPM99cfu6g{month},-140.00\n"
+        for month in (1, 2, 3)), encoding="utf-8")
+    assert fin("import", str(export)).exit_code == 0
+    assert fin("label", "--merchant", "mariagarcia", "Family").exit_code == 0
+    assert not {"netflix", "safeway", "homedepot"} & {e["merchant"] for e in queue(fin)}
+    assert fin("categorize", "--retrain").exit_code == 0
+    filed = {(r["merchant"], r["category"]) for r in json.loads(fin("transactions", "--format", "json").stdout)}
+    assert filed == {("netflix", "subscriptions"), ("safeway", "groceries"), ("homedepot", "household"),
+                     ("mariagarcia", "Family")}
+    assert queue(fin) == []
+
+
 def test_review_without_a_terminal_prints_the_queue_as_a_table(sample):
     result = sample("review")
     lines = result.stdout.splitlines()
