@@ -48,7 +48,7 @@ AMOUNT_SCALE = 0.3          # value of an amount one-hot: the words should speak
 BANK_SCALE = 1.0            # value of the bank's category: as strong as a word group, it names a merchant no seed does
 _WORD = re.compile(r"[^\W\d_]{2,}")
 UNNAMED = "\x1f"           # prefix of a seed category the user has no name for (never a user's name)
-NAMED_AT = 1.0             # a seed category takes the user's name with at least a full vote (one label is not enough) ...
+NAMED_AT = 0.9             # a seed category takes the user's name with this much of a vote (one merchant, 90% sure) ...
 NAMED_SHARE = 0.5          # ... and at least half of them
 
 
@@ -400,14 +400,16 @@ def seed_names(rows: list) -> tuple[dict[str, str | None], dict[str, str]]:
     category whose name shares a word with it (`online_shopping` and "Shopping", `fees` and "Bank
     fees"); otherwise the one the user gave most of the labelled transactions that a model of the
     seeds alone calls that seed category (a payment to or from a person, marked `person`, has no vote:
-    what the user calls a person is not what they call a seed category; votes weighted by that model's probability, a merchant's
-    labelled transactions sharing one vote; at least NAMED_AT of them and NAMED_SHARE of the share:
-    so one merchant never names a category, however many of its transactions `fin review` labelled).
-    A seed category with no such name maps to None: its transactions wait in review. Its leaning
-    (at least NAMED_SHARE of its votes, however few) only tells whether the model's answer for it
-    agrees with a merchant's labels: one label of Safeway as "Food at home" does not name
-    `groceries`, but a Safeway store of other words that the model calls `groceries` is not
-    something other than its labels say."""
+    what the user calls a person is not what they call a seed category; votes weighted by that model's
+    probability, a merchant's labelled transactions sharing one vote, however many of them `fin review`
+    labelled; at least NAMED_AT of them and NAMED_SHARE of the share). One merchant the seeds alone are
+    90% sure of is enough (Uber labelled "Getting around" names `transport`), unless another seed
+    category has that name already: a landlord labelled "Groceries & household" does not make `rent`
+    groceries. A seed category with no such name maps to None: its transactions wait in review. Its
+    leaning (at least NAMED_SHARE of its votes, however few) only tells whether the model's answer for
+    it agrees with a merchant's labels: a label of Safeway as "Food at home" (the seeds are 70% sure it
+    is `groceries`) does not name `groceries`, but a Safeway store of other words that the model calls
+    `groceries` is not something other than its labels say."""
     import numpy as np
 
     seeds = [r for r in rows if r.get("seed")]
@@ -432,16 +434,23 @@ def seed_names(rows: list) -> tuple[dict[str, str | None], dict[str, str]]:
             merchant = [_merchant(r) or f"#{i}" for i, r in enumerate(voting)]
             rows_of = Counter(merchant)     # a merchant is one voter, however many of its rows are labelled
             votes: dict[str, Counter] = defaultdict(Counter)
+            voters: dict[tuple[str, str], set] = defaultdict(set)
             for i, k in enumerate(np.argmax(p, axis=1)):
                 votes[model["classes"][k]][voting[i]["label"]] += float(p[i, k]) / rows_of[merchant[i]]
+                voters[model["classes"][k], voting[i]["label"]].add(merchant[i])
+            winners = []                    # (several merchants, weight, seed category, name)
             for s in unnamed:
                 if votes[s]:
                     name, weight = max(votes[s].items(), key=lambda item: (item[1], item[0]))
                     if weight >= NAMED_SHARE * sum(votes[s].values()):
-                        if weight >= NAMED_AT:
-                            names[s] = name
-                        else:
-                            leanings[s] = name
+                        winners.append((len(voters[s, name]) > 1, weight, s, name))
+            held = {name for name in names.values() if name}
+            for several, weight, s, name in sorted(winners, reverse=True):
+                if weight >= NAMED_AT and (several or name not in held):
+                    names[s] = name
+                    held.add(name)
+                else:
+                    leanings[s] = name
     return names, leanings
 
 

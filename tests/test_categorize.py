@@ -353,3 +353,28 @@ def test_one_merchant_labelled_in_full_does_not_name_a_seed_category(home, fin, 
     said = {r["description"]: r["category"] or review.get(r["id"]) for r in transactions(fin)}
     assert [text for text, name in said.items() if name == "Salary"] == \
         ["ACME ROBOTICS    DIRECT DEP    PPD ID: 9994532995"]
+
+
+def test_one_merchant_the_seed_list_is_sure_of_names_its_category_unless_another_has_that_name(
+        home, fin, tmp_path):
+    """Uber labelled "Getting around": the seed list is sure Uber is `transport`, so Lyft is "Getting
+    around" too. A landlord labelled "Groceries & household", a name `groceries` already has, leaves
+    `rent` unnamed: the other rent payment waits in review with no suggestion."""
+    export = tmp_path / "card.csv"
+    export.write_text("Date,Description,Amount\n"
+                      "2024-03-01,KROGER #512 SEATTLE WA,-52.10\n"
+                      "2024-03-02,UBER *TRIP HELP.UBER.COM,-18.40\n"
+                      "2024-03-03,LYFT *RIDE FRI 4PM,-12.75\n"
+                      "2024-03-04,PINEWOOD PROPERTIES RENT,-1800.00\n"
+                      "2024-03-05,ZILLOW RENT PAYMENT,-950.00\n", encoding="utf-8")
+    assert fin("import", str(export)).exit_code == 0
+    first = {r["description"].split()[0]: r["id"] for r in transactions(fin)}
+    for text, name in (("KROGER", "Groceries & household"), ("UBER", "Getting around"),
+                       ("PINEWOOD", "Groceries & household")):
+        assert fin("label", first[text], name).exit_code == 0
+    assert fin("categorize", "--retrain").exit_code == 0
+    review = {r["id"]: r["suggestion"] for r in transactions(fin, "--review")}
+    said = {r["description"].split()[0]: r["category"] or review.get(r["id"]) for r in transactions(fin)}
+    assert said["LYFT"] == "Getting around"
+    assert said["ZILLOW"] is None and first["ZILLOW"] in review
+
