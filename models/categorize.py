@@ -276,7 +276,9 @@ def _calibrate(rows: list, y: list[str], weights, user: list[int]) -> dict:
 
     A model is fitted without 20% of the user's merchants and 20% of the remaining labels.
     The held-out labels of merchants it has seen fit the known temperature; those of the
-    merchants it has not, the new one. A group with too few rows takes the other's
+    merchants it has not, the new one. Too few of the latter (the user has labelled a few
+    merchants in full): the new temperature is the seed list's (`_seed_calibration`), which
+    measures merchants a model has not seen. A known group with too few rows takes the new
     temperature, and a new merchant is never more certain than a known one.
     """
     import numpy as np
@@ -313,6 +315,10 @@ def _calibrate(rows: list, y: list[str], weights, user: list[int]) -> dict:
                      "mean_confidence_before": round(float(_softmax(z[part]).max(axis=1).mean()), 4),
                      "mean_confidence_after": round(float(confidence.mean()), 4),
                      "bins": _bins(confidence, correct)}
+    if "bins" not in out["new"]:       # too few held-out labels of unseen merchants: the seed list's check of them
+        seed = _seed_calibration(rows, y, weights, {"known": {}, "new": {}})["new"]
+        if "bins" in seed:
+            out["new"] = {**seed, "from": "held-out seed merchants"}
     known, new = out["known"], out["new"]
     if "bins" not in known:
         known["temperature"] = new["temperature"]
