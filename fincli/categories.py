@@ -125,19 +125,22 @@ def unadopted_seed_names(conn) -> list[str]:
     rules of models/categorize.py `seed_names`, which cannot import this); [] while every label uses a
     seed name, or names a payment to or from a person. What the model filed under such a name waits on
     the user's word (`fin review`)."""
+    import json
     import re
 
     from .merchant import person_to_person
 
-    known, seeds = taxonomy(conn), seed_names()
-    labelled = conn.execute("SELECT DISTINCT l.category, t.description FROM labels l"
-                            " JOIN transactions t ON t.id = l.id")
-    own = sorted({name for name, description in labelled if name not in seeds and not person_to_person(description)})
+    own = {name for name, description in conn.execute(
+        "SELECT DISTINCT l.category, t.description FROM labels l JOIN transactions t ON t.id = l.id"
+        " WHERE l.category NOT IN (SELECT value FROM json_each(?))", (json.dumps(sorted(seed_names())),))
+        if not person_to_person(description)}
+    if not own:
+        return []
 
     def words(name: str) -> set[str]:
         return {w for w in re.split(r"[\W_]+", name.casefold()) if len(w) >= 3}
 
-    return [name for name, info in known.items() if own and info["source"] == "seed"
+    return [name for name, info in taxonomy(conn).items() if info["source"] == "seed"
             and not any(o.casefold() == name.casefold() or words(o) & words(name) for o in own)]
 
 
